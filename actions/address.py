@@ -1,0 +1,155 @@
+"""Address change: a verified customer gives a new address, confirms it, and it is saved.
+
+The whole address may come in one message ("12 Oak St, Springfield, 62704"); the
+form then asks only for the parts still missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import account_client
+from actions.forms import Slots, TaskForm, answer_text
+from actions.values import (
+    clean,
+    is_valid_city,
+    is_valid_street,
+    normalise_postal_code,
+    parse_address,
+)
+
+ADDRESS_SLOTS = ("street", "city", "postal_code", "address_confirmed")
+
+
+def _yes_no(tracker: Tracker) -> bool | str:
+    """True for affirm, False for deny, else the text (which validation then refuses)."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent in ("affirm", "deny"):
+        return intent == "affirm"
+    return str(tracker.latest_message.get("text") or "")
+
+
+class ValidateAddressForm(TaskForm):
+    """Reads the new address in one go or part by part, then its confirmation."""
+
+    task_slots = ADDRESS_SLOTS
+
+    def name(self) -> str:
+        return "validate_address_form"
+
+    def _part(self, tracker: Tracker, slot: str) -> Slots:
+        """The part of an address the latest message gives for ``slot``.
+
+        Any message in the form may carry a whole address; a bare answer counts only
+        for the question that was asked.
+        """
+        text = answer_text(tracker)
+        if text is None or tracker.get_slot("address_confirmed") is not None:
+            return {}
+        found = getattr(parse_address(text), slot)
+        if found:
+            return {slot: found}
+        if tracker.get_slot("requested_slot") == slot:
+            return {slot: clean(text)}
+        return {}
+
+    def extract_street(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return self._part(tracker, "street")
+
+    def extract_city(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return self._part(tracker, "city")
+
+    def extract_postal_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return self._part(tracker, "postal_code")
+
+    def extract_address_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        if self.requested_answer(tracker, "address_confirmed") is None:
+            return {}
+        return {"address_confirmed": _yes_no(tracker)}
+
+    def validate_street(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        street = clean(str(value or "")).rstrip(",")
+        if not is_valid_street(street):
+            return self.reject("street", "utter_invalid_street", dispatcher, tracker)
+        return self.accept("street", street, tracker)
+
+    def validate_city(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        city = clean(str(value or "")).rstrip(",.")
+        if not is_valid_city(city):
+            return self.reject("city", "utter_invalid_city", dispatcher, tracker)
+        return self.accept("city", city.title() if city.islower() else city, tracker)
+
+    def validate_postal_code(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        postal_code = normalise_postal_code(str(value or ""))
+        if postal_code is None:
+            return self.reject("postal_code", "utter_invalid_postal_code", dispatcher, tracker)
+        return self.accept("postal_code", postal_code, tracker)
+
+    def validate_address_confirmed(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        """Yes saves; no asks for the address again; anything else asks for yes or no."""
+        if value is True:
+            return self.accept("address_confirmed", True, tracker)
+        if value is False:
+            dispatcher.utter_message(response="utter_address_not_confirmed")
+            return {slot: None for slot in ADDRESS_SLOTS}
+        return self.reject("address_confirmed", "utter_yes_or_no", dispatcher, tracker)
+
+
+class ActionChangeAddress(Action):
+    """Saves the confirmed address and gives the customer a reference."""
+
+    def name(self) -> str:
+        return "action_change_address"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        street, city, postal_code = (tracker.get_slot(s) for s in ("street", "city", "postal_code"))
+        reference = account_client().update_address(
+            tracker.get_slot("customer_id"), street, city, postal_code
+        )
+        dispatcher.utter_message(
+            response="utter_address_changed",
+            street=street,
+            city=city,
+            postal_code=postal_code,
+            reference=reference,
+        )
+        return [SlotSet(slot, None) for slot in [*ADDRESS_SLOTS, "validation_failures"]]

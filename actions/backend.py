@@ -1,0 +1,18 @@
+"""The action server's one account client, made on first use.
+
+Importing the actions package must not open a database (the action server, the
+tests and `rasa data validate` all import it), so the client is built lazily.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from actions.accounts import AccountClient
+from bot.settings import Settings
+
+
+@lru_cache(maxsize=1)
+def account_client() -> AccountClient:
+    """The process-wide AccountClient for the configured DATABASE_URL."""
+    return AccountClient.from_settings(Settings.from_env())

@@ -1,0 +1,207 @@
+"""What every task form shares: reading answers, counting failed tries, verifying the customer.
+
+Each task (password reset, address change, bill payment, balance) has a
+``Validate<Task>Form`` built on ``TaskForm``. A task that touches an account asks
+first for an identifier and the last 4 digits of the account's phone number,
+unless the customer is already verified.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import account_client
+from actions.values import find_identifier, find_last4, mentions_last4
+
+# Intents that leave the form's question unanswered: rules in data/rules/ handle them.
+DIGRESSIONS = frozenset(
+    {
+        "stop",
+        "request_human",
+        "check_balance",
+        "help",
+        "bot_challenge",
+        "out_of_scope",
+        "billing_dispute",
+        "report_fraud",
+        "lost_email_access",
+    }
+)
+VERIFICATION_SLOTS = ["account_identifier", "phone_last4"]
+# Failed tries after which the bot explains in full and offers a person.
+TRIES_BEFORE_HELP = 2
+# Failures of identity checks are counted under this key of `validation_failures`.
+VERIFICATION = "verification"
+
+Slots = dict[str, Any]
+
+
+def answer_text(tracker: Tracker) -> str | None:
+    """The latest message's text, unless it was a digression the rules answer instead."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    if intent in DIGRESSIONS:
+        return None
+    text = message.get("text")
+    return text if isinstance(text, str) else None
+
+
+def entity_value(tracker: Tracker, entity: str) -> str | None:
+    """The latest message's value for an entity, if it had one."""
+    value = next(tracker.get_latest_entity_values(entity), None)
+    return str(value) if value is not None else None
+
+
+def failures(tracker: Tracker) -> dict[str, int]:
+    """Failed tries so far in this task, by slot (a copy, safe to change)."""
+    value = tracker.get_slot("validation_failures")
+    return dict(value) if isinstance(value, dict) else {}
+
+
+class TaskForm(FormValidationAction, ABC):
+    """Validation shared by all task forms: verification first, then the task's slots."""
+
+    # The task's own slots, in the order they are asked.
+    task_slots: ClassVar[tuple[str, ...]] = ()
+    needs_verification: ClassVar[bool] = True
+
+    @abstractmethod
+    def name(self) -> str:
+        """validate_<form name>."""
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """Verification slots until the customer is verified, then the task's slots."""
+        if self.needs_verification and not tracker.get_slot("verified"):
+            return [*VERIFICATION_SLOTS, *self.task_slots]
+        return list(self.task_slots)
+
+    # --- answers and failed tries -------------------------------------------------
+
+    def requested_answer(self, tracker: Tracker, slot: str) -> str | None:
+        """The customer's text when it answers the question about ``slot``."""
+        if tracker.get_slot("requested_slot") != slot:
+            return None
+        return answer_text(tracker)
+
+    def reject(
+        self,
+        slot: str,
+        response: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        counter: str | None = None,
+        **variables: Any,
+    ) -> Slots:
+        """Say why the answer was refused; from the second try, explain fully and offer a person."""
+        counts = failures(tracker)
+        key = counter or slot
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] >= TRIES_BEFORE_HELP:
+            dispatcher.utter_message(response=f"utter_explain_{slot}", **variables)
+            dispatcher.utter_message(response="utter_offer_human")
+        else:
+            dispatcher.utter_message(response=response, **variables)
+        return {slot: None, "validation_failures": counts}
+
+    def accept(self, slot: str, value: Any, tracker: Tracker, **more: Any) -> Slots:
+        """Keep the value and forget earlier failed tries for this slot."""
+        counts = failures(tracker)
+        counts.pop(slot, None)
+        return {slot: value, "validation_failures": counts, **more}
+
+    # --- verification --------------------------------------------------------------
+
+    def extract_account_identifier(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Take the answer when asked; otherwise only an email or account number said unasked."""
+        if tracker.get_slot("verified"):
+            return {}
+        answer = self.requested_answer(tracker, "account_identifier")
+        if answer is not None:
+            return {"account_identifier": find_identifier(answer) or answer}
+        text = answer_text(tracker)
+        unasked = entity_value(tracker, "email") or entity_value(tracker, "account_number")
+        if text and unasked and tracker.get_slot("account_identifier") is None:
+            return {"account_identifier": find_identifier(unasked)}
+        return {}
+
+    def extract_phone_last4(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Take the answer when asked, or digits offered as "last 4 ..." alongside the identifier."""
+        if tracker.get_slot("verified"):
+            return {}
+        answer = self.requested_answer(tracker, "phone_last4")
+        if answer is not None:
+            return {"phone_last4": answer}
+        text = answer_text(tracker)
+        if text and mentions_last4(text) and find_last4(text):
+            return {"phone_last4": find_last4(text)}
+        return {}
+
+    def validate_account_identifier(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        """Check only the shape here: whether it matches an account is told after both facts."""
+        identifier = find_identifier(str(value or ""))
+        if identifier is None:
+            return self.reject(
+                "account_identifier",
+                "utter_invalid_account_identifier",
+                dispatcher,
+                tracker,
+            )
+        return self.accept("account_identifier", identifier, tracker)
+
+    def validate_phone_last4(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        """Verify the customer once both facts are in; a mismatch starts verification again."""
+        last4 = find_last4(str(value or ""))
+        if last4 is None:
+            return self.reject("phone_last4", "utter_invalid_phone_last4", dispatcher, tracker)
+        identifier = tracker.get_slot("account_identifier")
+        if identifier is None:
+            return self.accept("phone_last4", last4, tracker)
+        account = account_client().verify(identifier, last4)
+        if account is None:
+            rejected = self.reject(
+                "phone_last4",
+                "utter_verification_failed",
+                dispatcher,
+                tracker,
+                counter=VERIFICATION,
+            )
+            return {**rejected, "account_identifier": None}
+        dispatcher.utter_message(response="utter_verified", name=account.name.split()[0])
+        counts = failures(tracker)
+        for key in [VERIFICATION, *VERIFICATION_SLOTS]:
+            counts.pop(key, None)
+        return {
+            "verified": True,
+            "customer_id": account.id,
+            # the facts have done their job: keep no copy of them in the conversation
+            "account_identifier": None,
+            "phone_last4": None,
+            "validation_failures": counts,
+        }

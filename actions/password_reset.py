@@ -1,0 +1,78 @@
+"""Password reset: ask for the account's email or username, then send a single-use link.
+
+The answer never tells whether an account exists; the backend does equal work
+either way (see AccountClient.request_password_reset).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.accounts import ResetRateLimited
+from actions.backend import account_client
+from actions.forms import Slots, TaskForm, answer_text, entity_value
+from actions.values import find_identifier
+
+
+class ValidatePasswordResetForm(TaskForm):
+    """Reads the email or username the reset is for (no verification: that is the point)."""
+
+    task_slots = ("reset_identifier",)
+    needs_verification = False
+
+    def name(self) -> str:
+        return "validate_password_reset_form"
+
+    def extract_reset_identifier(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """The answer when asked, or an email/account number in the request itself."""
+        answer = self.requested_answer(tracker, "reset_identifier")
+        if answer is not None:
+            return {"reset_identifier": answer}
+        if answer_text(tracker) is None or tracker.get_slot("reset_identifier"):
+            return {}
+        unasked = entity_value(tracker, "email") or entity_value(tracker, "account_number")
+        return {"reset_identifier": unasked} if unasked else {}
+
+    def validate_reset_identifier(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        """Only the shape is checked, so the reply cannot reveal whether the account exists."""
+        identifier = find_identifier(str(value or ""))
+        if identifier is None:
+            return self.reject(
+                "reset_identifier",
+                "utter_invalid_reset_identifier",
+                dispatcher,
+                tracker,
+            )
+        return self.accept("reset_identifier", identifier, tracker)
+
+
+class ActionResetPassword(Action):
+    """Asks the backend for a reset link and gives the same answer whatever happened."""
+
+    def name(self) -> str:
+        return "action_reset_password"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        identifier = tracker.get_slot("reset_identifier")
+        try:
+            account_client().request_password_reset(identifier, tracker.sender_id)
+        except ResetRateLimited:
+            dispatcher.utter_message(response="utter_reset_rate_limited")
+        else:
+            dispatcher.utter_message(response="utter_reset_link_sent", identifier=identifier)
+        return [SlotSet("reset_identifier", None), SlotSet("validation_failures", None)]

@@ -1,0 +1,193 @@
+"""Bill payment: a verified customer pays all or part of the balance with the card on file.
+
+The bot never asks for a card number. Each payment attempt gets an idempotency
+key when its amount is accepted, so a repeated "yes" or a retried request
+charges once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.accounts import Account, InvalidAmount, PaymentDeclined
+from actions.backend import account_client
+from actions.forms import Slots, TaskForm, answer_text, entity_value
+from actions.handoff import hand_off
+from actions.values import AmountError, format_date, format_money, parse_amount
+
+PAYMENT_SLOTS = ("payment_amount", "payment_confirmed", "payment_key")
+AMOUNT_ANSWERS = {
+    "unreadable": "utter_invalid_amount",
+    "not_positive": "utter_amount_not_positive",
+    "too_precise": "utter_amount_too_precise",
+    "over_balance": "utter_amount_over_balance",
+}
+
+
+def _customer(tracker: Tracker) -> Account:
+    return account_client().get(tracker.get_slot("customer_id"))
+
+
+class ValidatePaymentForm(TaskForm):
+    """Reads the amount (checked against the balance) and the go-ahead."""
+
+    task_slots = ("payment_amount", "payment_confirmed")
+
+    def name(self) -> str:
+        return "validate_payment_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """Nothing to ask once verified with nothing owed: the payment action says so."""
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if tracker.get_slot("verified") and _customer(tracker).balance <= 0:
+            return []
+        return slots
+
+    def extract_payment_amount(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """The answer when asked, or an amount given with the request ("pay $40")."""
+        entity = entity_value(tracker, "amount")
+        answer = self.requested_answer(tracker, "payment_amount")
+        if answer is not None:
+            return {"payment_amount": entity or answer}
+        if entity and answer_text(tracker) is not None and not tracker.get_slot("payment_amount"):
+            return {"payment_amount": entity}
+        return {}
+
+    def extract_payment_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        if self.requested_answer(tracker, "payment_confirmed") is None:
+            return {}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return {"payment_confirmed": intent == "affirm" if intent in ("affirm", "deny") else "?"}
+
+    def validate_payment_amount(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        """Paid amounts are > 0, at most the balance, with at most two decimals."""
+        if not tracker.get_slot("verified"):
+            # asked again once verified, when the balance can be shown and checked
+            return {"payment_amount": None}
+        balance = _customer(tracker).balance
+        try:
+            amount = parse_amount(str(value or ""), balance)
+        except AmountError as error:
+            return self.reject(
+                "payment_amount",
+                AMOUNT_ANSWERS[error.reason],
+                dispatcher,
+                tracker,
+                balance=format_money(balance),
+            )
+        return self.accept("payment_amount", str(amount), tracker, payment_key=uuid.uuid4().hex)
+
+    def validate_payment_confirmed(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        """Yes pays; no asks for another amount; anything else asks for yes or no."""
+        if value is True:
+            return self.accept("payment_confirmed", True, tracker)
+        if value is False:
+            dispatcher.utter_message(response="utter_payment_not_confirmed")
+            return {slot: None for slot in PAYMENT_SLOTS}
+        return self.reject("payment_confirmed", "utter_yes_or_no", dispatcher, tracker)
+
+
+class ActionAskPaymentAmount(Action):
+    """Asks how much to pay, showing the balance and due date."""
+
+    def name(self) -> str:
+        return "action_ask_payment_amount"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        account = _customer(tracker)
+        dispatcher.utter_message(
+            response="utter_ask_payment_amount",
+            balance=format_money(account.balance),
+            due_date=format_date(account.due_date),
+        )
+        return []
+
+
+class ActionAskPaymentConfirmed(Action):
+    """Reads the payment back before any money moves."""
+
+    def name(self) -> str:
+        return "action_ask_payment_confirmed"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(
+            response="utter_ask_payment_confirmed",
+            amount=format_money(Decimal(tracker.get_slot("payment_amount"))),
+            card=_customer(tracker).card,
+        )
+        return []
+
+
+class ActionPayBill(Action):
+    """Takes the confirmed payment once; a declined card goes to a person."""
+
+    def name(self) -> str:
+        return "action_pay_bill"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        account = _customer(tracker)
+        amount, key = (
+            tracker.get_slot("payment_amount"),
+            tracker.get_slot("payment_key"),
+        )
+        done = [SlotSet(slot, None) for slot in [*PAYMENT_SLOTS, "validation_failures"]]
+        if account.balance <= 0 or amount is None or key is None:
+            dispatcher.utter_message(
+                response="utter_nothing_to_pay", balance=format_money(account.balance)
+            )
+            return done
+        try:
+            receipt = account_client().pay(account.id, Decimal(amount), key)
+        except PaymentDeclined:
+            dispatcher.utter_message(response="utter_payment_declined", card=account.card)
+            return done + hand_off(dispatcher, tracker, "failed_task", skill="billing")
+        except InvalidAmount:
+            # the balance changed since the amount was accepted (paid elsewhere meanwhile)
+            dispatcher.utter_message(
+                response="utter_amount_over_balance",
+                balance=format_money(account.balance),
+            )
+            return done
+        dispatcher.utter_message(
+            response="utter_payment_done",
+            amount=format_money(receipt.amount),
+            card=receipt.card,
+            receipt=receipt.number,
+            balance=format_money(receipt.new_balance),
+        )
+        return done

@@ -1,0 +1,79 @@
+"""The one place that reads Tandem's environment.
+
+Every process (stack launcher, Rasa wrapper, action server, CLI tools) builds a
+``Settings`` with ``Settings.from_env()`` when it starts; nothing reads
+``os.environ`` anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one Tandem process, from environment variables."""
+
+    root: Path
+    database_url: str
+    redis_url: str | None
+    rasa_port: int
+    actions_port: int
+    rasa_token: str
+    actions_token: str
+    action_timeout: float
+    smtp_host: str | None
+    smtp_port: int
+    mail_from: str
+    reset_link_base: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read settings from ``env`` (default: the process environment)."""
+        env = dict(os.environ if env is None else env)
+        var = ROOT / "var"
+        return cls(
+            root=ROOT,
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{var / 'tandem.db'}",
+            redis_url=env.get("REDIS_URL") or None,
+            rasa_port=int(env.get("RASA_PORT", "5005")),
+            actions_port=int(env.get("ACTIONS_PORT", "5055")),
+            rasa_token=env.get("RASA_TOKEN", ""),
+            actions_token=env.get("ACTIONS_TOKEN", ""),
+            action_timeout=float(env.get("ACTION_TIMEOUT", "4")),
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=int(env.get("SMTP_PORT", "25")),
+            mail_from=env.get("MAIL_FROM", "support@tandem.example"),
+            reset_link_base=env.get(
+                "RESET_LINK_BASE", "https://tandem.example/reset-password?token="
+            ),
+        )
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as the environment variables ``from_env`` reads."""
+        return {
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url or "",
+            "RASA_PORT": str(self.rasa_port),
+            "ACTIONS_PORT": str(self.actions_port),
+            "RASA_TOKEN": self.rasa_token,
+            "ACTIONS_TOKEN": self.actions_token,
+            "ACTION_TIMEOUT": str(self.action_timeout),
+            "SMTP_HOST": self.smtp_host or "",
+            "SMTP_PORT": str(self.smtp_port),
+            "MAIL_FROM": self.mail_from,
+            "RESET_LINK_BASE": self.reset_link_base,
+        }
+
+    def child_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Environment for a child process: ours, overridden by these settings and ``extra``.
+
+        Children rebuild the same ``Settings`` with ``from_env``, so a caller's
+        settings (tests: ports, temporary database) reach every process.
+        """
+        return {**os.environ, **self.as_env(), **(extra or {})}
