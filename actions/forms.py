@@ -140,7 +140,7 @@ class TaskForm(FormValidationAction, ABC):
     def extract_phone_last4(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """Take the answer when asked, or digits offered as "last 4 ..." alongside the identifier."""
+        """The answer when asked, or digits offered unasked as "last 4 ..."."""
         if tracker.get_slot("verified"):
             return {}
         answer = self.requested_answer(tracker, "phone_last4")

@@ -143,7 +143,7 @@ def build_packet(tracker: Tracker, reason: str, skill: str | None = None) -> dic
 def hand_off(
     dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, skill: str | None = None
 ) -> list[EventType]:
-    """Tell the customer a person is coming, send the packet, and pause any form."""
+    """Tell the customer a person is coming, send the packet, and end any form."""
     packet = build_packet(tracker, reason, skill)
     message = (
         "utter_handoff_urgent"
@@ -152,9 +152,8 @@ def hand_off(
     )
     dispatcher.utter_message(response=message)
     dispatcher.utter_message(json_message={"handoff": packet})
-    if tracker.active_loop_name:
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
-    return []
+    # Always the same events, so rules can say what a handoff does in or out of a task.
+    return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 def reason_for(tracker: Tracker) -> str:

@@ -37,7 +37,8 @@ _STATE = re.compile(r"\s*,?\s*\b[A-Z]{2}\b\s*$")
 _ADDRESS_CHARS = re.compile(r"^[A-Za-z0-9 .,'#/-]+$")
 _CITY = re.compile(r"^[A-Za-z][A-Za-z .'-]{1,48}$")
 _MOVED_TO = re.compile(
-    r"^.*?\b(?:moved to|move to|address to|address is|now at|new address(?: is)?|live at|to)\b[:\s]*",
+    r"^.*?\b(?:moved to|move to|address to|address is|now at|new address(?: is)?|live at|to)\b"
+    r"[:\s]*",
     re.IGNORECASE,
 )
 

@@ -1,0 +1,113 @@
+# Tandem: `make run` to start the assistant, `make test` for everything CI checks.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON := .venv/bin/python
+MODEL := models/tandem.tar.gz
+# pip, setuptools and wheel are not in a pip freeze; these match the working venv.
+PIP_PINS := pip==24.0 setuptools==70.3.0 wheel==0.45.1
+LINT_PATHS := $(wildcard bot actions tests bench handoff)
+
+# Quieter Rasa and TensorFlow, and no telemetry, for every command below.
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore::DeprecationWarning
+
+RASA := $(PYTHON) -m rasa
+
+.PHONY: help venv train run shell lint validate test test-unit test-integration \
+        test-stories test-nlu test-e2e bench clean
+
+help:
+	@echo "make venv      create .venv (Python 3.10) from requirements.lock"
+	@echo "make train     train the model if config.yml, domain.yml or data/ changed"
+	@echo "make run       start Redis, actions and Rasa (Ctrl-C stops all)"
+	@echo "make shell     chat with the bot in this terminal"
+	@echo "make lint      ruff and mypy"
+	@echo "make validate  Rasa's data validation, without training"
+	@echo "make test      everything: lint, unit, validate, train, integration, stories, NLU, e2e"
+	@echo "make bench     latency benchmarks"
+	@echo "make clean     remove models, results, logs and local data (not .venv)"
+
+venv: .venv/.installed
+
+# Rasa 3.6 runs on Python 3.10 only. `python3.10` counts only if it runs: a pyenv
+# shim exists on some machines without a 3.10 selected.
+.venv/.installed: requirements.lock
+	@py=""; \
+	if python3.10 -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then \
+	  py=python3.10; \
+	else \
+	  root=$$(pyenv root 2>/dev/null || echo "$${PYENV_ROOT:-$$HOME/.pyenv}"); \
+	  for candidate in "$$root"/versions/3.10.*/bin/python3.10; do \
+	    if [ -x "$$candidate" ]; then py=$$candidate; fi; \
+	  done; \
+	fi; \
+	if [ -z "$$py" ]; then \
+	  echo "Python 3.10 not found; Rasa 3.6 needs it. Install it, e.g. 'pyenv install 3.10.13'" >&2; \
+	  echo "or your system's python3.10 package (with venv), then run 'make venv' again." >&2; \
+	  exit 1; \
+	fi; \
+	if [ ! -x .venv/bin/python ]; then echo "Creating .venv with $$py"; "$$py" -m venv .venv; fi; \
+	if ! .venv/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
+	  echo ".venv is not a Python 3.10 environment; remove it and run 'make venv' again." >&2; \
+	  exit 1; \
+	fi; \
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check $(PIP_PINS); \
+	echo "Installing $$(grep -c '==' requirements.lock) pinned packages from requirements.lock" \
+	     "(a fresh install downloads TensorFlow: several minutes)..."; \
+	.venv/bin/python -m pip install --disable-pip-version-check -r requirements.lock \
+	  | { grep --line-buffered -v '^Requirement already satisfied' || true; }; \
+	touch $@
+
+train: venv
+	$(PYTHON) -m bot train
+
+run: venv
+	$(PYTHON) -m bot run
+
+shell: venv
+	$(PYTHON) -m bot shell
+
+lint: venv
+	$(PYTHON) -m ruff check $(LINT_PATHS)
+	$(PYTHON) -m mypy $(LINT_PATHS)
+
+validate: venv
+	$(PYTHON) -m bot validate
+
+test: venv
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory validate
+	$(MAKE) --no-print-directory train
+	$(MAKE) --no-print-directory test-integration
+	$(MAKE) --no-print-directory test-stories
+	$(MAKE) --no-print-directory test-nlu
+	$(MAKE) --no-print-directory test-e2e
+
+test-unit: venv
+	$(PYTHON) -m pytest tests/unit -q
+
+# Real processes (redis-server, action server, Rasa with the model) on free ports.
+test-integration: train
+	$(PYTHON) -m pytest tests/integration -q
+
+test-stories: train
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
+	  --out results/stories
+
+test-nlu: train
+	$(PYTHON) -m bot evaluate
+
+test-e2e: train
+	$(PYTHON) -m pytest tests/e2e -q -m e2e
+
+bench: train
+	$(PYTHON) -m bench.assistant
+
+clean:
+	rm -rf models results reports var .rasa .mypy_cache .ruff_cache .pytest_cache
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -1,0 +1,192 @@
+"""Benchmark of the assistant on this machine: training, start-up, memory and reply latency.
+
+Run with ``make bench`` (or ``python -m bench.assistant``). It trains a model into a
+temporary folder (unless ``--skip-training``), starts its own stack on free ports
+with a temporary database, sends bounded numbers of messages over Rasa's REST
+channel on 127.0.0.1, prints a table and rewrites docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psutil
+import requests
+
+from bot.process import QUIET_ENV, free_port
+from bot.settings import ROOT, Settings
+from bot.stack import Stack
+from bot.training import train_if_needed
+
+# A turn the rules answer with a response alone, and one that runs one custom action.
+PLAIN_TURN = "hello"
+ACTION_TURN = "I want to talk to a person"
+
+
+@dataclasses.dataclass
+class Results:
+    training_s: float | None
+    actions_ready_s: float
+    rasa_ready_s: float
+    memory_mb: dict[str, float]
+    latency_ms: dict[str, list[float]]
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank), as load-test reports quote it."""
+    ordered = sorted(samples)
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def time_training(out: Path) -> float:
+    """Seconds for a full `rasa train` of this project into ``out``."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "--out", str(out), "--fixed-model-name", "bench"],
+        cwd=ROOT,
+        env={**os.environ, **QUIET_ENV},
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def measure_turns(stack: Stack, text: str, count: int, senders: int) -> list[float]:
+    """Milliseconds per REST round trip, over ``senders`` conversations in turn."""
+    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    params = {"token": stack.settings.rasa_token}
+    run = f"{text[:5]}-{time.monotonic_ns()}"
+    samples = []
+    with requests.Session() as http:
+        for i in range(count):
+            body = {"sender": f"bench-{run}-{i % senders}", "message": text}
+            started = time.perf_counter()
+            reply = http.post(url, params=params, json=body, timeout=30)
+            samples.append((time.perf_counter() - started) * 1000)
+            reply.raise_for_status()
+    return samples
+
+
+def memory_mb(stack: Stack) -> dict[str, float]:
+    """Resident memory of each service process, with its children."""
+    sizes = {}
+    for name, pid in stack.pids().items():
+        process = psutil.Process(pid)
+        rss = process.memory_info().rss + sum(
+            child.memory_info().rss for child in process.children(recursive=True)
+        )
+        sizes[name] = rss / 2**20
+    return sizes
+
+
+def run(turns: int, skip_training: bool) -> Results:
+    settings = Settings.from_env()
+    model = train_if_needed(settings)
+    with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
+        var = Path(tmp)
+        training_s = None if skip_training else time_training(var / "models")
+        settings = dataclasses.replace(
+            settings,
+            database_url=f"sqlite:///{var / 'bench.db'}",
+            redis_url=None,
+            rasa_port=free_port(),
+            actions_port=free_port(),
+            rasa_token="bench-rasa-token",
+            actions_token="bench-actions-token",
+        )
+        stack = Stack(settings, model, var_dir=var)
+        started = time.perf_counter()
+        stack.start(with_rasa=False)
+        actions_ready = time.perf_counter() - started
+        try:
+            started = time.perf_counter()
+            stack.start_rasa()
+            rasa_ready = time.perf_counter() - started
+            measure_turns(stack, PLAIN_TURN, 20, 5)  # warm both paths once
+            measure_turns(stack, ACTION_TURN, 20, 5)
+            latency = {
+                "no custom action": measure_turns(stack, PLAIN_TURN, turns, 20),
+                "one custom action": measure_turns(stack, ACTION_TURN, turns, 20),
+            }
+            memory = memory_mb(stack)
+        finally:
+            stack.stop()
+    return Results(training_s, actions_ready, rasa_ready, memory, latency)
+
+
+def report(results: Results, turns: int) -> str:
+    """docs/performance.md, from the measured numbers."""
+    lines = [
+        "# Performance",
+        "",
+        f"Measured by `make bench` (`bench/assistant.py`) on {platform.machine()}, "
+        f"{psutil.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{datetime.now(timezone.utc):%Y-%m-%d}. Numbers are this machine's; rerun to compare.",
+        "",
+        "## Assistant",
+        "",
+        "| what | measured | target |",
+        "|---|---|---|",
+    ]
+    if results.training_s is not None:
+        lines.append(
+            f"| training (`rasa train`, config.yml) | {results.training_s:.0f} s | < 300 s |"
+        )
+    lines += [
+        f"| action server ready | {results.actions_ready_s:.1f} s | |",
+        f"| Rasa server: model load + one warm-up parse | {results.rasa_ready_s:.1f} s | < 30 s |",
+    ]
+    for name, mb in results.memory_mb.items():
+        lines.append(f"| memory, {name} (RSS) | {mb:.0f} MB | |")
+    lines += [
+        "",
+        f"Bot reply latency over the REST channel, {turns} turns each, "
+        "one client, round-robin over 20 conversations:",
+        "",
+        "| turn | p50 | p95 | max | target p95 |",
+        "|---|---|---|---|---|",
+    ]
+    targets = {"no custom action": "< 150 ms", "one custom action": "< 300 ms"}
+    for name, samples in results.latency_ms.items():
+        lines.append(
+            f"| {name} (`{PLAIN_TURN if 'no' in name else ACTION_TURN}`) "
+            f"| {statistics.median(samples):.0f} ms | {percentile(samples, 95):.0f} ms "
+            f"| {max(samples):.0f} ms | {targets[name]} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=300, help="messages per kind of turn")
+    parser.add_argument(
+        "--skip-training", action="store_true", help="do not time a full training run"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; leave docs/performance.md alone"
+    )
+    args = parser.parse_args(argv)
+    results = run(args.turns, args.skip_training)
+    text = report(results, args.turns)
+    print(text)
+    if not args.no_write:
+        (ROOT / "docs").mkdir(exist_ok=True)
+        (ROOT / "docs" / "performance.md").write_text(text, encoding="utf-8")
+        print("Wrote docs/performance.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

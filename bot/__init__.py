@@ -1,0 +1,1 @@
+"""Tandem's command line and glue: settings, training, and starting the stack."""

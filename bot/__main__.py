@@ -1,0 +1,180 @@
+"""``python -m bot``: train, run and chat with Tandem from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import secrets
+import signal
+import sys
+import uuid
+import warnings
+from types import FrameType
+
+from bot.process import free_port
+from bot.redis_server import RedisError
+from bot.settings import Settings
+from bot.stack import Stack, StackError
+from bot.training import TrainingError, train_if_needed
+
+DESCRIPTION = """\
+Tandem, a Rasa customer-service assistant.
+
+Settings come from environment variables (see bot/settings.py); logs go to var/logs/.
+Run `python -m bot <command> --help` for details of a command.
+"""
+
+COMMANDS = {
+    "train": "Train the model if config.yml, domain.yml or data/ (except data/demo/) changed "
+    "since the last training; --force trains anyway.",
+    "run": "Train if needed, then start Redis (embedded unless REDIS_URL is set), the action "
+    "server and the Rasa server on 127.0.0.1, and print what runs where. Unset RASA_TOKEN / "
+    "ACTIONS_TOKEN get random values for this session. Ctrl-C stops everything.",
+    "shell": "Train if needed, start a private stack on free ports (logs in var/shell/) and "
+    "chat with the bot in this terminal, through the same token-checked, card-masking REST "
+    "channel customers use. Type /stop to leave.",
+    "actions": "Run only the action server on ACTIONS_PORT (ACTIONS_TOKEN must be set).",
+    "validate": "Check domain.yml and data/ with Rasa's validator, without training; any "
+    "warning not explained by how forms and custom actions use responses fails.",
+    "evaluate": "Measure intent F1 of the trained model on tests/nlu/heldout.yml (lines it never "
+    "trained on); fails below 0.90.",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name, text in COMMANDS.items():
+        command = commands.add_parser(name, help=text, description=text)
+        if name == "train":
+            command.add_argument("--force", action="store_true", help="train even if unchanged")
+    args = parser.parse_args(argv)
+    # Rasa's dependencies warn about their own deprecations; operators cannot act on them.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        print(f"error: an environment variable has an invalid value: {error}", file=sys.stderr)
+        return 2
+    # SIGTERM stops the stack as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if args.command == "train":
+            train_if_needed(settings, force=args.force)
+        elif args.command == "run":
+            run(settings)
+        elif args.command == "shell":
+            shell(settings)
+        elif args.command == "validate":
+            return validate(settings)
+        elif args.command == "evaluate":
+            from bot.evaluation import main as evaluate
+
+            return evaluate(settings.root)
+        else:
+            from actions.server import main as actions_main
+
+            actions_main([])
+    except (TrainingError, StackError, RedisError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped.")
+    return 0
+
+
+def run(settings: Settings) -> None:
+    """Train if needed, start the stack and keep it up until Ctrl-C or a service dies."""
+    token_generated = not settings.rasa_token
+    settings = with_session_tokens(settings)
+    model = train_if_needed(settings)
+    print("Starting Redis, the action server and Rasa (loading the model takes a while)...")
+    with Stack(settings, model) as stack:
+        root = settings.root
+        logs = ", ".join(str(path.relative_to(root)) for path in stack.log_files().values())
+        redis = stack.redis
+        assert redis is not None
+        where = "embedded, data in var/redis" if not settings.redis_url else "from REDIS_URL"
+        print(
+            "\nTandem is running:\n"
+            f"  REST channel  POST {stack.rasa_url}/webhooks/rest/webhook  (token required)\n"
+            f"  Rasa API      {stack.rasa_url}  (?token= required)\n"
+            f"  Actions       {stack.actions_url}/webhook  (token required)\n"
+            f"  Redis         {redis.host}:{redis.port}/{redis.db}  ({where})\n"
+            f"  Logs          {logs}"
+        )
+        if token_generated:
+            print_session_token(settings.rasa_token)
+        print(
+            "\nUntil the web gateway exists, chat in a terminal with: python -m bot shell\n"
+            "Ctrl-C stops everything."
+        )
+        stack.wait()
+
+
+def shell(settings: Settings) -> None:
+    """Chat in the terminal with a private stack on free ports (works beside ``run``)."""
+    from rasa.core.channels.console import record_messages
+
+    settings = dataclasses.replace(
+        with_session_tokens(settings), rasa_port=free_port(), actions_port=free_port()
+    )
+    model = train_if_needed(settings)
+    print("Starting a private stack for this shell (logs in var/shell/logs/)...")
+    with Stack(settings, model, var_dir=settings.root / "var" / "shell") as stack:
+        asyncio.run(
+            record_messages(
+                sender_id=f"shell-{uuid.uuid4().hex[:8]}",
+                server_url=stack.rasa_url,
+                auth_token=settings.rasa_token,
+                use_response_stream=False,
+            )
+        )
+
+
+def validate(settings: Settings) -> int:
+    """Print each content problem; 1 if there was any."""
+    from bot.validate import problems
+
+    found = problems(settings.root)
+    for problem in found:
+        print(f"- {problem}")
+    print(f"{len(found)} problem(s) in domain.yml and data/." if found else "Content is valid.")
+    return 1 if found else 0
+
+
+def with_session_tokens(settings: Settings) -> Settings:
+    """Fill an unset RASA_TOKEN / ACTIONS_TOKEN with a random one for this session."""
+    return dataclasses.replace(
+        settings,
+        rasa_token=settings.rasa_token or secrets.token_urlsafe(32),
+        actions_token=settings.actions_token or secrets.token_urlsafe(32),
+    )
+
+
+def print_session_token(token: str) -> None:
+    """Show a generated Rasa token on the operator's terminal only, never into a log."""
+    if sys.stdout.isatty():
+        print(
+            f"\nRASA_TOKEN was not set; this session's token (shown only here) is:\n  {token}\n"
+            "Set RASA_TOKEN to choose your own."
+        )
+    else:
+        print(
+            "\nRASA_TOKEN was not set; this session uses a random token, not shown because "
+            "the output is not a terminal. Set RASA_TOKEN to choose your own."
+        )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Tandem's REST channel: Rasa's REST input with a token, input checks and card masking.
+
+Rasa's ``--auth-token`` protects only its HTTP API, not channel webhooks, and the
+stock REST channel stores whatever text it gets. This channel is the only one
+configured (``credentials.yml``), so every customer message passes through it:
+it refuses requests without the Rasa token, refuses malformed or oversized
+messages with a clear 400, and masks card numbers before Rasa (and so the
+tracker store and its logs) ever sees them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import bool_arg
+from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.auth import is_authorized
+from bot.redaction import mask_card_numbers
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 10_000
+MAX_SENDER_CHARS = 128
+MASKED_NOTICE = "utter_card_number_masked"
+
+
+class TandemRestInput(RestInput):
+    """REST channel at ``/webhooks/rest/webhook`` that requires the Rasa token."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    @classmethod
+    def name(cls) -> str:
+        """Keeps Rasa's REST URL, so Rasa clients work unchanged."""
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TandemRestInput:
+        """Build from the ``token`` in ``credentials.yml``; refuse to run without one."""
+        token = (credentials or {}).get("token")
+        if not isinstance(token, str) or not token:
+            raise RasaException(
+                "bot.channel.TandemRestInput needs a non-empty 'token' in credentials.yml "
+                "(token: ${RASA_TOKEN}); set RASA_TOKEN."
+            )
+        return cls(token)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Routes: ``GET /`` (health) and ``POST /webhook`` (one customer message)."""
+        webhook = Blueprint("tandem_rest", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not is_authorized(request, self.token):
+                return response.json(
+                    {"error": "Missing or wrong token (use ?token= or Authorization: Bearer)."},
+                    status=401,
+                )
+            try:
+                body = request.json
+            except InvalidUsage:
+                body = None
+            error = validation_error(body, stream=bool_arg(request, "stream", default=False))
+            if error:
+                return response.json({"error": error}, status=400)
+
+            sender: str = body["sender"]
+            text, masked = mask_card_numbers(body["message"])
+            collector = CollectingOutputChannel()
+            if masked:
+                notice = masked_notice(request)
+                if notice:
+                    await collector.send_text_message(sender, notice)
+            message = UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=self.name(),
+                metadata=body.get("metadata"),
+            )
+            try:
+                await on_new_message(message)
+            except Exception:
+                # The message text stays out of the log: it is customer data.
+                logger.exception("The assistant failed to handle a message.")
+                return response.json(
+                    {"error": "The assistant failed to handle the message."}, status=500
+                )
+            return response.json(collector.messages)
+
+        return webhook
+
+
+def validation_error(body: Any, stream: bool = False) -> str | None:
+    """What is wrong with a webhook request body, or None when it is acceptable."""
+    if stream:
+        return "Streaming is not supported by this channel; omit 'stream'."
+    if not isinstance(body, dict):
+        return "The body must be a JSON object with 'sender' and 'message'."
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not sender.strip():
+        return "'sender' must be a non-empty string."
+    if len(sender) > MAX_SENDER_CHARS:
+        return f"'sender' is longer than {MAX_SENDER_CHARS} characters."
+    message = body.get("message")
+    if not isinstance(message, str) or not message.strip():
+        return "'message' must be a non-empty string."
+    if len(message) > MAX_MESSAGE_CHARS:
+        return f"'message' is longer than {MAX_MESSAGE_CHARS} characters."
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return "'metadata' must be a JSON object when given."
+    return None
+
+
+def masked_notice(request: Request) -> str | None:
+    """The domain's text telling the customer a card number was masked."""
+    variations = request.app.ctx.agent.domain.responses.get(MASKED_NOTICE) or []
+    text = variations[0].get("text") if variations else None
+    if not text:
+        logger.error("domain.yml has no text response %r; no notice was sent.", MASKED_NOTICE)
+    return text
