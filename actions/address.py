@@ -26,14 +26,6 @@ from actions.values import (
 ADDRESS_SLOTS = ("street", "city", "postal_code", "address_confirmed")
 
 
-def _yes_no(tracker: Tracker) -> bool | str:
-    """True for affirm, False for deny, else the text (which validation then refuses)."""
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent in ("affirm", "deny"):
-        return intent == "affirm"
-    return str(tracker.latest_message.get("text") or "")
-
-
 class ValidateAddressForm(TaskForm):
     """Reads the new address in one go or part by part, then its confirmation."""
 
@@ -76,9 +68,7 @@ class ValidateAddressForm(TaskForm):
     def extract_address_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        if self.requested_answer(tracker, "address_confirmed") is None:
-            return {}
-        return {"address_confirmed": _yes_no(tracker)}
+        return self.yes_or_no(tracker, "address_confirmed")
 
     def validate_street(
         self,
@@ -124,12 +114,14 @@ class ValidateAddressForm(TaskForm):
         domain: DomainDict,
     ) -> Slots:
         """Yes saves; no asks for the address again; anything else asks for yes or no."""
-        if value is True:
-            return self.accept("address_confirmed", True, tracker)
-        if value is False:
-            dispatcher.utter_message(response="utter_address_not_confirmed")
-            return {slot: None for slot in ADDRESS_SLOTS}
-        return self.reject("address_confirmed", "utter_yes_or_no", dispatcher, tracker)
+        return self.confirm(
+            "address_confirmed",
+            value,
+            dispatcher,
+            tracker,
+            on_no="utter_address_not_confirmed",
+            redo=ADDRESS_SLOTS,
+        )
 
 
 class ActionChangeAddress(Action):

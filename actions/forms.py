@@ -41,13 +41,16 @@ VERIFICATION = "verification"
 Slots = dict[str, Any]
 
 
+def latest_intent(tracker: Tracker) -> str | None:
+    """The intent of the message being answered."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
 def answer_text(tracker: Tracker) -> str | None:
     """The latest message's text, unless it was a digression the rules answer instead."""
-    message = tracker.latest_message or {}
-    intent = (message.get("intent") or {}).get("name")
-    if intent in DIGRESSIONS:
+    if latest_intent(tracker) in DIGRESSIONS:
         return None
-    text = message.get("text")
+    text = (tracker.latest_message or {}).get("text")
     return text if isinstance(text, str) else None
 
 
@@ -120,6 +123,41 @@ class TaskForm(FormValidationAction, ABC):
         counts.pop(slot, None)
         return {slot: value, "validation_failures": counts, **more}
 
+    def yes_or_no(self, tracker: Tracker, slot: str) -> Slots:
+        """Extract the answer to a read-back question: True, False, or the text to refuse."""
+        if self.requested_answer(tracker, slot) is None:
+            return {}
+        intent = latest_intent(tracker)
+        if intent in ("affirm", "deny"):
+            return {slot: intent == "affirm"}
+        return {slot: str(tracker.latest_message.get("text") or "")}
+
+    def confirm(
+        self,
+        slot: str,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        on_no: str,
+        redo: tuple[str, ...],
+    ) -> Slots:
+        """Yes goes on; no says ``on_no`` and asks the ``redo`` slots again; else ask yes or no."""
+        if value is True:
+            return self.accept(slot, True, tracker)
+        if value is False:
+            dispatcher.utter_message(response=on_no)
+            return {name: None for name in redo}
+        return self.reject(slot, "utter_yes_or_no", dispatcher, tracker)
+
+    def identifier(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Slots:
+        """An email, username or account number; only its shape is checked."""
+        found = find_identifier(str(value or ""))
+        if found is None:
+            return self.reject(slot, f"utter_invalid_{slot}", dispatcher, tracker)
+        return self.accept(slot, found, tracker)
+
     # --- verification --------------------------------------------------------------
 
     def extract_account_identifier(
@@ -159,15 +197,7 @@ class TaskForm(FormValidationAction, ABC):
         domain: DomainDict,
     ) -> Slots:
         """Check only the shape here: whether it matches an account is told after both facts."""
-        identifier = find_identifier(str(value or ""))
-        if identifier is None:
-            return self.reject(
-                "account_identifier",
-                "utter_invalid_account_identifier",
-                dispatcher,
-                tracker,
-            )
-        return self.accept("account_identifier", identifier, tracker)
+        return self.identifier("account_identifier", value, dispatcher, tracker)
 
     def validate_phone_last4(
         self,

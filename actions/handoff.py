@@ -15,7 +15,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import TRIES_BEFORE_HELP, failures
+from actions.forms import TRIES_BEFORE_HELP, failures, latest_intent
 
 REASONS = (
     "explicit_request",
@@ -65,11 +65,6 @@ def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
 
 def _intent(event: dict[str, Any]) -> dict[str, Any]:
     return (event.get("parse_data") or {}).get("intent") or {}
-
-
-def latest_intent(tracker: Tracker) -> str | None:
-    """The intent of the message being answered."""
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
 def last_intents(tracker: Tracker, count: int = RECENT_INTENTS) -> list[dict[str, Any]]:

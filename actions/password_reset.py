@@ -16,7 +16,6 @@ from rasa_sdk.types import DomainDict
 from actions.accounts import ResetRateLimited
 from actions.backend import account_client
 from actions.forms import Slots, TaskForm, answer_text, entity_value
-from actions.values import find_identifier
 
 
 class ValidatePasswordResetForm(TaskForm):
@@ -48,15 +47,7 @@ class ValidatePasswordResetForm(TaskForm):
         domain: DomainDict,
     ) -> Slots:
         """Only the shape is checked, so the reply cannot reveal whether the account exists."""
-        identifier = find_identifier(str(value or ""))
-        if identifier is None:
-            return self.reject(
-                "reset_identifier",
-                "utter_invalid_reset_identifier",
-                dispatcher,
-                tracker,
-            )
-        return self.accept("reset_identifier", identifier, tracker)
+        return self.identifier("reset_identifier", value, dispatcher, tracker)
 
 
 class ActionResetPassword(Action):

@@ -71,10 +71,7 @@ class ValidatePaymentForm(TaskForm):
     def extract_payment_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        if self.requested_answer(tracker, "payment_confirmed") is None:
-            return {}
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return {"payment_confirmed": intent == "affirm" if intent in ("affirm", "deny") else "?"}
+        return self.yes_or_no(tracker, "payment_confirmed")
 
     def validate_payment_amount(
         self,
@@ -108,12 +105,14 @@ class ValidatePaymentForm(TaskForm):
         domain: DomainDict,
     ) -> Slots:
         """Yes pays; no asks for another amount; anything else asks for yes or no."""
-        if value is True:
-            return self.accept("payment_confirmed", True, tracker)
-        if value is False:
-            dispatcher.utter_message(response="utter_payment_not_confirmed")
-            return {slot: None for slot in PAYMENT_SLOTS}
-        return self.reject("payment_confirmed", "utter_yes_or_no", dispatcher, tracker)
+        return self.confirm(
+            "payment_confirmed",
+            value,
+            dispatcher,
+            tracker,
+            on_no="utter_payment_not_confirmed",
+            redo=PAYMENT_SLOTS,
+        )
 
 
 class ActionAskPaymentAmount(Action):
