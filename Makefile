@@ -18,7 +18,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 RASA := $(PYTHON) -m rasa
 
 .PHONY: help venv train run shell lint validate test test-unit test-integration \
-        test-stories test-nlu test-e2e bench clean
+        test-stories test-nlu test-gateway test-e2e bench clean
 
 help:
 	@echo "make venv      create .venv (Python 3.10) from requirements.lock"
@@ -27,7 +27,7 @@ help:
 	@echo "make shell     chat with the bot in this terminal"
 	@echo "make lint      ruff and mypy"
 	@echo "make validate  Rasa's data validation, without training"
-	@echo "make test      everything: lint, unit, validate, train, integration, stories, NLU, e2e"
+	@echo "make test      everything: lint, unit, validate, train, integration, gateway, stories, NLU, e2e"
 	@echo "make bench     latency benchmarks"
 	@echo "make clean     remove models, results, logs and local data (not .venv)"
 
@@ -84,12 +84,13 @@ test: venv
 	$(MAKE) --no-print-directory validate
 	$(MAKE) --no-print-directory train
 	$(MAKE) --no-print-directory test-integration
+	$(MAKE) --no-print-directory test-gateway
 	$(MAKE) --no-print-directory test-stories
 	$(MAKE) --no-print-directory test-nlu
 	$(MAKE) --no-print-directory test-e2e
 
 test-unit: venv
-	$(PYTHON) -m pytest tests/unit -q
+	$(PYTHON) -m pytest tests/unit tests/handoff -q
 
 # Real processes (redis-server, action server, Rasa with the model) on free ports.
 test-integration: train
@@ -101,6 +102,10 @@ test-stories: train
 
 test-nlu: train
 	$(PYTHON) -m bot evaluate
+
+# The gateway with real sockets, Redis, Rasa and the action server.
+test-gateway: train
+	$(PYTHON) -m pytest tests/gateway -q
 
 test-e2e: train
 	$(PYTHON) -m pytest tests/e2e -q -m e2e

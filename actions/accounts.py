@@ -226,7 +226,7 @@ class AccountClient:
         ``now`` is the clock (default: UTC now), replaceable so tests can expire
         tokens and rate-limit windows without sleeping.
         """
-        self._engine = _create_engine(database_url)
+        self._engine = create_sql_engine(database_url)
         self._mailer = mailer
         self._reset_link_base = reset_link_base or _default_settings().reset_link_base
         self._now = now or (lambda: datetime.now(timezone.utc))
@@ -394,17 +394,10 @@ class AccountClient:
                     )
                 )
                 mail = _reset_mail(account, self._reset_link_base + token)
-                if self._mailer is None:
-                    conn.execute(
-                        insert(outbox).values(
-                            recipient=mail.to,
-                            subject=mail.subject,
-                            body=mail.body,
-                            created_at=now,
-                        )
-                    )
-        if mail is not None and self._mailer is not None:
-            self._mailer.send_later(mail)
+                # In this transaction: no extra commit that would time a real account apart.
+                self._keep_in_outbox(conn, mail)
+        if mail is not None:
+            self._hand_to_smtp(mail)
         if account is not None:
             log.info(
                 "password reset for %s: %s",
@@ -445,6 +438,42 @@ class AccountClient:
             )
         log.info("password reset link redeemed for %s", account_id)
         return account_id
+
+    def send_mail(self, to: str, subject: str, body: str) -> None:
+        """Send a plain-text mail the way reset links go: SMTP when configured, else the outbox.
+
+        Returns at once either way (SMTP delivery runs in the background), so a
+        caller never waits on a mail server. Raises ``ValueError`` for a
+        recipient or subject that could not be a mail header.
+        """
+        mail = Mail(to=to.strip(), subject=subject.strip(), body=body)
+        for name, value, column in (
+            ("recipient", mail.to, outbox.c.recipient),
+            ("subject", mail.subject, outbox.c.subject),
+        ):
+            limit = column.type.length
+            if not value or len(value) > limit or "\r" in value or "\n" in value:
+                raise ValueError(f"a mail {name} must be one line of 1 to {limit} characters")
+        with self._engine.begin() as conn:
+            self._keep_in_outbox(conn, mail)
+        self._hand_to_smtp(mail)
+
+    def _keep_in_outbox(self, conn: Connection, mail: Mail) -> None:
+        """Without SMTP, keep ``mail`` in the outbox, inside the caller's transaction."""
+        if self._mailer is None:
+            conn.execute(
+                insert(outbox).values(
+                    recipient=mail.to,
+                    subject=mail.subject,
+                    body=mail.body,
+                    created_at=self._utcnow(),
+                )
+            )
+
+    def _hand_to_smtp(self, mail: Mail) -> None:
+        """With SMTP, deliver ``mail`` in the background; call after the transaction commits."""
+        if self._mailer is not None:
+            self._mailer.send_later(mail)
 
     def outbox(self, limit: int = 20) -> list[OutboxMessage]:
         """The newest mails kept in the outbox, newest first."""
@@ -525,8 +554,11 @@ class AccountClient:
         return now
 
 
-def _create_engine(database_url: str) -> Engine:
-    """An engine that threads can share (the action server runs actions in a pool)."""
+def create_sql_engine(database_url: str) -> Engine:
+    """An engine that threads can share (the action server and the gateway use pools).
+
+    Every SQL store of Tandem (accounts, agents, the archive) builds its engine here.
+    """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return create_engine(

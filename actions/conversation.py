@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -21,6 +21,8 @@ TASK_SLOTS = (
     "payment_key",
     "validation_failures",
 )
+# Forms a person may hand a customer back into.
+FORMS = ("password_reset_form", "address_form", "payment_form", "balance_form")
 
 
 class ActionCancelTask(Action):
@@ -34,3 +36,20 @@ class ActionCancelTask(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_task_cancelled")
         return [SlotSet(slot, None) for slot in TASK_SLOTS]
+
+
+class ActionResumeTask(Action):
+    """A person handed the chat back: carry on with the task the handoff interrupted."""
+
+    def name(self) -> str:
+        return "action_resume_task"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        form = tracker.get_slot("interrupted_form")
+        if form not in FORMS:
+            dispatcher.utter_message(response="utter_welcome_back")
+            return [SlotSet("interrupted_form", None)]
+        dispatcher.utter_message(response="utter_resume_task")
+        return [SlotSet("interrupted_form", None), FollowupAction(form)]

@@ -39,6 +39,9 @@ COMMANDS = {
     "warning not explained by how forms and custom actions use responses fails.",
     "evaluate": "Measure intent F1 of the trained model on tests/nlu/heldout.yml (lines it never "
     "trained on); fails below 0.90.",
+    "agents": "Manage the handoff gateway's agent accounts in DATABASE_URL: `agents add LOGIN "
+    "--name NAME` creates one (the password is asked twice, or read from --password-stdin), "
+    "`agents list` shows them.",
 }
 
 
@@ -53,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         command = commands.add_parser(name, help=text, description=text)
         if name == "train":
             command.add_argument("--force", action="store_true", help="train even if unchanged")
+        elif name == "agents":
+            add_agents_arguments(command)
     args = parser.parse_args(argv)
     # Rasa's dependencies warn about their own deprecations; operators cannot act on them.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -77,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.evaluation import main as evaluate
 
             return evaluate(settings.root)
+        elif args.command == "agents":
+            from handoff.agents import run_cli
+
+            return run_cli(args, settings)
         else:
             from actions.server import main as actions_main
 
@@ -89,12 +98,38 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def add_agents_arguments(command: argparse.ArgumentParser) -> None:
+    """``agents add`` and ``agents list``; handoff/agents.py runs them."""
+    actions = command.add_subparsers(dest="agents_command", required=True, metavar="action")
+    add = actions.add_parser(
+        "add",
+        help="create an agent account",
+        description="Create an agent account. The password never goes on the command line.",
+    )
+    add.add_argument("login", help="login name (letters, digits, . _ -; any case)")
+    add.add_argument("--name", required=True, help='display name shown to customers, "Ann Lee"')
+    add.add_argument("--role", default="agent", help="agent (default) or supervisor")
+    add.add_argument(
+        "--skills", default="general", help="comma-separated: account,billing,technical,general"
+    )
+    add.add_argument("--capacity", type=int, default=3, help="chats at once, 1 to 10 (default 3)")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin",
+    )
+    actions.add_parser("list", help="show every agent account", description="Show every agent.")
+
+
 def run(settings: Settings) -> None:
     """Train if needed, start the stack and keep it up until Ctrl-C or a service dies."""
     token_generated = not settings.rasa_token
     settings = with_session_tokens(settings)
     model = train_if_needed(settings)
-    print("Starting Redis, the action server and Rasa (loading the model takes a while)...")
+    print(
+        "Starting Redis, the action server, Rasa (loading the model takes a while) "
+        "and the gateway..."
+    )
     with Stack(settings, model) as stack:
         root = settings.root
         logs = ", ".join(str(path.relative_to(root)) for path in stack.log_files().values())
@@ -103,6 +138,7 @@ def run(settings: Settings) -> None:
         where = "embedded, data in var/redis" if not settings.redis_url else "from REDIS_URL"
         print(
             "\nTandem is running:\n"
+            f"  Gateway       {stack.gateway_url}  (customers: Socket.IO /, agents: /agent)\n"
             f"  REST channel  POST {stack.rasa_url}/webhooks/rest/webhook  (token required)\n"
             f"  Rasa API      {stack.rasa_url}  (?token= required)\n"
             f"  Actions       {stack.actions_url}/webhook  (token required)\n"
@@ -123,7 +159,10 @@ def shell(settings: Settings) -> None:
     from rasa.core.channels.console import record_messages
 
     settings = dataclasses.replace(
-        with_session_tokens(settings), rasa_port=free_port(), actions_port=free_port()
+        with_session_tokens(settings),
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        gateway_port=free_port(),
     )
     model = train_if_needed(settings)
     print("Starting a private stack for this shell (logs in var/shell/logs/)...")
@@ -155,6 +194,7 @@ def with_session_tokens(settings: Settings) -> Settings:
         settings,
         rasa_token=settings.rasa_token or secrets.token_urlsafe(32),
         actions_token=settings.actions_token or secrets.token_urlsafe(32),
+        secret_key=settings.secret_key or secrets.token_urlsafe(32),
     )
 
 

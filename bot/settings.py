@@ -31,11 +31,19 @@ class Settings:
     smtp_port: int
     mail_from: str
     reset_link_base: str
+    customer_token_secret: str
+    gateway_port: int
+    secret_key: str
+    allowed_origins: tuple[str, ...]
+    queue_sla_seconds: float
+    agent_grace_seconds: float
+    business_hours: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """Read settings from ``env`` (default: the process environment)."""
         env = dict(os.environ if env is None else env)
+        gateway_port = int(env.get("GATEWAY_PORT", "8000"))
         var = ROOT / "var"
         return cls(
             root=ROOT,
@@ -52,6 +60,23 @@ class Settings:
             reset_link_base=env.get(
                 "RESET_LINK_BASE", "https://tandem.example/reset-password?token="
             ),
+            # Shared with the website that signs customer tokens; empty: every chat is anonymous.
+            customer_token_secret=env.get("CUSTOMER_TOKEN_SECRET", ""),
+            gateway_port=gateway_port,
+            # Signs agents' sessions and login tokens; the stack makes one per run when unset.
+            secret_key=env.get("SECRET_KEY", ""),
+            # Web pages allowed to open customer sockets: an explicit list, never "*".
+            allowed_origins=tuple(
+                origin.strip()
+                for origin in env.get(
+                    "ALLOWED_ORIGINS",
+                    f"http://localhost:{gateway_port},http://127.0.0.1:{gateway_port}",
+                ).split(",")
+                if origin.strip() and origin.strip() != "*"
+            ),
+            queue_sla_seconds=float(env.get("QUEUE_SLA_SECONDS", "120")),
+            agent_grace_seconds=float(env.get("AGENT_GRACE_SECONDS", "60")),
+            business_hours=env.get("BUSINESS_HOURS", "always"),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -68,6 +93,13 @@ class Settings:
             "SMTP_PORT": str(self.smtp_port),
             "MAIL_FROM": self.mail_from,
             "RESET_LINK_BASE": self.reset_link_base,
+            "CUSTOMER_TOKEN_SECRET": self.customer_token_secret,
+            "GATEWAY_PORT": str(self.gateway_port),
+            "SECRET_KEY": self.secret_key,
+            "ALLOWED_ORIGINS": ",".join(self.allowed_origins),
+            "QUEUE_SLA_SECONDS": str(self.queue_sla_seconds),
+            "AGENT_GRACE_SECONDS": str(self.agent_grace_seconds),
+            "BUSINESS_HOURS": self.business_hours,
         }
 
     def child_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -43,8 +43,8 @@ class Stack:
         rasa_timeout: float = 180.0,
         actions_timeout: float = 60.0,
     ) -> None:
-        if not settings.rasa_token or not settings.actions_token:
-            raise StackError("The stack needs RASA_TOKEN and ACTIONS_TOKEN.")
+        if not settings.rasa_token or not settings.actions_token or not settings.secret_key:
+            raise StackError("The stack needs RASA_TOKEN, ACTIONS_TOKEN and SECRET_KEY.")
         self.settings = settings
         self.model_path = model_path
         self.var_dir = var_dir or settings.root / "var"
@@ -52,6 +52,7 @@ class Stack:
         self.actions_timeout = actions_timeout
         self.rasa_url = f"http://127.0.0.1:{settings.rasa_port}"
         self.actions_url = f"http://127.0.0.1:{settings.actions_port}"
+        self.gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
         self.redis: RedisInfo | None = None
         self._embedded_redis: EmbeddedRedis | None = None
         self._children: list[ChildProcess] = []
@@ -61,7 +62,7 @@ class Stack:
         return self.var_dir / "logs"
 
     def start(self, with_rasa: bool = True) -> None:
-        """Start Redis, the action server and (unless ``with_rasa`` is False) Rasa."""
+        """Start Redis and actions; then, unless ``with_rasa`` is False, Rasa and the gateway."""
         try:
             self._start_redis()
             _ensure_port_free(self.settings.actions_port, "ACTIONS_PORT")
@@ -72,6 +73,7 @@ class Stack:
             raise
         if with_rasa:
             self.start_rasa()
+            self.start_gateway()
 
     def start_rasa(self) -> None:
         """Start the Rasa server once the rest runs (benchmarks time it on its own)."""
@@ -81,6 +83,16 @@ class Stack:
                 "rasa", [sys.executable, "-m", "bot.rasa_server", "--model", str(self.model_path)]
             )
             self._wait_until(rasa, self.rasa_timeout, "model loaded", self._rasa_ready)
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_gateway(self) -> None:
+        """Start the handoff gateway, the service browsers talk to."""
+        try:
+            _ensure_port_free(self.settings.gateway_port, "GATEWAY_PORT")
+            gateway = self._spawn("gateway", [sys.executable, "-m", "handoff"])
+            self._wait_until(gateway, self.actions_timeout, "GET /health", self._gateway_ready)
         except BaseException:
             self.stop()
             raise
@@ -163,6 +175,9 @@ class Stack:
 
     def _actions_ready(self) -> bool:
         return _http(f"{self.actions_url}/health") == 200
+
+    def _gateway_ready(self) -> bool:
+        return _http(f"{self.gateway_url}/health") == 200
 
     def _rasa_ready(self) -> bool:
         """Status answers once the model is loaded; one parse warms the NLU pipeline.

@@ -13,6 +13,7 @@ from bot.stack import Stack
 from bot.training import model_path
 
 RASA_TOKEN = "test-rasa-token"
+CUSTOMER_TOKEN_SECRET = "test-customer-token-secret-of-32-bytes!"
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +25,7 @@ def new_stack(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Stack]:
 
     def make() -> Stack:
         var = tmp_path_factory.mktemp("stack")
+        gateway_port = free_port()
         settings = dataclasses.replace(
             Settings.from_env({}),
             database_url=f"sqlite:///{var / 'accounts.db'}",
@@ -31,6 +33,13 @@ def new_stack(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Stack]:
             actions_port=free_port(),
             rasa_token=RASA_TOKEN,
             actions_token="test-actions-token",
+            gateway_port=gateway_port,
+            allowed_origins=(f"http://127.0.0.1:{gateway_port}",),
+            secret_key="test-secret-key",
+            customer_token_secret=CUSTOMER_TOKEN_SECRET,
+            # short, so tests of the SLA and the grace period wait seconds, not minutes
+            queue_sla_seconds=3.0,
+            agent_grace_seconds=5.0,
         )
         return Stack(settings, model, var_dir=var)
 

@@ -97,13 +97,14 @@ def test_card_numbers_are_masked_before_storage(stack: Stack) -> None:
 
 def test_stop_leaves_nothing_running(stack: Stack) -> None:
     stack.check()
-    assert list(stack.log_files()) == ["redis", "actions", "rasa"]
+    assert list(stack.log_files()) == ["redis", "actions", "rasa", "gateway"]
     pids = stack.pids()
-    assert list(pids) == ["redis", "actions", "rasa"]
+    assert list(pids) == ["redis", "actions", "rasa", "gateway"]
     stack.stop()
     for pid in pids.values():
         assert not Path(f"/proc/{pid}").exists()
-    for port in (stack.settings.rasa_port, stack.settings.actions_port):
+    settings = stack.settings
+    for port in (settings.rasa_port, settings.actions_port, settings.gateway_port):
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0
 
@@ -117,6 +118,7 @@ def test_refuses_to_start_beside_a_busy_port(tmp_path: Path) -> None:
             actions_port=busy.getsockname()[1],
             rasa_token=TOKEN,
             actions_token="test-actions-token",
+            secret_key="test-secret-key",
         )
         stack = Stack(settings, model_path(ROOT), var_dir=tmp_path)
         with pytest.raises(StackError, match="ACTIONS_PORT"):

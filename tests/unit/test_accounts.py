@@ -408,6 +408,47 @@ def test_reset_mail_goes_over_smtp_when_configured(
     assert token not in dump(database_path)
 
 
+def test_send_mail_goes_to_the_outbox_without_smtp(accounts: AccountClient) -> None:
+    accounts.send_mail(" dana@example.com ", " Your request TKT-1 ", "Hello,\n\nThe transcript.\n")
+    [message] = accounts.outbox()
+    assert (message.to, message.subject) == ("dana@example.com", "Your request TKT-1")
+    assert message.body == "Hello,\n\nThe transcript.\n"
+
+
+def test_send_mail_goes_over_smtp_when_configured(tmp_path: Path, smtp_sink: _SmtpSink) -> None:
+    database_path = tmp_path / "smtp.db"
+    client = AccountClient(
+        f"sqlite:///{database_path}",
+        mailer=SmtpMailer("127.0.0.1", smtp_sink.server_address[1], "support@tandem.example"),
+    )
+    client.create_schema()
+    client.send_mail("dana@example.com", "Your request TKT-1", "The transcript.")
+    client.close()  # waits for the background delivery
+
+    [raw] = smtp_sink.messages
+    message = email.message_from_string(raw, policy=email.policy.default)
+    assert (message["To"], message["Subject"]) == ("dana@example.com", "Your request TKT-1")
+    assert rows(database_path, "SELECT * FROM outbox") == []
+
+
+@pytest.mark.parametrize(
+    ("to", "subject"),
+    [
+        ("", "Hello"),
+        ("dana@example.com\r\nBcc: all@example.com", "Hello"),
+        ("dana@example.com", "Hello\nBcc: all@example.com"),
+        ("dana@example.com", ""),
+        ("dana@example.com", "x" * 201),
+    ],
+)
+def test_send_mail_refuses_what_cannot_be_a_header(
+    accounts: AccountClient, to: str, subject: str
+) -> None:
+    with pytest.raises(ValueError, match="must be one line"):
+        accounts.send_mail(to, subject, "body")
+    assert accounts.outbox() == []
+
+
 # --- schema, seed file and engine -----------------------------------------------------
 
 

@@ -1,0 +1,86 @@
+"""The handoff gateway: the one service browsers talk to (customers at `/`, agents at `/agent`).
+
+``create_app`` wires it from settings; ``python -m handoff`` runs it. Several
+gateway processes can share the work: all state is in Redis, and Socket.IO
+messages between processes go through Redis too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from flask import Flask
+from flask_socketio import SocketIO
+
+from bot.settings import Settings
+from handoff import routes
+from handoff.agent_console import AgentNamespace
+from handoff.agents import AgentDirectory
+from handoff.archive import Archive
+from handoff.customer_tokens import check_secret
+from handoff.customers import CustomerNamespace
+from handoff.gateway import Gateway
+from handoff.hours import BusinessHours
+from handoff.login import LoginTokens
+from handoff.rasa_client import RasaClient
+
+socketio = SocketIO()
+
+
+@dataclass(frozen=True)
+class Tandem:
+    """What the gateway's routes and namespaces share, kept in ``app.extensions["tandem"]``."""
+
+    settings: Settings
+    gateway: Gateway
+    directory: AgentDirectory
+    tokens: LoginTokens
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the gateway for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    if not settings.redis_url:
+        raise RuntimeError("The gateway needs REDIS_URL (the stack sets it for embedded Redis).")
+    if not settings.secret_key:
+        raise RuntimeError("The gateway needs SECRET_KEY to sign agents' sessions.")
+    if settings.customer_token_secret:
+        check_secret(settings.customer_token_secret)
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    socketio.init_app(
+        app,
+        message_queue=settings.redis_url,
+        cors_allowed_origins=list(settings.allowed_origins),
+        async_mode="threading",
+        # One connection's events are handled in the order they came: a customer's two quick
+        # messages must not swap places (each connection has its own thread anyway).
+        async_handlers=False,
+        # Larger than our own limit (5,000 characters), so customers meet ours, with its message.
+        max_http_buffer_size=1_000_000,
+    )
+    archive = Archive.from_settings(settings)
+    archive.create_schema()
+    directory = AgentDirectory.from_settings(settings)
+    directory.create_schema()
+    gateway = Gateway(
+        redis.Redis.from_url(settings.redis_url, decode_responses=True),
+        RasaClient(f"http://127.0.0.1:{settings.rasa_port}", settings.rasa_token),
+        archive,
+        emit=socketio.emit,
+        customer_token_secret=settings.customer_token_secret,
+        grace_seconds=settings.agent_grace_seconds,
+        sla_seconds=settings.queue_sla_seconds,
+        is_open=BusinessHours.parse(settings.business_hours).is_open,
+    )
+    tokens = LoginTokens(settings.secret_key)
+    app.extensions["tandem"] = Tandem(settings, gateway, directory, tokens)
+    socketio.on_namespace(CustomerNamespace(gateway))
+    socketio.on_namespace(AgentNamespace(gateway, directory, tokens))
+    app.register_blueprint(routes.bp)
+    return app

@@ -1,0 +1,119 @@
+"""The agents' namespace (`/agent`): only logged-in agents connect; each acts on their own chats.
+
+Agents log in over HTTP (routes.py) and connect with ``auth={"token": ...}`` or the
+session cookie. Every event names a `conversation_id`; acting on a conversation
+that is not yours is refused with `error {"code": "not_your_conversation"}`.
+See docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import request, session
+from flask_socketio import ConnectionRefusedError, join_room
+
+from handoff.agents import Agent, AgentDirectory, AgentError
+from handoff.gateway import ALL_AGENTS, SUPERVISORS, Gateway, GatewayError, agent_room
+from handoff.login import LoginTokens
+from handoff.namespace import GatewayNamespace, field, optional, text_field
+
+
+def conversation_field(data: Any) -> str:
+    value = field(data, "conversation_id")
+    if not isinstance(value, str) or not value:
+        raise GatewayError("bad_payload", "'conversation_id' must be a non-empty string.")
+    return value
+
+
+class AgentNamespace(GatewayNamespace):
+    """Events from the agent console."""
+
+    def __init__(self, gateway: Gateway, directory: AgentDirectory, tokens: LoginTokens) -> None:
+        super().__init__("/agent", gateway)
+        self.directory = directory
+        self.tokens = tokens
+        self._agents: dict[str, Agent] = {}
+        self._agents_lock = threading.Lock()
+
+    def _agent(self) -> Agent:
+        with self._agents_lock:
+            agent = self._agents.get(request.sid)  # type: ignore[attr-defined]
+        if agent is None:  # pragma: no cover - connect refuses anonymous sockets
+            raise GatewayError("not_logged_in", "Log in first.")
+        return agent
+
+    def on_connect(self, auth: Any = None) -> None:
+        """Only agents with a valid login token or session may connect."""
+        token = auth.get("token") if isinstance(auth, dict) else None
+        login = self.tokens.login_of(token) if isinstance(token, str) else session.get("agent")
+        if not login:
+            raise ConnectionRefusedError("Log in at /agent/login first.")
+        try:
+            agent = self.directory.get(login)
+        except AgentError as error:
+            raise ConnectionRefusedError("Unknown agent.") from error
+        with self._agents_lock:
+            self._agents[request.sid] = agent  # type: ignore[attr-defined]
+        join_room(agent_room(agent.id))
+        join_room(ALL_AGENTS)
+        if agent.role == "supervisor":
+            join_room(SUPERVISORS)
+        self.reply("state", self.gateway.agent_online(agent))
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        sid = request.sid  # type: ignore[attr-defined]
+        with self._agents_lock:
+            agent = self._agents.pop(sid, None)
+        self.forget(sid)
+        if agent is not None:
+            self.gateway.agent_disconnected(agent.id)
+
+    def on_set_status(self, data: Any = None) -> None:
+        """The agent is available for chats, or away."""
+        self.gateway.set_status(self._agent(), text_field(data, "status"))
+
+    def on_accept(self, data: Any = None) -> None:
+        """The agent takes a waiting chat from the queue."""
+        self.gateway.accept(self._agent(), conversation_field(data))
+
+    def on_send(self, data: Any = None) -> None:
+        """The agent writes to the customer."""
+        self.gateway.agent_says(self._agent(), conversation_field(data), text_field(data, "text"))
+
+    def on_typing(self, data: Any = None) -> None:
+        """The agent started or stopped typing."""
+        typing = field(data, "typing")
+        if not isinstance(typing, bool):
+            raise GatewayError("bad_payload", "'typing' must be true or false.")
+        self.gateway.agent_typing(self._agent(), conversation_field(data), typing)
+
+    def on_note(self, data: Any = None) -> None:
+        """An internal note on the chat, never shown to the customer."""
+        self.gateway.note(self._agent(), conversation_field(data), text_field(data, "text"))
+
+    def on_resume(self, data: Any = None) -> None:
+        """After a reconnect: the messages of a chat after `last_seq`."""
+        conversation_id = conversation_field(data)
+        last_seq = optional(data, "last_seq", int, 0)
+        messages = self.gateway.resume(self._agent(), conversation_id, last_seq)
+        self.reply("missed", {"conversation_id": conversation_id, "messages": messages})
+
+    def on_transfer(self, data: Any = None) -> None:
+        """Pass the chat to an agent (`to_agent`) or back to the queue for a skill (`to_skill`)."""
+        to_agent = optional(data, "to_agent", str)
+        to_skill = optional(data, "to_skill", str)
+        if not (to_agent or to_skill):
+            raise GatewayError("bad_payload", "Give 'to_agent' or 'to_skill'.")
+        self.gateway.transfer(self._agent(), conversation_field(data), to_agent, to_skill)
+
+    def on_hand_back(self, data: Any = None) -> None:
+        """Return the customer to the bot: `resume` the interrupted task with corrected `slots`."""
+        resume = optional(data, "resume", bool, False)
+        slots = optional(data, "slots", dict, {})
+        self.gateway.hand_back(self._agent(), conversation_field(data), resume, slots)
+
+    def on_close(self, data: Any = None) -> None:
+        """End the chat with a resolution; the customer is asked for a rating."""
+        self.gateway.close(self._agent(), conversation_field(data), text_field(data, "resolution"))

@@ -1,0 +1,283 @@
+"""Agent accounts: who may log in to the agent console, with which role, skills and capacity.
+
+Accounts live in the SQL database of the customer accounts (``DATABASE_URL``);
+whether an agent is online, and how busy, is in Redis (``handoff.presence``).
+Passwords are stored only as werkzeug scrypt hashes. Operators manage accounts
+with ``python -m bot agents add | list``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import re
+import secrets
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cache
+from typing import Any, TextIO
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from actions.accounts import create_sql_engine
+from bot.settings import Settings
+
+ROLES = ("agent", "supervisor")
+SKILLS = ("account", "billing", "technical", "general")
+MIN_CAPACITY, MAX_CAPACITY = 1, 10
+PASSWORD_METHOD = "scrypt"
+MAX_PASSWORD_CHARS = 1024
+_LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+class AgentError(Exception):
+    """Base of every error about agent accounts."""
+
+
+class InvalidAgent(AgentError):
+    """An account field is not acceptable; the message says which and why."""
+
+
+class AgentExists(AgentError):
+    """An agent with this login exists already."""
+
+
+class UnknownAgent(AgentError):
+    """No agent has this login."""
+
+
+class BadLogin(AgentError):
+    """Wrong login or password; deliberately does not say which."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An agent account as the gateway sees it (never the password hash)."""
+
+    id: str
+    name: str
+    role: str
+    skills: tuple[str, ...]
+    capacity: int
+
+
+metadata = MetaData()
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("login", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("skills", String(200), nullable=False),  # comma-separated, in SKILLS order
+    Column("capacity", Integer, nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+
+class AgentDirectory:
+    """Creates agent accounts and checks their passwords."""
+
+    def __init__(self, database_url: str) -> None:
+        self._engine = create_sql_engine(database_url)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AgentDirectory:
+        return cls(settings.database_url)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def create_schema(self) -> None:
+        """Create the agents table if missing; safe to repeat."""
+        metadata.create_all(self._engine)
+
+    def add(
+        self,
+        login: str,
+        name: str,
+        password: str,
+        role: str = "agent",
+        skills: Iterable[str] = ("general",),
+        capacity: int = 3,
+    ) -> Agent:
+        """Create an account; raises ``InvalidAgent`` for a bad field, ``AgentExists``."""
+        agent = Agent(
+            id=_normal_login(login),
+            name=_valid_name(name),
+            role=_valid_role(role),
+            skills=valid_skills(skills),
+            capacity=_valid_capacity(capacity),
+        )
+        if not password.strip():
+            raise InvalidAgent("the password must not be empty")
+        if len(password) > MAX_PASSWORD_CHARS:
+            raise InvalidAgent(f"the password is longer than {MAX_PASSWORD_CHARS} characters")
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    insert(agents).values(
+                        login=agent.id,
+                        name=agent.name,
+                        role=agent.role,
+                        skills=",".join(agent.skills),
+                        capacity=agent.capacity,
+                        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+                        created_at=datetime.now(timezone.utc).replace(tzinfo=None),
+                    )
+                )
+        except IntegrityError as exc:
+            raise AgentExists(f"an agent with login {agent.id!r} exists already") from exc
+        return agent
+
+    def authenticate(self, login: str, password: str) -> Agent:
+        """The agent whose password this is; raises ``BadLogin`` otherwise.
+
+        An unknown or malformed login is checked against a dummy hash, so the
+        answer takes as long as a wrong password and does not reveal logins.
+        """
+        key = login.strip().lower()
+        row = None
+        if _LOGIN.fullmatch(key):
+            with self._engine.connect() as conn:
+                row = conn.execute(select(agents).where(agents.c.login == key)).first()
+        stored = row.password_hash if row is not None else _dummy_hash()
+        matches = check_password_hash(stored, password)
+        if row is None or not matches:
+            raise BadLogin("wrong login or password")
+        return _agent(row)
+
+    def get(self, login: str) -> Agent:
+        """The agent with this login (any case); raises ``UnknownAgent``."""
+        key = login.strip().lower()
+        with self._engine.connect() as conn:
+            row = conn.execute(select(agents).where(agents.c.login == key)).first()
+        if row is None:
+            raise UnknownAgent(f"no agent has login {key!r}")
+        return _agent(row)
+
+    def all(self) -> list[Agent]:
+        """Every agent, by login."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(agents).order_by(agents.c.login)).all()
+        return [_agent(row) for row in rows]
+
+
+def _normal_login(login: str) -> str:
+    """A login as stored: trimmed, lower-case; raises ``InvalidAgent`` if malformed."""
+    key = login.strip().lower()
+    if not _LOGIN.fullmatch(key):
+        raise InvalidAgent(
+            f"login {login!r} must be 1 to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return key
+
+
+def valid_skills(skills: Iterable[str]) -> tuple[str, ...]:
+    """Known skills without repeats, in ``SKILLS`` order; raises ``InvalidAgent``."""
+    chosen = {skill.strip().lower() for skill in skills}
+    unknown = sorted(chosen - set(SKILLS))
+    if unknown:
+        raise InvalidAgent(f"unknown skill(s) {', '.join(unknown)}; use {', '.join(SKILLS)}")
+    if not chosen:
+        raise InvalidAgent(f"give at least one skill of {', '.join(SKILLS)}")
+    return tuple(skill for skill in SKILLS if skill in chosen)
+
+
+def _valid_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidAgent("the display name must be 1 to 200 characters")
+    return name
+
+
+def _valid_role(role: str) -> str:
+    role = role.strip().lower()
+    if role not in ROLES:
+        raise InvalidAgent(f"unknown role {role!r}; use {' or '.join(ROLES)}")
+    return role
+
+
+def _valid_capacity(capacity: int) -> int:
+    if (
+        isinstance(capacity, bool)
+        or not isinstance(capacity, int)
+        or not MIN_CAPACITY <= capacity <= MAX_CAPACITY
+    ):
+        raise InvalidAgent(
+            f"capacity {capacity!r} must be a whole number of chats "
+            f"from {MIN_CAPACITY} to {MAX_CAPACITY}"
+        )
+    return capacity
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made once on first use with the real method."""
+    return generate_password_hash(secrets.token_urlsafe(32), method=PASSWORD_METHOD)
+
+
+def _agent(row: Any) -> Agent:
+    return Agent(
+        id=row.login,
+        name=row.name,
+        role=row.role,
+        skills=tuple(row.skills.split(",")),
+        capacity=row.capacity,
+    )
+
+
+def run_cli(args: argparse.Namespace, settings: Settings, stdin: TextIO | None = None) -> int:
+    """``python -m bot agents add | list``; returns the exit status."""
+    directory = AgentDirectory.from_settings(settings)
+    try:
+        directory.create_schema()
+        if args.agents_command == "list":
+            _print_agents(directory.all())
+            return 0
+        password = _read_password(args.password_stdin, stdin or sys.stdin)
+        agent = directory.add(
+            args.login,
+            args.name,
+            password,
+            role=args.role,
+            skills=args.skills.split(","),
+            capacity=args.capacity,
+        )
+    except AgentError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        directory.close()
+    print(
+        f"Agent {agent.id} ({agent.name}) added: {agent.role}, "
+        f"skills {', '.join(agent.skills)}, up to {agent.capacity} chats at once."
+    )
+    return 0
+
+
+def _read_password(from_stdin: bool, stdin: TextIO) -> str:
+    """One line of ``stdin``, or asked twice on the terminal without echo."""
+    if from_stdin:
+        return stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        raise InvalidAgent("the two passwords differ")
+    return password
+
+
+def _print_agents(found: list[Agent]) -> None:
+    if not found:
+        print("No agents yet. Add one with: python -m bot agents add LOGIN --name NAME")
+        return
+    for agent in found:
+        print(
+            f"{agent.id:<20} {agent.name:<30} {agent.role:<10} "
+            f"capacity {agent.capacity:<3} skills {','.join(agent.skills)}"
+        )

@@ -1,0 +1,339 @@
+"""Closed conversations and offline tickets, kept in the SQL database.
+
+Live conversations are in Redis; when one closes, the gateway archives it here
+with its transcript, so Redis holds only what is live and supervisors can
+report on wait, first response and handle times, resolutions and CSAT. Card
+numbers are masked by the transcript store already; they are masked again on
+the way in, because nothing unmasked may ever reach SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from actions.accounts import AccountClient, create_sql_engine
+from bot.settings import Settings
+from handoff.conversations import Conversation, masked
+from handoff.transcripts import Message
+
+RESOLVED = "resolved"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MAX_EMAIL_CHARS = 320
+# How the mailed transcript names each kind of line; internal notes are never mailed.
+SPEAKERS = {"customer": "You", "bot": "Assistant", "agent": "Agent", "system": "Tandem"}
+
+
+class ArchiveError(Exception):
+    """Base of every error of the archive."""
+
+
+class NotClosed(ArchiveError):
+    """Only closed conversations are archived."""
+
+
+class InvalidEmail(ArchiveError):
+    """A ticket needs an email address the customer can be answered at."""
+
+
+metadata = MetaData()
+
+archived_conversations = Table(
+    "archived_conversations",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("customer_id", String(200), index=True),
+    Column("verified", Boolean, nullable=False),
+    Column("customer", Text, nullable=False),  # JSON object
+    Column("agent_id", String(64)),
+    Column("skill", String(20)),
+    Column("priority", String(20)),
+    Column("reason", String(100)),
+    Column("packet", Text),  # JSON object: the bot's handoff packet
+    Column("resolution", String(40)),
+    Column("csat", Integer),
+    # Epoch seconds, as in Redis; NULL when the conversation never got there.
+    Column("created_at", Float, nullable=False),
+    Column("queued_at", Float),
+    Column("assigned_at", Float),
+    Column("first_agent_reply_at", Float),
+    Column("closed_at", Float, nullable=False, index=True),
+    Column("last_seq", Integer, nullable=False),
+    Column("archived_at", Float, nullable=False),
+)
+
+archived_messages = Table(
+    "archived_messages",
+    metadata,
+    Column(
+        "conversation_id",
+        String(128),
+        ForeignKey("archived_conversations.id"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("sender", String(200)),
+    Column("at", Float, nullable=False),
+    Column("data", Text, nullable=False),  # JSON object: quick replies, status, ...
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("conversation_id", String(128), nullable=False, index=True),
+    Column("email", String(MAX_EMAIL_CHARS), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+
+class Archive:
+    """Archived conversations, their transcripts, and tickets, in one SQL database."""
+
+    def __init__(self, database_url: str, mail: AccountClient | None = None) -> None:
+        """Use ``database_url``; ticket mail goes through ``mail`` (default: its outbox)."""
+        self._engine = create_sql_engine(database_url)
+        self._mail = mail or AccountClient(database_url)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Archive:
+        """The archive a gateway uses: its database, and mail as the assistant sends it."""
+        return cls(settings.database_url, AccountClient.from_settings(settings))
+
+    def close(self) -> None:
+        """Release the connections, after queued mail has gone out."""
+        self._mail.close()
+        self._engine.dispose()
+
+    def create_schema(self) -> None:
+        """Create the archive's tables, and the outbox's, if missing; safe to repeat."""
+        metadata.create_all(self._engine)
+        self._mail.create_schema()
+
+    def archive(self, conversation: Conversation, messages: Iterable[Message]) -> None:
+        """Store a closed conversation and its messages; safe to repeat.
+
+        Repeating it (a retry, a rating given after the close, the same chat
+        closed again after the customer came back) updates the conversation's
+        fields and adds the messages not stored yet; stored messages never change.
+        """
+        if conversation.mode != "closed" or conversation.closed_at is None:
+            raise NotClosed(f"conversation {conversation.id} is {conversation.mode}, not closed")
+        row = _conversation_row(conversation)
+        rows: dict[int, dict[str, Any]] = {}
+        for message in messages:
+            rows.setdefault(message.seq, _message_row(conversation.id, message))
+        try:
+            with self._engine.begin() as conn:
+                _merge(conn, row, list(rows.values()))
+        except IntegrityError:
+            # Another gateway process archived it at the same moment: merge into theirs.
+            with self._engine.begin() as conn:
+                _merge(conn, row, list(rows.values()))
+
+    def conversation(
+        self, conversation_id: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """An archived conversation (with its ticket ids) and its messages by seq, or None."""
+        c, m = archived_conversations.c, archived_messages.c
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(archived_conversations).where(c.id == conversation_id)
+            ).first()
+            if found is None:
+                return None
+            lines = conn.execute(
+                select(archived_messages)
+                .where(m.conversation_id == conversation_id)
+                .order_by(m.seq)
+            ).all()
+            ticket_ids = conn.execute(
+                select(tickets.c.id)
+                .where(tickets.c.conversation_id == conversation_id)
+                .order_by(tickets.c.created_at)
+            ).scalars()
+            conversation = dict(found._mapping)
+            conversation["tickets"] = list(ticket_ids)
+        conversation["customer"] = json.loads(conversation["customer"])
+        if conversation["packet"] is not None:
+            conversation["packet"] = json.loads(conversation["packet"])
+        messages = [
+            {
+                "seq": line.seq,
+                "kind": line.kind,
+                "text": line.text,
+                "sender": line.sender,
+                "at": line.at,
+                "data": json.loads(line.data),
+            }
+            for line in lines
+        ]
+        return conversation, messages
+
+    def create_ticket(self, conversation_id: str, email: str, messages: Iterable[Message]) -> str:
+        """Keep a follow-up request and mail the customer the transcript; the ticket id.
+
+        Raises ``InvalidEmail`` when ``email`` cannot be an address. Internal
+        notes are never mailed.
+        """
+        address = email.strip()
+        if len(address) > MAX_EMAIL_CHARS or not _EMAIL.fullmatch(address):
+            raise InvalidEmail("That does not look like an email address, e.g. name@example.com.")
+        ticket = f"TKT-{secrets.token_hex(4).upper()}"
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert(tickets).values(
+                    id=ticket,
+                    conversation_id=conversation_id,
+                    email=address,
+                    created_at=time.time(),
+                )
+            )
+        self._mail.send_mail(address, f"Your request {ticket}", _ticket_mail(ticket, messages))
+        return ticket
+
+    def stats(self, since: float) -> dict[str, Any]:
+        """Figures for supervisors over conversations closed at or after ``since``.
+
+        Averages are in seconds (None without data): wait = queued to assigned,
+        first response = assigned to the agent's first reply, handle time =
+        assigned to closed. The resolution rate is the share of chats an agent
+        took and closed with a resolution whose resolution is "resolved".
+        """
+        c = archived_conversations.c
+        taken = c.assigned_at.isnot(None) & c.resolution.isnot(None)
+        with self._engine.connect() as conn:
+            figures = conn.execute(
+                select(
+                    func.count().label("conversations"),
+                    func.count(c.queued_at).label("handed_off"),
+                    # NULL times make the difference NULL, and AVG skips NULLs.
+                    func.avg(c.assigned_at - c.queued_at).label("wait"),
+                    func.avg(c.first_agent_reply_at - c.assigned_at).label("first_response"),
+                    func.avg(c.closed_at - c.assigned_at).label("handle"),
+                    func.count(case((taken, 1))).label("taken"),
+                    func.count(case((taken & (c.resolution == RESOLVED), 1))).label("resolved"),
+                    func.avg(c.csat).label("csat"),
+                    func.count(c.csat).label("csat_responses"),
+                ).where(c.closed_at >= since)
+            ).one()
+            resolutions = conn.execute(
+                select(c.resolution, func.count())
+                .where(c.closed_at >= since, c.resolution.isnot(None))
+                .group_by(c.resolution)
+            ).all()
+            ticket_count = conn.execute(
+                select(func.count()).select_from(tickets).where(tickets.c.created_at >= since)
+            ).scalar_one()
+        return {
+            "since": since,
+            "conversations": figures.conversations,
+            "handed_off": figures.handed_off,
+            "tickets": ticket_count,
+            "avg_wait_seconds": _float(figures.wait),
+            "avg_first_response_seconds": _float(figures.first_response),
+            "avg_handle_seconds": _float(figures.handle),
+            "resolution_rate": figures.resolved / figures.taken if figures.taken else None,
+            "resolutions": {resolution: count for resolution, count in resolutions},
+            "avg_csat": _float(figures.csat),
+            "csat_responses": figures.csat_responses,
+        }
+
+
+def _merge(conn: Connection, row: dict[str, Any], messages: list[dict[str, Any]]) -> None:
+    """Insert or update the conversation; insert the messages it does not have yet."""
+    c, m = archived_conversations.c, archived_messages.c
+    known = conn.execute(select(c.id).where(c.id == row["id"])).first()
+    if known is None:
+        conn.execute(insert(archived_conversations).values(**row))
+    else:
+        conn.execute(update(archived_conversations).where(c.id == row["id"]).values(**row))
+    stored = set(conn.execute(select(m.seq).where(m.conversation_id == row["id"])).scalars())
+    new = [message for message in messages if message["seq"] not in stored]
+    if new:
+        conn.execute(insert(archived_messages), new)
+
+
+def _conversation_row(conversation: Conversation) -> dict[str, Any]:
+    customer = masked(conversation.customer or {})
+    return {
+        "id": conversation.id,
+        "customer_id": customer.get("customer_id"),
+        "verified": bool(customer.get("verified")),
+        "customer": json.dumps(customer),
+        "agent_id": conversation.agent_id,
+        "skill": conversation.skill,
+        "priority": conversation.priority,
+        "reason": conversation.reason,
+        "packet": None if conversation.packet is None else json.dumps(masked(conversation.packet)),
+        "resolution": conversation.resolution,
+        "csat": conversation.csat,
+        "created_at": conversation.created_at,
+        "queued_at": conversation.queued_at,
+        "assigned_at": conversation.assigned_at,
+        "first_agent_reply_at": conversation.first_agent_reply_at,
+        "closed_at": conversation.closed_at,
+        "last_seq": conversation.last_seq,
+        "archived_at": time.time(),
+    }
+
+
+def _message_row(conversation_id: str, message: Message) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "seq": message.seq,
+        "kind": message.kind,
+        "text": masked(message.text),
+        "sender": None if message.sender is None else masked(message.sender),
+        "at": message.at,
+        "data": json.dumps(masked(message.data or {})),
+    }
+
+
+def _ticket_mail(ticket: str, messages: Iterable[Message]) -> str:
+    lines = []
+    for message in messages:
+        speaker = SPEAKERS.get(message.kind)
+        if speaker is None:  # internal notes, and anything not meant for the customer
+            continue
+        if message.kind == "agent" and message.sender:
+            speaker = message.sender
+        when = datetime.fromtimestamp(message.at, timezone.utc).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"[{when} UTC] {speaker}: {masked(message.text)}")
+    transcript = "\n".join(lines) or "(no messages)"
+    return (
+        "Hello,\n\n"
+        "Thank you for contacting us. No one from our team could join the chat, so we\n"
+        f"will answer you at this address. Your reference is {ticket}.\n\n"
+        f"Your conversation so far:\n\n{transcript}\n"
+    )
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,409 @@
+"""Conversations in Redis: who owns each chat, and the one state machine that moves it.
+
+A conversation belongs to exactly one owner at a time: the bot, the queue or one
+agent. Its mode and the indexes that mirror ownership (the live set, the queue,
+each agent's chat set) change together in one Lua function, ``TRANSITION_LUA``,
+which every script that moves a conversation embeds; it is the only code that
+changes a conversation's mode. Every Redis key of the gateway is named here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from bot.redaction import mask_card_numbers
+
+PREFIX = "tandem:"
+LIVE_KEY = f"{PREFIX}conversations:live"  # set: ids of conversations not closed
+QUEUE_KEY = f"{PREFIX}queue"  # sorted set: queued conversation ids, in queue order
+QUEUE_ARRIVALS_KEY = f"{PREFIX}queue:arrivals"  # counter: arrival order within a priority
+HANDLE_TIMES_KEY = f"{PREFIX}handle-times"  # list: the latest handle times, newest first
+AGENTS_KEY = f"{PREFIX}agents"  # set: ids of agents presence knows
+DISCONNECTED_KEY = f"{PREFIX}agents:disconnected"  # sorted set: agent id by disconnect time
+
+
+def conversation_key(conversation_id: str) -> str:
+    """Hash: mode, owner, handoff details, timestamps and ``last_seq`` of one conversation."""
+    return f"{PREFIX}conversation:{conversation_id}"
+
+
+def transcript_key(conversation_id: str) -> str:
+    """Stream: the conversation's messages, entry id ``<seq>-0``."""
+    return f"{PREFIX}transcript:{conversation_id}"
+
+
+def agent_key(agent_id: str) -> str:
+    """Hash: an agent's name, status, skills, capacity and disconnect time."""
+    return f"{PREFIX}agent:{agent_id}"
+
+
+def agent_chats_key(agent_id: str) -> str:
+    """Set: ids of the conversations assigned to the agent (its size is the agent's load)."""
+    return f"{PREFIX}chats:{agent_id}"
+
+
+MODES = ("bot", "queued", "assigned", "closed")
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "bot": frozenset({"queued", "closed"}),
+    "queued": frozenset({"assigned", "closed", "bot"}),
+    "assigned": frozenset({"assigned", "bot", "closed", "queued"}),
+    "closed": frozenset({"bot"}),
+}
+# Fields of one handoff, cleared when a new one starts (bot -> queued) or the chat starts over.
+HANDOFF_FIELDS = (
+    "agent_id",
+    "skill",
+    "priority",
+    "reason",
+    "packet",
+    "queued_at",
+    "assigned_at",
+    "first_agent_reply_at",
+    "closed_at",
+    "resolution",
+    "csat",
+)
+_JSON_FIELDS = frozenset({"packet", "customer"})
+_TIME_FIELDS = frozenset({"queued_at", "assigned_at", "first_agent_reply_at", "closed_at"})
+_SETTABLE = frozenset({"first_agent_reply_at", "csat", "customer", "packet", "resolution"})
+
+# transition(...) returns nil, or an error reply text that starts with a code
+# (UNKNOWN, INVALID) for ``script_error``. It checks everything before writing,
+# because Redis does not roll a script back.
+TRANSITION_LUA = """
+local EDGES = __EDGES__
+local HANDOFF_FIELDS = __HANDOFF_FIELDS__
+local STAMPS = {queued = 'queued_at', assigned = 'assigned_at', closed = 'closed_at'}
+
+local function field_pairs(from)
+  local fields = {}
+  for i = from, #ARGV, 2 do fields[ARGV[i]] = ARGV[i + 1] end
+  return fields
+end
+
+local function transition(conv_key, live_key, queue_key, chats_prefix, id, to, expected, fields,
+                          now)
+  local mode = redis.call('HGET', conv_key, 'mode')
+  if not mode then return 'UNKNOWN ' .. id end
+  if (expected and not expected[mode]) or not (EDGES[mode] and EDGES[mode][to]) then
+    return 'INVALID ' .. id .. ' cannot go from ' .. mode .. ' to ' .. to
+  end
+  local new_agent = nil
+  if to == 'assigned' then
+    new_agent = fields.agent_id
+    if new_agent == nil or new_agent == '' then
+      return 'INVALID ' .. id .. ': assigning needs an agent_id'
+    end
+  end
+  local old_agent = redis.call('HGET', conv_key, 'agent_id')
+  if (mode == 'bot' and to == 'queued') or (mode == 'closed' and to == 'bot') then
+    redis.call('HDEL', conv_key, unpack(HANDOFF_FIELDS))
+  end
+  if to ~= 'assigned' then fields.agent_id = '' end
+  if mode ~= to and STAMPS[to] and fields[STAMPS[to]] == nil then fields[STAMPS[to]] = now end
+  for name, value in pairs(fields) do
+    if value == '' then
+      redis.call('HDEL', conv_key, name)
+    else
+      redis.call('HSET', conv_key, name, value)
+    end
+  end
+  redis.call('HSET', conv_key, 'mode', to)
+  if old_agent and old_agent ~= new_agent then
+    redis.call('SREM', chats_prefix .. old_agent, id)
+  end
+  if to == 'assigned' then redis.call('SADD', chats_prefix .. new_agent, id) end
+  if mode == 'queued' and to ~= 'queued' then redis.call('ZREM', queue_key, id) end
+  if to == 'closed' then
+    redis.call('SREM', live_key, id)
+  else
+    redis.call('SADD', live_key, id)
+  end
+  return nil
+end
+"""
+
+# KEYS: conversation, live set, queue. ARGV: chats prefix, id, to, expected modes
+# (comma-separated, empty for any), now, then field name/value pairs ("" deletes).
+_TRANSITION = """
+local expected = nil
+if ARGV[4] ~= '' then
+  expected = {}
+  for mode in string.gmatch(ARGV[4], '[^,]+') do expected[mode] = true end
+end
+local err = transition(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], expected,
+                       field_pairs(6), ARGV[5])
+if err then return redis.error_reply(err) end
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# KEYS: conversation, live set. ARGV: now, customer JSON, id.
+_OPEN = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'mode', 'bot', 'created_at', ARGV[1], 'customer', ARGV[2])
+  redis.call('SADD', KEYS[2], ARGV[3])
+end
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# KEYS: conversation. ARGV: id, then field name/value pairs ("" deletes).
+_SET_FIELDS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
+for i = 2, #ARGV, 2 do
+  if ARGV[i] == 'first_agent_reply_at' and ARGV[i + 1] ~= '' then
+    redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
+  elseif ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return redis.status_reply('OK')
+"""
+
+
+class ConversationError(Exception):
+    """Base of the errors about conversations."""
+
+
+class InvalidTransition(ConversationError):
+    """The conversation may not move to that mode from the mode it is in."""
+
+
+class UnknownConversation(ConversationError):
+    """No conversation has this id."""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One customer chat as stored; ``last_seq`` is its transcript's latest sequence number."""
+
+    id: str
+    mode: str
+    agent_id: str | None
+    skill: str | None
+    priority: str | None
+    reason: str | None
+    packet: dict[str, Any] | None
+    customer: dict[str, Any]
+    created_at: float
+    queued_at: float | None
+    assigned_at: float | None
+    first_agent_reply_at: float | None
+    closed_at: float | None
+    resolution: str | None
+    csat: int | None
+    last_seq: int
+
+
+def masked(value: Any) -> Any:
+    """``value`` with card numbers masked in every string, however deeply nested."""
+    if isinstance(value, str):
+        return mask_card_numbers(value)[0]
+    if isinstance(value, dict):
+        return {masked(key): masked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(item) for item in value]
+    return value
+
+
+def script_error(
+    error: redis.ResponseError, codes: Mapping[str, type[Exception]] | None = None
+) -> Exception:
+    """The exception a script's error reply stands for; the reply starts with a code word."""
+    code, _, message = str(error).partition(" ")
+    known: dict[str, type[Exception]] = {
+        "UNKNOWN": UnknownConversation,
+        "INVALID": InvalidTransition,
+        **(codes or {}),
+    }
+    return known[code](message) if code in known else error
+
+
+def require_text_client(client: redis.Redis) -> None:
+    """Refuse a client that returns bytes: the stores parse replies as text."""
+    if not client.connection_pool.connection_kwargs.get("decode_responses"):
+        raise ValueError("The handoff stores need a Redis client with decode_responses=True.")
+
+
+def encode_fields(fields: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:
+    """Field name/value pairs as the scripts take them: text, masked, "" for None."""
+    pairs: list[str] = []
+    for name, value in fields.items():
+        if name not in allowed:
+            raise TypeError(f"{name!r} is not a conversation field that can be set here.")
+        if name == "csat" and value is not None and not _is_rating(value):
+            raise ValueError("CSAT is a whole number from 1 to 5.")
+        if value is None:
+            text = ""
+        elif name in _JSON_FIELDS:
+            text = json.dumps(masked(value))
+        elif name in _TIME_FIELDS:
+            text = repr(float(value))
+        else:
+            text = masked(str(value))
+        pairs += [name, text]
+    return pairs
+
+
+def hash_from_reply(reply: list[str] | dict[str, str]) -> dict[str, str]:
+    """HGETALL's reply as a dict: scripts get a flat name, value list, redis-py a dict."""
+    if isinstance(reply, dict):
+        return reply
+    return dict(zip(reply[::2], reply[1::2], strict=True))
+
+
+def _is_rating(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
+
+
+def conversation_from_reply(
+    conversation_id: str, reply: list[str] | dict[str, str]
+) -> Conversation:
+    """A Conversation from its hash, as HGETALL returns it; raises UnknownConversation."""
+    fields = hash_from_reply(reply)
+    if not fields:
+        raise UnknownConversation(conversation_id)
+
+    def text(name: str) -> str | None:
+        return fields.get(name) or None
+
+    def number(name: str) -> float | None:
+        value = fields.get(name)
+        return float(value) if value else None
+
+    csat = fields.get("csat")
+    return Conversation(
+        id=conversation_id,
+        mode=fields["mode"],
+        agent_id=text("agent_id"),
+        skill=text("skill"),
+        priority=text("priority"),
+        reason=text("reason"),
+        packet=json.loads(fields["packet"]) if fields.get("packet") else None,
+        customer=json.loads(fields.get("customer") or "{}"),
+        created_at=float(fields["created_at"]),
+        queued_at=number("queued_at"),
+        assigned_at=number("assigned_at"),
+        first_agent_reply_at=number("first_agent_reply_at"),
+        closed_at=number("closed_at"),
+        resolution=text("resolution"),
+        csat=int(csat) if csat else None,
+        last_seq=int(fields.get("last_seq") or 0),
+    )
+
+
+def _lua_table(value: Mapping[str, frozenset[str]] | tuple[str, ...]) -> str:
+    """A Python edge map or tuple of names as a Lua table literal."""
+    if isinstance(value, tuple):
+        return "{" + ", ".join(f"'{name}'" for name in value) + "}"
+    return (
+        "{"
+        + ", ".join(
+            f"{mode} = {{" + ", ".join(f"{to} = true" for to in sorted(targets)) + "}"
+            for mode, targets in value.items()
+        )
+        + "}"
+    )
+
+
+class ConversationStore:
+    """Create, read and move conversations; the client must decode responses."""
+
+    def __init__(self, redis: redis.Redis) -> None:
+        require_text_client(redis)
+        self._redis = redis
+        self._open = redis.register_script(_OPEN)
+        self._set_fields = redis.register_script(_SET_FIELDS)
+        self._transition = self.register_script(_TRANSITION)
+
+    def register_script(self, body: str) -> Any:
+        """A Lua script that may call ``transition(...)``: how other stores move conversations.
+
+        The queue's scripts embed the same function, so the edges are checked in
+        one place however a conversation moves.
+        """
+        source = TRANSITION_LUA.replace("__EDGES__", _lua_table(TRANSITIONS)).replace(
+            "__HANDOFF_FIELDS__", _lua_table(HANDOFF_FIELDS)
+        )
+        return self._redis.register_script(source + body)
+
+    def open(self, conversation_id: str, customer: dict[str, Any] | None = None) -> Conversation:
+        """Create the conversation in mode bot, or return it unchanged if it exists."""
+        reply = self._open(
+            keys=[conversation_key(conversation_id), LIVE_KEY],
+            args=[repr(time.time()), json.dumps(masked(customer or {})), conversation_id],
+        )
+        return conversation_from_reply(conversation_id, reply)
+
+    def get(self, conversation_id: str) -> Conversation:
+        """The conversation; raises UnknownConversation."""
+        return conversation_from_reply(
+            conversation_id, self._redis.hgetall(conversation_key(conversation_id))
+        )
+
+    def transition(
+        self,
+        conversation_id: str,
+        to: str,
+        *,
+        expected: set[str] | None = None,
+        **fields: Any,
+    ) -> Conversation:
+        """Move the conversation to mode ``to`` and set ``fields``, atomically.
+
+        Raises InvalidTransition if the edge is not allowed or the mode is not in
+        ``expected``. Entering queued, assigned or closed stamps ``queued_at``,
+        ``assigned_at`` or ``closed_at`` (now) unless given; leaving assigned clears
+        ``agent_id`` and frees the agent; leaving queued leaves the queue. Going to
+        queued needs a place in the queue, so it is ``HandoffQueue.enqueue``'s job.
+        """
+        if to not in MODES:
+            raise ValueError(f"Unknown mode {to!r}; modes are {', '.join(MODES)}.")
+        if to == "queued":
+            raise ValueError("Queue a conversation with HandoffQueue.enqueue, which orders it.")
+        try:
+            reply = self._transition(
+                keys=[conversation_key(conversation_id), LIVE_KEY, QUEUE_KEY],
+                args=[
+                    agent_chats_key(""),
+                    conversation_id,
+                    to,
+                    ",".join(sorted(expected or ())),
+                    repr(time.time()),
+                    *encode_fields(fields, frozenset(HANDOFF_FIELDS) | {"customer"}),
+                ],
+            )
+        except redis.ResponseError as error:
+            raise script_error(error) from None
+        return conversation_from_reply(conversation_id, reply)
+
+    def set_fields(self, conversation_id: str, **fields: Any) -> None:
+        """Set fields that do not change the owner: first_agent_reply_at (kept if already
+        set), csat, customer, packet, resolution."""
+        try:
+            self._set_fields(
+                keys=[conversation_key(conversation_id)],
+                args=[conversation_id, *encode_fields(fields, _SETTABLE)],
+            )
+        except redis.ResponseError as error:
+            raise script_error(error) from None
+
+    def live(self) -> list[Conversation]:
+        """Every conversation that is not closed, oldest first (for supervisors)."""
+        ids = sorted(self._redis.smembers(LIVE_KEY))
+        pipe = self._redis.pipeline(transaction=False)
+        for conversation_id in ids:
+            pipe.hgetall(conversation_key(conversation_id))
+        conversations = [
+            conversation_from_reply(conversation_id, reply)
+            for conversation_id, reply in zip(ids, pipe.execute(), strict=True)
+            if reply
+        ]
+        return sorted(conversations, key=lambda c: (c.created_at, c.id))

@@ -1,0 +1,108 @@
+"""The customers' namespace: Rasa's SocketIO channel protocol, plus Tandem's additions.
+
+Rasa web widgets work unchanged (`session_request` -> `session_confirm`,
+`user_uttered` -> `bot_uttered`). Tandem adds `history` on (re)connection,
+`handoff` status changes, `typing`, `user_message` (the customer's own line with its
+sequence number), `leave_email` and `csat`. See docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from typing import Any
+
+from flask import request
+from flask_socketio import join_room
+
+from handoff.gateway import Gateway, GatewayError, conversation_room
+from handoff.namespace import GatewayNamespace, field, optional, text_field
+
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}")
+
+
+class CustomerNamespace(GatewayNamespace):
+    """Events from customers' chat widgets."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        super().__init__("/", gateway)
+        self._sessions: dict[str, str] = {}
+        self._sessions_lock = threading.Lock()
+
+    def _session(self, data: Any = None) -> str:
+        """The conversation of this connection; a different session_id in the payload is refused."""
+        with self._sessions_lock:
+            conversation_id = self._sessions.get(request.sid)  # type: ignore[attr-defined]
+        if conversation_id is None:
+            raise GatewayError("no_session", "Send session_request before anything else.")
+        claimed = data.get("session_id") if isinstance(data, dict) else None
+        if claimed not in (None, conversation_id):
+            raise GatewayError("session_mismatch", "This connection belongs to another session.")
+        return conversation_id
+
+    def on_connect(self, auth: Any = None) -> bool:
+        """A widget connects; the origin was already checked against the allow-list."""
+        return True
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        sid = request.sid  # type: ignore[attr-defined]
+        with self._sessions_lock:
+            self._sessions.pop(sid, None)
+        self.forget(sid)
+
+    def on_session_request(self, data: Any = None) -> None:
+        """Start or resume a conversation; replay what the customer missed since `last_seq`."""
+        data = data if isinstance(data, dict) else {}
+        session_id = optional(data, "session_id", str)
+        if not session_id or not SESSION_ID.fullmatch(session_id):
+            session_id = uuid.uuid4().hex
+        token = optional(data, "customer_token", str)
+        last_seq = optional(data, "last_seq", int, 0)
+        if last_seq < 0:
+            raise GatewayError("bad_payload", "'last_seq' cannot be negative.")
+        conversation, problem = self.gateway.open_session(session_id, token)
+        with self._sessions_lock:
+            self._sessions[request.sid] = session_id  # type: ignore[attr-defined]
+        join_room(conversation_room(session_id))
+        self.reply("session_confirm", session_id)
+        if problem is not None:
+            self._refuse(request.sid, "session_request", problem)  # type: ignore[attr-defined]
+        self.reply(
+            "history",
+            {
+                "session_id": session_id,
+                "mode": conversation.mode,
+                "messages": self.gateway.missed(session_id, last_seq),
+                "last_seq": conversation.last_seq,
+            },
+        )
+
+    def on_user_uttered(self, data: Any = None) -> None:
+        """The customer wrote something: to the bot, the queue or their agent."""
+        text = text_field(data, "message")
+        conversation_id = self._session(data)
+        self.gateway.check_conversation_rate(conversation_id)
+        self.gateway.customer_says(conversation_id, text)
+
+    def on_typing(self, data: Any = None) -> None:
+        """The customer started or stopped typing (shown to their agent)."""
+        typing = field(data, "typing")
+        if not isinstance(typing, bool):
+            raise GatewayError("bad_payload", "'typing' must be true or false.")
+        self.gateway.customer_typing(self._session(data), typing)
+
+    def on_leave_email(self, data: Any = None) -> None:
+        """Nobody is available: the customer leaves an email for a follow-up ticket."""
+        email = text_field(data, "email").strip()
+        if not EMAIL.fullmatch(email):
+            raise GatewayError("bad_email", "That doesn't look like an email address.")
+        self.gateway.leave_email(self._session(data), email)
+
+    def on_csat(self, data: Any = None) -> None:
+        """The customer rates the ended chat from 1 to 5."""
+        rating = field(data, "rating")
+        if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+            raise GatewayError("bad_rating", "'rating' is a whole number from 1 to 5.")
+        self.gateway.rate(self._session(data), rating)

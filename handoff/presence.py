@@ -1,0 +1,188 @@
+"""Agent presence in Redis: who is connected, their status, skills, capacity and load.
+
+Accounts live in SQL (``handoff.agents``); this is the live side the router
+reads. An agent's load is the size of their chat set, which only conversation
+transitions change, so load and assignments cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from handoff.conversations import (
+    AGENTS_KEY,
+    DISCONNECTED_KEY,
+    agent_chats_key,
+    agent_key,
+    hash_from_reply,
+    require_text_client,
+    script_error,
+)
+
+STATUSES = ("available", "away", "offline")
+GENERAL_SKILL = "general"
+
+# KEYS: agent, agents set, disconnected set, chats. ARGV: id, name, skills JSON, capacity.
+_ONLINE = """
+redis.call('HSET', KEYS[1], 'name', ARGV[2], 'status', 'available', 'skills', ARGV[3],
+           'capacity', ARGV[4])
+redis.call('HDEL', KEYS[1], 'disconnected_at')
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return {redis.call('HGETALL', KEYS[1]), redis.call('SCARD', KEYS[4])}
+"""
+
+# KEYS: agent, disconnected set, chats. ARGV: id, status.
+_SET_STATUS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
+redis.call('HSET', KEYS[1], 'status', ARGV[2])
+if ARGV[2] == 'offline' then
+  redis.call('HDEL', KEYS[1], 'disconnected_at')
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return {redis.call('HGETALL', KEYS[1]), redis.call('SCARD', KEYS[3])}
+"""
+
+# KEYS: agent, disconnected set. ARGV: id, time of the disconnect.
+_DISCONNECTED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
+redis.call('HSET', KEYS[1], 'disconnected_at', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return redis.status_reply('OK')
+"""
+
+# KEYS: agents set. ARGV: agent key prefix, chats key prefix. A consistent snapshot of all.
+_ALL = """
+local agents = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  agents[#agents + 1] = {id, redis.call('HGETALL', ARGV[1] .. id),
+                         redis.call('SCARD', ARGV[2] .. id)}
+end
+return agents
+"""
+
+
+class PresenceError(Exception):
+    """Base of the errors about agent presence."""
+
+
+class UnknownAgent(PresenceError):
+    """The agent has never come online."""
+
+
+@dataclass(frozen=True)
+class AgentState:
+    """An agent as the router sees them; ``load`` is how many chats they hold."""
+
+    agent_id: str
+    name: str
+    status: str
+    skills: tuple[str, ...]
+    capacity: int
+    load: int
+    disconnected_at: float | None
+
+    def can_handle(self, skill: str) -> bool:
+        """Whether the agent may take a chat needing ``skill``; any agent takes "general"."""
+        return skill == GENERAL_SKILL or skill in self.skills
+
+    @property
+    def routable(self) -> bool:
+        """Connected and available: chats may be routed to them (if they have room)."""
+        return self.status == "available" and self.disconnected_at is None
+
+    @property
+    def free(self) -> int:
+        """How many more chats the agent can take."""
+        return max(0, self.capacity - self.load)
+
+
+class Presence:
+    """Agents' live state; the client must decode responses."""
+
+    def __init__(self, redis: redis.Redis) -> None:
+        require_text_client(redis)
+        self._redis = redis
+        self._online = redis.register_script(_ONLINE)
+        self._set_status = redis.register_script(_SET_STATUS)
+        self._disconnected = redis.register_script(_DISCONNECTED)
+        self._all = redis.register_script(_ALL)
+
+    def online(self, agent_id: str, name: str, skills: Iterable[str], capacity: int) -> AgentState:
+        """The agent connected: available, grace period over; chats they hold are kept."""
+        if capacity < 0:
+            raise ValueError("Capacity is a number of chats, 0 or more.")
+        reply = self._online(
+            keys=[agent_key(agent_id), AGENTS_KEY, DISCONNECTED_KEY, agent_chats_key(agent_id)],
+            args=[agent_id, name, json.dumps(list(skills)), int(capacity)],
+        )
+        return _state(agent_id, *reply)
+
+    def set_status(self, agent_id: str, status: str) -> AgentState:
+        """Set available, away or offline; raises UnknownAgent."""
+        if status not in STATUSES:
+            raise ValueError(f"Unknown status {status!r}; statuses are {', '.join(STATUSES)}.")
+        try:
+            reply = self._set_status(
+                keys=[agent_key(agent_id), DISCONNECTED_KEY, agent_chats_key(agent_id)],
+                args=[agent_id, status],
+            )
+        except redis.ResponseError as error:
+            raise script_error(error, {"UNKNOWN": UnknownAgent}) from None
+        return _state(agent_id, *reply)
+
+    def disconnected(self, agent_id: str, at: float) -> None:
+        """The agent's connection dropped at ``at``: they keep their chats for a grace period."""
+        try:
+            self._disconnected(
+                keys=[agent_key(agent_id), DISCONNECTED_KEY], args=[agent_id, repr(float(at))]
+            )
+        except redis.ResponseError as error:
+            raise script_error(error, {"UNKNOWN": UnknownAgent}) from None
+
+    def offline(self, agent_id: str) -> None:
+        """The agent is gone (logged out, or the grace period ran out)."""
+        self.set_status(agent_id, "offline")
+
+    def get(self, agent_id: str) -> AgentState | None:
+        """The agent's state, or None if they never came online."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hgetall(agent_key(agent_id))
+        pipe.scard(agent_chats_key(agent_id))
+        fields, load = pipe.execute()
+        return _state(agent_id, fields, load) if fields else None
+
+    def all(self) -> list[AgentState]:
+        """Every agent presence knows, offline ones included, by id."""
+        reply = self._all(keys=[AGENTS_KEY], args=[agent_key(""), agent_chats_key("")])
+        return sorted((_state(*agent) for agent in reply), key=lambda a: a.agent_id)
+
+    def chats(self, agent_id: str) -> set[str]:
+        """Ids of the conversations assigned to the agent."""
+        return set(self._redis.smembers(agent_chats_key(agent_id)))
+
+    def grace_expired(self, grace_seconds: float, now: float) -> list[str]:
+        """Ids of agents disconnected for longer than ``grace_seconds``, longest first."""
+        return list(
+            self._redis.zrangebyscore(DISCONNECTED_KEY, "-inf", f"({now - grace_seconds!r}")
+        )
+
+
+def _state(agent_id: str, fields: list[str] | dict[str, str], load: Any) -> AgentState:
+    """An AgentState from the agent's hash, as HGETALL returns it, and load."""
+    values = hash_from_reply(fields)
+    disconnected_at = values.get("disconnected_at")
+    return AgentState(
+        agent_id=agent_id,
+        name=values["name"],
+        status=values["status"],
+        skills=tuple(json.loads(values["skills"])),
+        capacity=int(values["capacity"]),
+        load=int(load),
+        disconnected_at=float(disconnected_at) if disconnected_at else None,
+    )

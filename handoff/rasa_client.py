@@ -1,0 +1,160 @@
+"""The gateway's client for the Rasa server: the REST channel and the HTTP API.
+
+One ``requests.Session`` per client keeps connections to Rasa open. Every
+call raises rather than returning an error: ``RasaUnavailable`` when Rasa
+cannot answer (connection refused, timeout, 5xx, an answer that is not what
+Rasa sends) so the gateway can offer a human, and ``RasaRefused`` with the
+status when Rasa refuses the request (401: wrong token; other 4xx: a bad
+request, which is our bug). Messages never contain the token, which travels
+in the URL (``?token=``) because that is the only way Rasa's API accepts it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+MAX_REASON_CHARS = 200
+
+
+class RasaError(Exception):
+    """Base of every error of the Rasa client."""
+
+
+class RasaUnavailable(RasaError):
+    """Rasa did not answer usefully: unreachable, too slow, a 5xx or a malformed answer."""
+
+
+class RasaRefused(RasaError):
+    """Rasa answered 4xx: 401 means a wrong RASA_TOKEN, the others a request Rasa rejects."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"Rasa refused the request with {status}: {reason}")
+        self.status = status
+        self.reason = reason
+
+
+class RasaClient:
+    """Talks to one Rasa server on behalf of every conversation of the gateway."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._token = token
+        self._session = requests.Session()
+        # Rasa is a service beside us: environment proxies and .netrc must not apply
+        # (and skipping their lookup saves time on every message).
+        self._session.trust_env = False
+
+    def close(self) -> None:
+        self._session.close()
+
+    def send(
+        self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """A customer message through the REST channel; the bot's replies, in order."""
+        body: dict[str, Any] = {"sender": conversation_id, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        return _messages(self._call("POST", "/webhooks/rest/webhook", json=body))
+
+    def trigger(
+        self, conversation_id: str, intent: str, entities: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Run the bot on an intent the customer did not type (hand-back); its replies."""
+        answer = self._call(
+            "POST",
+            f"{_conversation(conversation_id)}/trigger_intent",
+            json={"name": intent, "entities": entities or {}},
+            params={"include_events": "NONE"},
+        )
+        if not isinstance(answer, dict):
+            raise RasaUnavailable("Rasa's trigger_intent answer is not a JSON object.")
+        return _messages(answer.get("messages", []))
+
+    def tracker(
+        self, conversation_id: str, include_events: str = "AFTER_RESTART"
+    ) -> dict[str, Any]:
+        """The conversation's tracker state as Rasa dumps it (slots, events, latest message)."""
+        answer = self._call(
+            "GET",
+            f"{_conversation(conversation_id)}/tracker",
+            params={"include_events": include_events},
+        )
+        if not isinstance(answer, dict):
+            raise RasaUnavailable("Rasa's tracker answer is not a JSON object.")
+        return answer
+
+    def set_slots(self, conversation_id: str, slots: dict[str, Any]) -> None:
+        """Set slots of the conversation (``SlotSet`` events), without running the bot."""
+        if not slots:
+            return
+        events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
+        self._call(
+            "POST",
+            f"{_conversation(conversation_id)}/tracker/events",
+            json=events,
+            params={"include_events": "NONE"},
+        )
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> Any:
+        """One request; its JSON answer, or an exception that never shows the token."""
+        try:
+            response = self._session.request(
+                method,
+                self.base_url + path,
+                params={**(params or {}), "token": self._token},
+                json=json,
+                timeout=self.timeout,
+            )
+        except requests.Timeout:
+            # ``from None``: requests' own message carries the URL, and so the token.
+            raise RasaUnavailable(
+                f"Rasa at {self.base_url} did not answer within {self.timeout:g} s."
+            ) from None
+        except requests.RequestException as exc:
+            raise RasaUnavailable(
+                f"Rasa at {self.base_url} is unreachable ({type(exc).__name__})."
+            ) from None
+        if response.status_code >= 500:
+            raise RasaUnavailable(
+                f"Rasa answered {response.status_code} to {method} {path}: {_reason(response)}"
+            )
+        if response.status_code >= 400:
+            raise RasaRefused(response.status_code, _reason(response))
+        try:
+            return response.json()
+        except ValueError:
+            raise RasaUnavailable(f"Rasa's answer to {method} {path} is not JSON.") from None
+
+
+def _conversation(conversation_id: str) -> str:
+    return "/conversations/" + quote(conversation_id, safe="")
+
+
+def _messages(answer: Any) -> list[dict[str, Any]]:
+    """Bot messages as Rasa's collecting channel returns them: a list of objects."""
+    if not isinstance(answer, list) or not all(isinstance(item, dict) for item in answer):
+        raise RasaUnavailable("Rasa's answer is not a list of messages.")
+    return answer
+
+
+def _reason(response: requests.Response) -> str:
+    """Why Rasa says no: its JSON ``message`` (API) or ``error`` (REST channel), else the text."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    reason = body.get("message") or body.get("error") if isinstance(body, dict) else None
+    if not isinstance(reason, str) or not reason:
+        reason = response.reason or response.text
+    return reason[:MAX_REASON_CHARS]

@@ -1,0 +1,118 @@
+"""Transcripts: every message of a conversation, in order, with a sequence number.
+
+Each conversation's messages live in a Redis Stream whose entry ids are
+``<seq>-0``: the sequence number is taken from the conversation hash
+(``last_seq``) and written in the same script, so numbers start at 1 and rise
+by one with no gaps, whatever the number of gateway processes. A client that
+says which number it saw last gets exactly the later messages (``since``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from handoff.conversations import (
+    conversation_key,
+    masked,
+    require_text_client,
+    script_error,
+    transcript_key,
+)
+
+KINDS = ("customer", "bot", "agent", "system", "note")
+
+# KEYS: conversation, transcript. ARGV: id, kind, text, sender, at, data JSON.
+_APPEND = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
+local seq = redis.call('HINCRBY', KEYS[1], 'last_seq', 1)
+redis.call('XADD', KEYS[2], seq .. '-0', 'kind', ARGV[2], 'text', ARGV[3], 'sender', ARGV[4],
+           'at', ARGV[5], 'data', ARGV[6])
+return seq
+"""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One transcript entry; ``note`` messages are internal, for agents only."""
+
+    seq: int
+    kind: str
+    text: str
+    sender: str | None
+    at: float
+    data: dict[str, Any]
+
+
+class TranscriptStore:
+    """Append to and read transcripts; the client must decode responses."""
+
+    def __init__(self, redis: redis.Redis) -> None:
+        require_text_client(redis)
+        self._redis = redis
+        self._append = redis.register_script(_APPEND)
+
+    def append(
+        self,
+        conversation_id: str,
+        kind: str,
+        text: str,
+        sender: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Message:
+        """Store a message under the next sequence number; card numbers are masked first.
+
+        Raises UnknownConversation: messages belong to an opened conversation.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"Unknown message kind {kind!r}; kinds are {', '.join(KINDS)}.")
+        text = masked(text)
+        sender = masked(sender) if sender else None
+        data = masked(data or {})
+        at = time.time()
+        try:
+            seq = self._append(
+                keys=[conversation_key(conversation_id), transcript_key(conversation_id)],
+                args=[conversation_id, kind, text, sender or "", repr(at), json.dumps(data)],
+            )
+        except redis.ResponseError as error:
+            raise script_error(error) from None
+        return Message(seq=int(seq), kind=kind, text=text, sender=sender, at=at, data=data)
+
+    def since(
+        self, conversation_id: str, last_seq: int = 0, include_notes: bool = False
+    ) -> list[Message]:
+        """The messages numbered above ``last_seq``, in order.
+
+        Customers are not sent notes (``include_notes=False``), so the numbers
+        they see may skip a note's; what they missed is still everything above
+        the last number they saw.
+        """
+        entries = self._redis.xrange(
+            transcript_key(conversation_id), min=f"{max(last_seq, 0) + 1}-0"
+        )
+        messages = [_message(entry_id, fields) for entry_id, fields in entries]
+        return [m for m in messages if include_notes or m.kind != "note"]
+
+    def all(self, conversation_id: str) -> list[Message]:
+        """The whole transcript, notes included (for agents and the archive)."""
+        return self.since(conversation_id, 0, include_notes=True)
+
+    def delete(self, conversation_id: str) -> None:
+        """Drop the messages once archived; numbering carries on if the chat does."""
+        self._redis.delete(transcript_key(conversation_id))
+
+
+def _message(entry_id: str, fields: dict[str, str]) -> Message:
+    return Message(
+        seq=int(entry_id.partition("-")[0]),
+        kind=fields["kind"],
+        text=fields["text"],
+        sender=fields["sender"] or None,
+        at=float(fields["at"]),
+        data=json.loads(fields["data"]),
+    )

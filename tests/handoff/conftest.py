@@ -1,0 +1,72 @@
+"""Fixtures of the handoff tests: one real redis-server for the session, emptied per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+
+from bot.redis_server import EmbeddedRedis, RedisInfo
+from handoff.conversations import ConversationStore
+from handoff.presence import Presence
+from handoff.queue import HandoffQueue
+from handoff.transcripts import TranscriptStore
+
+Connect = Callable[[], redis.Redis]
+
+
+@pytest.fixture(scope="session")
+def redis_info(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisInfo]:
+    """A private redis-server, started once for the session."""
+    folder = tmp_path_factory.mktemp("redis")
+    with EmbeddedRedis(folder / "data", folder / "redis.log") as info:
+        yield info
+
+
+@pytest.fixture
+def connect(redis_info: RedisInfo) -> Iterator[Connect]:
+    """Opens clients of the test Redis (one per thread in race tests); closes them at the end."""
+    opened: list[redis.Redis] = []
+
+    def make() -> redis.Redis:
+        client = redis.Redis(
+            host=redis_info.host,
+            port=redis_info.port,
+            password=redis_info.password,
+            decode_responses=True,
+        )
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture
+def redis_client(connect: Connect) -> redis.Redis:
+    """A client of an empty database: nothing left over from another test."""
+    client = connect()
+    client.flushdb()
+    return client
+
+
+@pytest.fixture
+def conversations(redis_client: redis.Redis) -> ConversationStore:
+    return ConversationStore(redis_client)
+
+
+@pytest.fixture
+def transcripts(redis_client: redis.Redis) -> TranscriptStore:
+    return TranscriptStore(redis_client)
+
+
+@pytest.fixture
+def presence(redis_client: redis.Redis) -> Presence:
+    return Presence(redis_client)
+
+
+@pytest.fixture
+def queue(redis_client: redis.Redis, conversations: ConversationStore) -> HandoffQueue:
+    return HandoffQueue(redis_client, conversations)

@@ -1,0 +1,106 @@
+"""Agent presence: status, load from assigned chats, and the grace period after a drop."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from handoff.conversations import ConversationStore
+from handoff.presence import AgentState, Presence, UnknownAgent
+from handoff.queue import HandoffQueue
+
+
+def test_online_agents_are_available_with_no_load(presence: Presence) -> None:
+    state = presence.online("ann", "Ann Lee", ["billing", "account"], 3)
+    assert state == AgentState(
+        agent_id="ann",
+        name="Ann Lee",
+        status="available",
+        skills=("billing", "account"),
+        capacity=3,
+        load=0,
+        disconnected_at=None,
+    )
+    assert presence.get("ann") == state
+    assert presence.get("nobody") is None
+    presence.online("bob", "Bob Ray", ["general"], 2)
+    assert [a.agent_id for a in presence.all()] == ["ann", "bob"]
+
+
+def test_status_changes(presence: Presence) -> None:
+    presence.online("ann", "Ann Lee", ["general"], 3)
+    assert presence.set_status("ann", "away").status == "away"
+    presence.offline("ann")
+    state = presence.get("ann")
+    assert state is not None and state.status == "offline"
+    assert [a.status for a in presence.all()] == ["offline"]  # supervisors still see them
+    with pytest.raises(ValueError):
+        presence.set_status("ann", "asleep")
+    with pytest.raises(UnknownAgent):
+        presence.set_status("nobody", "away")
+    with pytest.raises(UnknownAgent):
+        presence.disconnected("nobody", 1.0)
+
+
+def test_load_is_the_number_of_assigned_chats(
+    presence: Presence, conversations: ConversationStore, queue: HandoffQueue
+) -> None:
+    presence.online("ann", "Ann Lee", ["general"], 3)
+    ids = [uuid.uuid4().hex for _ in range(2)]
+    for conversation_id in ids:
+        conversations.open(conversation_id)
+        queue.enqueue(conversation_id, "normal", "general")
+        queue.claim(conversation_id, "ann")
+    state = presence.get("ann")
+    assert state is not None and (state.load, state.free) == (2, 1)
+    assert presence.chats("ann") == set(ids)
+    conversations.transition(ids[0], "closed")
+    assert presence.chats("ann") == {ids[1]}
+    assert [a.load for a in presence.all()] == [1]
+
+
+def test_grace_expired_lists_agents_gone_longer_than_the_grace_period(
+    presence: Presence,
+) -> None:
+    for agent_id in ("ann", "bob", "cat", "dan"):
+        presence.online(agent_id, agent_id.title(), ["general"], 3)
+    presence.disconnected("bob", 1000.0)
+    presence.disconnected("ann", 1010.0)
+    presence.disconnected("cat", 1030.0)
+    state = presence.get("bob")
+    assert state is not None and state.disconnected_at == 1000.0 and not state.routable
+
+    assert presence.grace_expired(60, now=1050.0) == []
+    assert presence.grace_expired(60, now=1060.0) == []  # exactly the grace period: not yet
+    assert presence.grace_expired(60, now=1060.5) == ["bob"]
+    assert presence.grace_expired(60, now=1080.0) == ["bob", "ann"]
+
+    presence.online("ann", "Ann", ["general"], 3)  # reconnected in time
+    presence.offline("bob")  # the gateway dealt with bob
+    assert presence.grace_expired(60, now=2000.0) == ["cat"]
+    ann = presence.get("ann")
+    assert ann is not None and ann.disconnected_at is None and ann.routable
+
+
+def test_reconnecting_keeps_the_chats(
+    presence: Presence, conversations: ConversationStore, queue: HandoffQueue
+) -> None:
+    presence.online("ann", "Ann Lee", ["general"], 3)
+    conversation_id = uuid.uuid4().hex
+    conversations.open(conversation_id)
+    queue.enqueue(conversation_id, "normal", "general")
+    queue.claim(conversation_id, "ann")
+    presence.disconnected("ann", 1000.0)
+    state = presence.online("ann", "Ann Lee", ["general", "billing"], 4)
+    assert (state.load, state.capacity, state.skills) == (1, 4, ("general", "billing"))
+    assert presence.chats("ann") == {conversation_id}
+
+
+def test_skills_and_routability() -> None:
+    billing = AgentState("ann", "Ann", "available", ("billing",), 2, 2, None)
+    assert billing.can_handle("billing") and billing.can_handle("general")
+    assert not billing.can_handle("technical")
+    assert billing.routable and billing.free == 0
+    away = AgentState("bob", "Bob", "away", ("general",), 3, 0, None)
+    assert not away.routable
