@@ -112,6 +112,7 @@ test-e2e: train
 
 bench: train
 	$(PYTHON) -m bench.assistant
+	$(PYTHON) -m bench.gateway
 
 clean:
 	rm -rf models results reports var .rasa .mypy_cache .ruff_cache .pytest_cache

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.process import QUIET_ENV
 from bot.settings import Settings
+from bot.validate import problems
 
 MODEL_NAME = "tandem"
 
@@ -62,8 +63,16 @@ def train_if_needed(settings: Settings, force: bool = False) -> Path:
         print(f"Model {model.relative_to(root)} is up to date.", flush=True)
         return model
     reason = "forced" if force else "training data changed" if model.exists() else "no model yet"
-    print(f"Training the model ({reason}); this takes a few minutes...", flush=True)
+    print(f"Checking the content before training ({reason})...", flush=True)
+    found = problems(root)
+    if found:
+        raise TrainingError(
+            "The content has problems; fix them and train again:\n"
+            + "\n".join(f"- {problem}" for problem in found)
+        )
+    print("Training the model; this takes a minute or two...", flush=True)
     stamp.unlink(missing_ok=True)
+    # Validated above with Tandem's checks, which also know what Rasa's validator cannot see.
     command = [
         sys.executable,
         "-m",
@@ -73,6 +82,7 @@ def train_if_needed(settings: Settings, force: bool = False) -> Path:
         MODEL_NAME,
         "--out",
         str(model.parent),
+        "--skip-validation",
     ]
     result = subprocess.run(command, cwd=root, env=settings.child_env(QUIET_ENV), check=False)
     if result.returncode != 0 or not model.exists():

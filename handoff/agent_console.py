@@ -61,6 +61,7 @@ class AgentNamespace(GatewayNamespace):
         if agent.role == "supervisor":
             join_room(SUPERVISORS)
         self.reply("state", self.gateway.agent_online(agent))
+        self.gateway.route()
 
     def on_disconnect(self, reason: Any = None) -> None:
         sid = request.sid  # type: ignore[attr-defined]

@@ -26,6 +26,18 @@ QUEUE_ARRIVALS_KEY = f"{PREFIX}queue:arrivals"  # counter: arrival order within 
 HANDLE_TIMES_KEY = f"{PREFIX}handle-times"  # list: the latest handle times, newest first
 AGENTS_KEY = f"{PREFIX}agents"  # set: ids of agents presence knows
 DISCONNECTED_KEY = f"{PREFIX}agents:disconnected"  # sorted set: agent id by disconnect time
+QUEUE_CHANGED_KEY = f"{PREFIX}queue:changed"  # flag: the queue changed since the last push
+QUEUE_PUSHED_KEY = f"{PREFIX}queue:pushed"  # hash: conversation id -> "position|wait" last pushed
+
+
+def rate_key(conversation_id: str, minute: int) -> str:
+    """Counter: messages a conversation sent in one minute (expires)."""
+    return f"{PREFIX}rate:{conversation_id}:{minute}"
+
+
+def sla_raised_key(conversation_id: str) -> str:
+    """Flag: supervisors were told this conversation waited past the SLA."""
+    return f"{PREFIX}sla-raised:{conversation_id}"
 
 
 def conversation_key(conversation_id: str) -> str:

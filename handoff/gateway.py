@@ -18,7 +18,14 @@ import redis
 
 from handoff.agents import Agent
 from handoff.archive import Archive, InvalidEmail
-from handoff.conversations import Conversation, ConversationStore
+from handoff.conversations import (
+    QUEUE_CHANGED_KEY,
+    QUEUE_PUSHED_KEY,
+    Conversation,
+    ConversationStore,
+    rate_key,
+    sla_raised_key,
+)
 from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
 from handoff.presence import Presence
 from handoff.queue import AtCapacity, HandoffQueue, NotQueued
@@ -135,7 +142,7 @@ class Gateway:
 
     def check_conversation_rate(self, conversation_id: str) -> None:
         """Refuse a flood spread over several connections of one conversation."""
-        key = f"tandem:rate:{conversation_id}:{int(time.time() // 60)}"
+        key = rate_key(conversation_id, int(time.time() // 60))
         count = self._redis.incr(key)
         if count == 1:
             self._redis.expire(key, 120)
@@ -237,7 +244,7 @@ class Gateway:
             conversation = self.conversations.transition(
                 conversation_id, "closed", resolution="ticket"
             )
-            self._push_queue()
+            self._queue_changed()
         self._system(
             conversation_id,
             "ticket",
@@ -252,10 +259,10 @@ class Gateway:
         if conversation.mode != "closed":
             raise GatewayError("not_closed", "Ratings are given when the chat has ended.")
         self.conversations.set_fields(conversation_id, csat=rating)
-        self._system(conversation_id, "rated", "Thanks for your feedback!", rating=rating)
         self.archive.archive(
             self.conversations.get(conversation_id), self.transcripts.all(conversation_id)
         )
+        self._system(conversation_id, "rated", "Thanks for your feedback!", rating=rating)
 
     # --- handoff -----------------------------------------------------------------
 
@@ -275,10 +282,9 @@ class Gateway:
         self.queue.enqueue(
             conversation_id, priority, skill, reason=packet.get("reason"), packet=packet
         )
-        self._notify_supervisors()
         self.route()
         if self.conversations.get(conversation_id).mode == "queued":
-            self._push_queue()
+            self.push_queue(only=conversation_id)
 
     def _anyone_could_take(self, skill: str) -> bool:
         """Someone connected with the skill, even if busy or away for a moment."""
@@ -291,7 +297,7 @@ class Gateway:
         """Give waiting chats to free agents, and tell both sides."""
         for conversation_id, agent_id in route_waiting(self.queue, self.presence):
             self._assigned(conversation_id, agent_id)
-        self._push_queue()
+        self._queue_changed()
 
     def _assigned(self, conversation_id: str, agent_id: str) -> None:
         state = self.presence.get(agent_id)
@@ -318,29 +324,48 @@ class Gateway:
             "transcript": [agent_view(conversation_id, m) for m in messages],
         }
 
-    def _push_queue(self) -> None:
-        """Tell each waiting customer their position and wait, and agents the queue."""
-        entries = self.queue.entries()
-        for entry in entries:
-            wait = self.queue.estimated_wait(entry.conversation_id)
-            self.emit(
-                "handoff",
-                {
-                    "status": "queued",
-                    "position": entry.position,
-                    "wait_seconds": None if wait is None else round(wait),
-                },
-                to=conversation_room(entry.conversation_id),
-                namespace=CUSTOMERS,
-            )
-        self.emit(
-            "queue",
-            {"entries": [asdict(e) for e in entries]},
-            to=ALL_AGENTS,
-            namespace=AGENTS,
-        )
+    def _queue_changed(self) -> None:
+        """Mark the queue for the next ``push_queue`` (once a second, from ``tick``)."""
+        self._redis.set(QUEUE_CHANGED_KEY, "1")
 
-    def _notify_supervisors(self) -> None:
+    def push_queue(self, only: str | None = None) -> None:
+        """Tell waiting customers their place and wait where either changed; agents the queue.
+
+        Every move of the queue shifts everyone behind it, so pushes are batched to once a
+        second by ``tick``; a customer who just joined the queue is told at once (``only``).
+        """
+        entries = self.queue.entries()
+        waits = self.queue.estimated_waits(entries)
+        pushed = self._redis.hgetall(QUEUE_PUSHED_KEY)
+        changed = {}
+        for entry in entries:
+            if only not in (None, entry.conversation_id):
+                continue
+            wait = waits[entry.conversation_id]
+            update = {
+                "status": "queued",
+                "position": entry.position,
+                "wait_seconds": None if wait is None else round(wait),
+            }
+            signature = f"{update['position']}|{update['wait_seconds']}"
+            if pushed.get(entry.conversation_id) != signature:
+                changed[entry.conversation_id] = signature
+                self.emit(
+                    "handoff",
+                    update,
+                    to=conversation_room(entry.conversation_id),
+                    namespace=CUSTOMERS,
+                )
+        if changed:
+            self._redis.hset(QUEUE_PUSHED_KEY, mapping=changed)
+        if only is not None:
+            return
+        gone = set(pushed) - {e.conversation_id for e in entries}
+        if gone:
+            self._redis.hdel(QUEUE_PUSHED_KEY, *gone)
+        self.emit(
+            "queue", {"entries": [asdict(e) for e in entries]}, to=ALL_AGENTS, namespace=AGENTS
+        )
         self.emit(
             "live",
             {"conversations": [asdict(c) for c in self.conversations.live()]},
@@ -351,10 +376,12 @@ class Gateway:
     # --- agents ------------------------------------------------------------------
 
     def agent_online(self, agent: Agent) -> dict[str, Any]:
-        """An agent connected (or came back within the grace period): their chats and the queue."""
+        """An agent connected (or came back within the grace period): their chats and the queue.
+
+        Call ``route`` once the agent has this state, so new chats arrive after it.
+        """
         self.presence.online(agent.id, agent.name, agent.skills, agent.capacity)
         chats = [self.chat_for_agent(c) for c in sorted(self.presence.chats(agent.id))]
-        self.route()
         return {
             "agent": asdict(agent),
             "chats": chats,
@@ -388,7 +415,7 @@ class Gateway:
         except AtCapacity as error:
             raise GatewayError("at_capacity", "You have as many chats as you can take.") from error
         self._assigned(conversation_id, agent.id)
-        self._push_queue()
+        self._queue_changed()
 
     def agent_says(self, agent: Agent, conversation_id: str, text: str) -> None:
         self._owned(agent, conversation_id)
@@ -515,7 +542,8 @@ class Gateway:
     # --- housekeeping ------------------------------------------------------------
 
     def tick(self, now: float) -> None:
-        """Every second: requeue chats of agents gone past the grace period; raise SLA breaches."""
+        """Every second: requeue chats of agents gone past the grace period; raise SLA breaches;
+        push queue changes."""
         for agent_id in self.presence.grace_expired(self.grace_seconds, now):
             for conversation_id in sorted(self.presence.chats(agent_id)):
                 conversation = self.conversations.get(conversation_id)
@@ -533,11 +561,12 @@ class Gateway:
             self.presence.offline(agent_id)
             self.route()
         for entry in self.queue.overdue(self.sla_seconds):
-            key = f"tandem:sla_raised:{entry.conversation_id}"
-            if self._redis.set(key, "1", nx=True, ex=86400):
+            if self._redis.set(sla_raised_key(entry.conversation_id), "1", nx=True, ex=86400):
                 self.emit(
                     "sla_breach",
                     asdict(entry),
                     to=SUPERVISORS,
                     namespace=AGENTS,
                 )
+        if self._redis.getdel(QUEUE_CHANGED_KEY):
+            self.push_queue()

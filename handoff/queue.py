@@ -199,25 +199,31 @@ class HandoffQueue:
 
     def estimated_wait(self, conversation_id: str) -> float | None:
         """Seconds until an agent should take the chat; None if it is not waiting or no
-        connected, available agent has its skill.
+        connected, available agent has its skill. See ``estimated_waits``."""
+        entry = next((e for e in self.entries() if e.conversation_id == conversation_id), None)
+        return None if entry is None else self.estimated_waits([entry])[conversation_id]
 
-        With ``p`` its place in the whole queue, ``F`` the free chat slots and ``C``
-        the total capacity of those agents, and ``H`` the mean of the last 20 handle
-        times: wait = max(0, p - F) * H / C. The first F chats are taken at once;
-        each later one waits for a slot, and C slots free up at C / H per second.
+    def estimated_waits(self, entries: list[QueueEntry]) -> dict[str, float | None]:
+        """Estimated seconds of wait for each entry, reading agents and handle times once.
+
+        With ``p`` an entry's place in the whole queue, ``F`` the free chat slots and ``C``
+        the total capacity of the connected, available agents with its skill, and ``H``
+        the mean of the last 20 handle times: wait = max(0, p - F) * H / C. The first F
+        chats are taken at once; each later one waits for a slot, and C slots free up at
+        C / H per second. None when no such agent is there.
         """
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.zrank(QUEUE_KEY, conversation_id)
-        pipe.hget(conversation_key(conversation_id), "skill")
-        rank, skill = pipe.execute()
-        if rank is None:
-            return None
-        agents = [a for a in self._presence.all() if a.routable and a.can_handle(skill)]
-        capacity = sum(a.capacity for a in agents)
-        if capacity == 0:
-            return None
-        ahead = max(0, int(rank) + 1 - sum(a.free for a in agents))
-        return ahead * self._mean_handle_time() / capacity
+        agents = [a for a in self._presence.all() if a.routable]
+        handle_time = self._mean_handle_time()
+        waits: dict[str, float | None] = {}
+        for entry in entries:
+            able = [a for a in agents if a.can_handle(entry.skill)]
+            capacity = sum(a.capacity for a in able)
+            if capacity == 0:
+                waits[entry.conversation_id] = None
+                continue
+            ahead = max(0, entry.position - sum(a.free for a in able))
+            waits[entry.conversation_id] = ahead * handle_time / capacity
+        return waits
 
     def record_handle_time(self, seconds: float) -> None:
         """Remember how long a finished chat took, for ``estimated_wait``."""

@@ -15,6 +15,11 @@ from bot.stack import Stack
 Event = tuple[str, Any]
 
 
+def has_text(text: str) -> Callable[[Any], bool]:
+    """A `wait_for` filter: the event's `text` is exactly ``text``."""
+    return lambda data: bool(data.get("text") == text)
+
+
 class Client:
     """One socket that records every event it receives, for tests to wait on."""
 

@@ -29,11 +29,11 @@ def clients() -> Iterator[list[Client]]:
     opened: list[Client] = []
     yield opened
     # Each close waits for the server's goodbye: close them side by side.
-    closing = [threading.Thread(target=client.close) for client in opened]
+    closing = [threading.Thread(target=client.close, daemon=True) for client in opened]
     for thread in closing:
         thread.start()
     for thread in closing:
-        thread.join()
+        thread.join(timeout=10)  # a socket the server already dropped may never say goodbye
 
 
 @pytest.fixture

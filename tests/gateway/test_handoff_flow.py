@@ -11,7 +11,7 @@ from actions.accounts import AccountClient
 from bot.stack import Stack
 from handoff.customer_tokens import sign_customer_token
 from tests.conftest import CUSTOMER_TOKEN_SECRET, RASA_TOKEN
-from tests.gateway.clients import AgentClient, Customer
+from tests.gateway.clients import AgentClient, Customer, has_text
 
 NewCustomer = Callable[[], Customer]
 NewAgent = Callable[..., tuple[AgentClient, str]]
@@ -25,10 +25,6 @@ def user_turns(stack: Stack, conversation_id: str) -> list[str]:
         timeout=10,
     ).json()
     return [e["text"] for e in tracker["events"] if e["event"] == "user"]
-
-
-def has_text(text: str) -> Callable[[Any], bool]:
-    return lambda message: bool(message["text"] == text)
 
 
 def queued_for(agent: AgentClient) -> dict[str, Any]:

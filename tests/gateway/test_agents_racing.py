@@ -1,0 +1,69 @@
+"""50 agent consoles connected at once, 1,000 waiting chats: each chat goes to exactly one agent."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+
+import redis
+
+from bot.stack import Stack
+from handoff.conversations import ConversationStore
+from handoff.queue import HandoffQueue
+from tests.gateway.clients import AgentClient
+
+CHATS = 1000
+AGENTS = 50
+CAPACITY = 3
+
+
+def test_fifty_agents_racing_for_a_thousand_chats(
+    stack: Stack, agent: Callable[..., tuple[AgentClient, str]]
+) -> None:
+    assert stack.redis is not None
+    store = redis.Redis.from_url(stack.redis.url, decode_responses=True)
+    conversations = ConversationStore(store)
+    queue = HandoffQueue(store, conversations)
+    for n in range(CHATS):
+        conversation_id = uuid.uuid4().hex
+        conversations.open(conversation_id)
+        queue.enqueue(conversation_id, ("urgent", "high", "normal")[n % 3], "general")
+
+    taken: list[str] = []
+    misassigned: list[str] = []
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def work(console: AgentClient, login: str) -> None:
+        """Take what the gateway routes here, close it, and so free room for the next one."""
+        while not done.is_set():
+            try:
+                chat = console.wait_for("assigned", timeout=2)
+            except AssertionError:
+                continue
+            conversation = chat["conversation"]
+            with lock:
+                taken.append(conversation["id"])
+                if conversation["agent_id"] != login:
+                    misassigned.append(f"{conversation['id']} sent to {login}")
+                if len(taken) >= CHATS:
+                    done.set()
+            console.act("close", conversation_id=conversation["id"], resolution="resolved")
+
+    consoles = [agent(capacity=CAPACITY, name=f"Agent {n:02d}") for n in range(AGENTS)]
+    workers = [threading.Thread(target=work, args=pair) for pair in consoles]
+    for worker in workers:
+        worker.start()
+    done.wait(timeout=240)
+    done.set()
+    for worker in workers:
+        worker.join()
+
+    assert len(taken) == CHATS
+    assert [c for c, n in Counter(taken).items() if n > 1] == []
+    assert misassigned == []
+    assert queue.entries() == []
+    loads = [len(store.smembers(f"tandem:chats:{login}")) for _, login in consoles]
+    assert max(loads) <= CAPACITY
