@@ -148,7 +148,7 @@ def run(settings: Settings) -> None:
         if token_generated:
             print_session_token(settings.rasa_token)
         print(
-            "\nUntil the web gateway exists, chat in a terminal with: python -m bot shell\n"
+            "\nUntil the chat widget exists, chat in a terminal with: python -m bot shell\n"
             "Ctrl-C stops everything."
         )
         stack.wait()
