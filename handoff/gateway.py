@@ -220,16 +220,22 @@ class Gateway:
 
     def _system(self, conversation_id: str, status: str, text: str, **data: Any) -> Message:
         """A status change, kept in the transcript and pushed to the customer as `handoff`."""
-        message = self.transcripts.append(
+        message = self._status_line(conversation_id, status, text, **data)
+        self._announce(conversation_id, message)
+        return message
+
+    def _status_line(self, conversation_id: str, status: str, text: str, **data: Any) -> Message:
+        return self.transcripts.append(
             conversation_id, "system", text, data={"status": status, **data}
         )
+
+    def _announce(self, conversation_id: str, message: Message) -> None:
         self.emit(
             "handoff",
-            {**customer_view(message), **data},
+            {**customer_view(message), **message.data},
             to=conversation_room(conversation_id),
             namespace=CUSTOMERS,
         )
-        return message
 
     def leave_email(self, conversation_id: str, email: str) -> str:
         """No one to take the chat: keep a ticket with the transcript and close the chat."""
@@ -526,13 +532,15 @@ class Gateway:
         conversation = self._owned(agent, conversation_id)
         closed = self.conversations.transition(conversation_id, "closed", resolution=resolution)
         self._record_handle_time(conversation)
-        self._system(
+        notice = self._status_line(
             conversation_id,
             "closed",
             "This chat has ended. How would you rate it, from 1 (poor) to 5 (excellent)?",
             csat_request=True,
         )
+        # Archived before the customer can answer, so their rating is never overwritten.
         self.archive.archive(closed, self.transcripts.all(conversation_id))
+        self._announce(conversation_id, notice)
         self.route()
 
     def _record_handle_time(self, conversation: Conversation) -> None:
