@@ -16,9 +16,11 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 RASA := $(PYTHON) -m rasa
+# Browser tests drive Debian's Chromium; nothing here downloads a browser.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: help venv train run shell lint validate test test-unit test-integration \
-        test-stories test-nlu test-gateway test-e2e bench clean
+        test-stories test-nlu test-gateway test-e2e test-browser chromium screenshots bench clean
 
 help:
 	@echo "make venv      create .venv (Python 3.10) from requirements.lock"
@@ -28,6 +30,8 @@ help:
 	@echo "make lint      ruff and mypy"
 	@echo "make validate  Rasa's data validation, without training"
 	@echo "make test      everything: lint, unit, validate, train, integration, gateway, stories, NLU, e2e"
+	@echo "make test-browser  the widget and the console in headless Chromium"
+	@echo "make screenshots   refresh docs/img/ from the browser tests"
 	@echo "make bench     latency benchmarks"
 	@echo "make clean     remove models, results, logs and local data (not .venv)"
 
@@ -78,7 +82,7 @@ lint: venv
 validate: venv
 	$(PYTHON) -m bot validate
 
-test: venv
+test: venv chromium
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory validate
@@ -88,6 +92,7 @@ test: venv
 	$(MAKE) --no-print-directory test-stories
 	$(MAKE) --no-print-directory test-nlu
 	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory test-browser
 
 test-unit: venv
 	$(PYTHON) -m pytest tests/unit tests/handoff -q
@@ -109,6 +114,21 @@ test-gateway: train
 
 test-e2e: train
 	$(PYTHON) -m pytest tests/e2e -q -m e2e
+
+# Stops before anything else when Chromium is missing: browser tests are never skipped.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "The browser tests need Debian's Chromium at $(CHROMIUM). Install it with:" >&2; \
+	  echo "  sudo apt-get install -y chromium" >&2; \
+	  exit 1; \
+	fi
+
+# The widget and the agent console in headless Chromium against the whole stack.
+test-browser: train chromium
+	$(PYTHON) -m pytest tests/browser -q
+
+screenshots: train chromium
+	TANDEM_SCREENSHOTS_DIR=$(CURDIR)/docs/img $(PYTHON) -m pytest tests/browser -q
 
 bench: train
 	$(PYTHON) -m bench.assistant

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 
 from bot.process import free_port
 from bot.settings import ROOT, Settings
 from bot.stack import Stack
 from bot.training import model_path
+from handoff.agents import AgentDirectory
 
 RASA_TOKEN = "test-rasa-token"
 CUSTOMER_TOKEN_SECRET = "test-customer-token-secret-of-32-bytes!"
+AGENT_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +55,29 @@ def stack(new_stack: Callable[[], Stack]) -> Iterator[Stack]:
     """Redis, the action server and Rasa, started once for the whole session."""
     with new_stack() as running:
         yield running
+
+
+@pytest.fixture
+def empty_redis(stack: Stack) -> None:
+    """No queue, presence or conversation left over from another test."""
+    assert stack.redis is not None
+    redis.Redis.from_url(stack.redis.url).flushdb()
+
+
+@pytest.fixture
+def agent_account(stack: Stack) -> Iterator[Callable[..., tuple[str, str]]]:
+    """Create agent accounts with unique logins; each call returns (login, password)."""
+    directory = AgentDirectory(stack.settings.database_url)
+
+    def make(
+        role: str = "agent",
+        skills: tuple[str, ...] = ("account", "billing", "general"),
+        capacity: int = 3,
+        name: str = "Ann Lee",
+    ) -> tuple[str, str]:
+        login = f"agent-{uuid.uuid4().hex[:8]}"
+        directory.add(login, name, AGENT_PASSWORD, role=role, skills=skills, capacity=capacity)
+        return login, AGENT_PASSWORD
+
+    yield make
+    directory.close()

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-import redis
 
 from bot.stack import Stack
-from handoff.agents import AgentDirectory
 from tests.gateway.clients import AgentClient, Client, Customer
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(autouse=True)
-def empty_redis(stack: Stack) -> None:
-    """No queue, presence or conversation left over from another test."""
-    assert stack.redis is not None
-    redis.Redis.from_url(stack.redis.url).flushdb()
+def fresh_redis(empty_redis: None) -> None:
+    """Every gateway test starts from an empty Redis."""
 
 
 @pytest.fixture
@@ -47,21 +41,16 @@ def customer(stack: Stack, clients: list[Client]) -> Callable[[], Customer]:
 
 
 @pytest.fixture
-def agent(stack: Stack, clients: list[Client]) -> Callable[..., tuple[AgentClient, str]]:
+def agent(
+    stack: Stack, clients: list[Client], agent_account: Callable[..., tuple[str, str]]
+) -> Callable[..., tuple[AgentClient, str]]:
     """Create an agent account (unique login) and return a logged-in console with its login."""
-    directory = AgentDirectory(stack.settings.database_url)
 
-    def make(
-        role: str = "agent",
-        skills: tuple[str, ...] = ("account", "billing", "general"),
-        capacity: int = 3,
-        name: str = "Ann Lee",
-    ) -> tuple[AgentClient, str]:
-        login = f"agent-{uuid.uuid4().hex[:8]}"
-        directory.add(login, name, PASSWORD, role=role, skills=skills, capacity=capacity)
+    def make(**account: Any) -> tuple[AgentClient, str]:
+        login, password = agent_account(**account)
         client = AgentClient(stack)
         clients.append(client)
-        client.login(login, PASSWORD)
+        client.login(login, password)
         return client, login
 
     return make
