@@ -136,9 +136,11 @@ def run(settings: Settings) -> None:
         redis = stack.redis
         assert redis is not None
         where = "embedded, data in var/redis" if not settings.redis_url else "from REDIS_URL"
+        site = f"http://localhost:{settings.gateway_port}"
         print(
             "\nTandem is running:\n"
-            f"  Gateway       {stack.gateway_url}  (customers: Socket.IO /, agents: /agent)\n"
+            f"  Demo website  {site}/  (the chat widget)\n"
+            f"  Agent console {site}/agent  (supervisors: {site}/agent/supervisor)\n"
             f"  REST channel  POST {stack.rasa_url}/webhooks/rest/webhook  (token required)\n"
             f"  Rasa API      {stack.rasa_url}  (?token= required)\n"
             f"  Actions       {stack.actions_url}/webhook  (token required)\n"
@@ -147,10 +149,8 @@ def run(settings: Settings) -> None:
         )
         if token_generated:
             print_session_token(settings.rasa_token)
-        print(
-            "\nUntil the chat widget exists, chat in a terminal with: python -m bot shell\n"
-            "Ctrl-C stops everything."
-        )
+        print_demo_agents(settings)
+        print("\nCtrl-C stops everything.")
         stack.wait()
 
 
@@ -196,6 +196,21 @@ def with_session_tokens(settings: Settings) -> Settings:
         actions_token=settings.actions_token or secrets.token_urlsafe(32),
         secret_key=settings.secret_key or secrets.token_urlsafe(32),
     )
+
+
+def print_demo_agents(settings: Settings) -> None:
+    """Give the demo agents of data/demo/agents.yml new passwords and show them once."""
+    from handoff.agents import DEMO_AGENTS, AgentDirectory
+
+    directory = AgentDirectory.from_settings(settings)
+    try:
+        directory.create_schema()
+        seeded = directory.seed_demo()
+    finally:
+        directory.close()
+    print(f"\nDemo agents for the console (new passwords on every start; {DEMO_AGENTS.name}):")
+    for agent, password in seeded:
+        print(f"  {agent.id:<6} password {password:<14} {agent.name}, {agent.role}")
 
 
 def print_session_token(token: str) -> None:

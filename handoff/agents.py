@@ -3,7 +3,8 @@
 Accounts live in the SQL database of the customer accounts (``DATABASE_URL``);
 whether an agent is online, and how busy, is in Redis (``handoff.presence``).
 Passwords are stored only as werkzeug scrypt hashes. Operators manage accounts
-with ``python -m bot agents add | list``.
+with ``python -m bot agents add | list``; ``make run`` adds the demo agents of
+data/demo/agents.yml with fresh random passwords.
 """
 
 from __future__ import annotations
@@ -17,14 +18,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
+from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
+import yaml
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from actions.accounts import create_sql_engine
-from bot.settings import Settings
+from bot.settings import ROOT, Settings
+
+DEMO_AGENTS = ROOT / "data" / "demo" / "agents.yml"
 
 ROLES = ("agent", "supervisor")
 SKILLS = ("account", "billing", "technical", "general")
@@ -161,11 +166,49 @@ class AgentDirectory:
             raise UnknownAgent(f"no agent has login {key!r}")
         return _agent(row)
 
+    def seed_demo(self, path: Path = DEMO_AGENTS) -> list[tuple[Agent, str]]:
+        """(Re)create the demo agents of ``path``, each with a new random password.
+
+        Returns each agent with its password, which is shown once and stored only hashed.
+        Raises ``InvalidAgent`` naming the entry when the file is wrong.
+        """
+        entries = _demo_entries(path)
+        seeded = []
+        for number, entry in enumerate(entries, start=1):
+            password = secrets.token_urlsafe(9)
+            login = str(entry.get("login", ""))
+            with self._engine.begin() as conn:
+                conn.execute(delete(agents).where(agents.c.login == login.strip().lower()))
+            try:
+                agent = self.add(
+                    login,
+                    str(entry.get("name", "")),
+                    password,
+                    role=str(entry.get("role", "agent")),
+                    skills=entry.get("skills") or ("general",),
+                    capacity=int(entry.get("capacity", 3)),
+                )
+            except (InvalidAgent, TypeError, ValueError) as error:
+                raise InvalidAgent(f"{path}: agent {number}: {error}") from error
+            seeded.append((agent, password))
+        return seeded
+
     def all(self) -> list[Agent]:
         """Every agent, by login."""
         with self._engine.connect() as conn:
             rows = conn.execute(select(agents).order_by(agents.c.login)).all()
         return [_agent(row) for row in rows]
+
+
+def _demo_entries(path: Path) -> list[dict[str, Any]]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise InvalidAgent(f"{path}: cannot read the demo agents: {error}") from error
+    entries = document.get("agents") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise InvalidAgent(f"{path}: expected a top-level 'agents:' list of accounts")
+    return entries
 
 
 def _normal_login(login: str) -> str:

@@ -302,3 +302,62 @@ def test_cli_needs_a_name(cli: Callable[..., tuple[int, str, str]]) -> None:
     with pytest.raises(SystemExit) as exit_:
         cli("agents", "add", "ann")
     assert exit_.value.code == 2
+
+
+# --- demo agents ----------------------------------------------------------------------
+
+
+def test_demo_agents_get_fresh_passwords_on_every_seed(directory: AgentDirectory) -> None:
+    first = directory.seed_demo()
+    logins = [agent.id for agent, _ in first]
+    assert logins == ["ann", "ben", "sam"]
+    assert [agent.role for agent, _ in first] == ["agent", "agent", "supervisor"]
+    second = dict((agent.id, password) for agent, password in directory.seed_demo())
+    for agent, old_password in first:
+        assert second[agent.id] != old_password
+        assert directory.authenticate(agent.id, second[agent.id]) == agent
+        with pytest.raises(BadLogin):
+            directory.authenticate(agent.id, old_password)
+    assert [agent.id for agent in directory.all()] == logins
+
+
+def test_demo_agents_leave_other_accounts_alone(directory: AgentDirectory, ann: Agent) -> None:
+    directory.seed_demo()
+    assert directory.authenticate("ann.lee", PASSWORD) == ann
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("agents: nope", "expected a top-level 'agents:' list"),
+        ("agents: [[1]]", "expected a top-level 'agents:' list"),
+        ("agents:\n  - {login: 'bad login', name: X}", "agent 1: login 'bad login'"),
+        ("agents:\n  - {login: x, name: X, capacity: many}", "agent 1: invalid literal"),
+        ("agents: [", "cannot read the demo agents"),
+    ],
+)
+def test_a_bad_demo_agents_file_names_the_entry(
+    directory: AgentDirectory, tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "agents.yml"
+    path.write_text(content)
+    with pytest.raises(InvalidAgent, match=message):
+        directory.seed_demo(path)
+
+
+def test_make_run_prints_each_demo_agent_with_a_password_that_works(
+    database_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import print_demo_agents
+    from bot.settings import Settings
+
+    database_url = f"sqlite:///{database_path}"
+    print_demo_agents(Settings.from_env({"DATABASE_URL": database_url}))
+    lines = [line.split() for line in capsys.readouterr().out.splitlines() if " password " in line]
+    assert [line[0] for line in lines] == ["ann", "ben", "sam"]
+    directory = AgentDirectory(database_url)
+    try:
+        for login, _, password, *_ in lines:
+            assert directory.authenticate(login, password).id == login
+    finally:
+        directory.close()
