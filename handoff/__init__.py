@@ -14,7 +14,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from bot.settings import Settings
-from handoff import routes
+from handoff import routes, site
 from handoff.agent_console import AgentNamespace
 from handoff.agents import AgentDirectory
 from handoff.archive import Archive
@@ -83,4 +83,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     socketio.on_namespace(CustomerNamespace(gateway))
     socketio.on_namespace(AgentNamespace(gateway, directory, tokens))
     app.register_blueprint(routes.bp)
+    app.register_blueprint(site.bp)
     return app
