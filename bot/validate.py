@@ -1,48 +1,465 @@
-"""`python -m bot validate`: Rasa's data validation, failing on any warning it cannot explain.
+"""`python -m bot check` and `validate`: content problems, as `file:line: problem — fix`.
 
-Rasa's validator only sees responses named in stories and rules, so it reports
-every response a form asks with (`utter_ask_<slot>`) or a custom action utters
-as unused, and intents the gateway triggers (`EXTERNAL_*`) as lacking examples.
-Those are checked here instead: a response counts as used when a form
-asks for its slot, or when Python code in `actions/` or `bot/` names it (a literal like
-``"utter_payment_done"``, or a prefix in an f-string like ``f"utter_explain_{slot}"``).
-Every other warning fails the check.
+Two kinds of checks run, both without training:
+
+- Rasa's own data validation. Its validator only sees responses named in
+  stories and rules, so it reports every response a form asks with
+  (`utter_ask_<slot>`) or a custom action utters as unused, and intents the
+  gateway triggers (`EXTERNAL_*`) as lacking examples; Tandem's response rule
+  below replaces those warnings. Rasa's messages name no line, so each is
+  placed at the first line that mentions what it quotes.
+- Tandem's rules, in `RULES`: enough examples per intent, no example under two
+  intents, every response used and every used response defined, no HTML or
+  non-https link in a response, nothing like a card number or a password in a
+  training example. `check` adds `COVERAGE_RULES`: every task (form) has story
+  tests of its happy path, a digression and a handoff.
+
+Training refuses content with `problems()`; `check()` also asks for the story
+tests, which an editor trying a change in `python -m bot shell` need not have yet.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
+import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import yaml
+
+from bot.redaction import mask_card_numbers
 from bot.settings import ROOT
 
-_UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule\.")
-# Intents named EXTERNAL_* are triggered by the gateway over Rasa's API, never typed.
-_EXTERNAL_WITHOUT_EXAMPLES = re.compile(
-    r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not found in the NLU"
+# Fewer examples than this and an intent is easily confused with its neighbours;
+# Tandem's intents have 50 or more, which is what its held-out F1 of 0.9+ rests on.
+MIN_EXAMPLES = 20
+HANDOFF_ACTION = "action_handoff"
+# Leaving a form this way is not a digression: the task ends.
+TASK_ENDERS = {HANDOFF_ACTION, "action_deactivate_loop", "action_cancel_task"}
+
+# Rasa's warnings that Tandem's rules replace with located messages, and one that is expected:
+# intents named EXTERNAL_* are triggered by the gateway over Rasa's API, never typed.
+_RASA_REPLACED = re.compile(
+    r"The utterance 'utter_\w+' is not used in any story or rule\."
+    r"|The action 'utter_\w+' is used in the "
+    r"|The example '.*' was found labeled with multiple different intents"
+    r"|The intent 'EXTERNAL_\w+' is listed in the domain file, but is not",
+    re.DOTALL,
 )
+_QUOTED = re.compile(r"'([\w/.-]+)'")
 _NAMED = re.compile(r"""["'](utter_\w*)(\{?)""")
+# Quoted in code but not a response: Rasa's key for the response a bot message came from.
+_NOT_RESPONSES = {"utter_action"}
+_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+_HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z][^<>]*>")
+_LINK = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s\"')]+|\bjavascript:\S*", re.IGNORECASE)
+# "my password is hunter2", "pw: Tr0ub4dor": a password word followed by something password-like.
+_SAID_PASSWORD = re.compile(
+    r"\b(?:password|passcode|passwd|pwd|pw)\s*(?:is|was|=|:)?\s*(\S+)", re.IGNORECASE
+)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.\w+")
+_WORD = re.compile(r"\S+")
 
 
-def responses_named_in_code(root: Path) -> tuple[set[str], set[str]]:
-    """Response names the Python code utters: exact names, and prefixes completed at run time."""
-    names: set[str] = set()
+@dataclasses.dataclass(frozen=True, order=True)
+class Problem:
+    """One fault in the content, where it is, and how to fix it."""
+
+    file: str  # relative to the project root
+    line: int  # 1-based; 0 when nothing in the files can be pointed at
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.what} — {self.fix}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Located:
+    """A value read from YAML, with the file and 1-based line it came from."""
+
+    value: str
+    file: str
+    line: int
+
+
+# --- reading YAML with line numbers -----------------------------------------------
+
+
+def _compose(path: Path) -> yaml.Node | None:
+    return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+
+
+def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value under ``key`` of a mapping node, or None."""
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if k.value == key:
+                return v
+    return None
+
+
+def _items(node: yaml.Node | None) -> list[yaml.Node]:
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _pairs(node: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:
+    return list(node.value) if isinstance(node, yaml.MappingNode) else []
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _yaml_files(root: Path, folder: str) -> list[Path]:
+    return sorted(p for p in (root / folder).rglob("*.yml") if "demo" not in p.parts)
+
+
+def _relative(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+@dataclasses.dataclass
+class Content:
+    """The parts of domain.yml, data/ and tests/stories/ the rules look at, with lines."""
+
+    root: Path
+    intents: list[Located]
+    examples: dict[str, list[Located]]  # intent -> its training examples
+    intent_blocks: dict[str, Located]  # intent -> its first `- intent:` line in data/nlu/
+    responses: dict[str, yaml.Node]  # name -> its list of variants
+    response_lines: dict[str, int]
+    forms: dict[str, int]  # name -> line in domain.yml
+    form_slots: dict[str, list[str]]  # name -> its required slots
+    data_steps: list[tuple[Located, Located | None]]  # (key, value) of every story/rule step
+    test_stories: list[tuple[Located, list[tuple[Located, Located | None]]]]
+
+    @classmethod
+    def read(cls, root: Path) -> Content:
+        domain = _compose(root / "domain.yml")
+        intents = [
+            Located(_name(item), "domain.yml", _line(item))
+            for item in _items(_get(domain, "intents"))
+        ]
+        responses = {k.value: v for k, v in _pairs(_get(domain, "responses"))}
+        response_lines = {k.value: _line(k) for k, _ in _pairs(_get(domain, "responses"))}
+        forms = {k.value: _line(k) for k, _ in _pairs(_get(domain, "forms"))}
+        form_slots = {
+            k.value: [s.value for s in _items(_get(v, "required_slots"))]
+            for k, v in _pairs(_get(domain, "forms"))
+        }
+        examples: dict[str, list[Located]] = {}
+        blocks: dict[str, Located] = {}
+        steps: list[tuple[Located, Located | None]] = []
+        for path in _yaml_files(root, "data"):
+            node, name = _compose(path), _relative(root, path)
+            for block in _items(_get(node, "nlu")):
+                intent = _get(block, "intent")
+                if intent is not None:
+                    blocks.setdefault(intent.value, Located(intent.value, name, _line(intent)))
+                    found = examples.setdefault(intent.value, [])
+                    found.extend(_examples(_get(block, "examples"), name))
+            for kind in ("stories", "rules"):
+                for story in _items(_get(node, kind)):
+                    steps.extend(_steps(story, name))
+        tests = []
+        for path in _yaml_files(root, "tests/stories"):
+            name = _relative(root, path)
+            for story in _items(_get(_compose(path), "stories")):
+                title = _get(story, "story")
+                if title is not None:
+                    tests.append((Located(title.value, name, _line(title)), _steps(story, name)))
+        return cls(
+            root,
+            intents,
+            examples,
+            blocks,
+            responses,
+            response_lines,
+            forms,
+            form_slots,
+            steps,
+            tests,
+        )
+
+
+def _name(item: yaml.Node) -> str:
+    """An intent listed as `- greet` or as `- greet: {use_entities: ...}`."""
+    if isinstance(item, yaml.MappingNode) and item.value:
+        return str(item.value[0][0].value)
+    return str(item.value) if isinstance(item, yaml.ScalarNode) else ""
+
+
+def _examples(node: yaml.Node | None, file: str) -> Iterator[Located]:
+    """Each `- example` of a block scalar, with its own line."""
+    if not isinstance(node, yaml.ScalarNode):
+        return
+    # A block scalar's value starts on the line after its `|`, one value line per file line.
+    first = _line(node) + (1 if node.style == "|" else 0)
+    for offset, raw in enumerate(node.value.split("\n")):
+        text = raw.strip()
+        if text.startswith("- "):
+            yield Located(text[2:].strip(), file, first + offset)
+
+
+def _steps(story: yaml.Node, file: str) -> list[tuple[Located, Located | None]]:
+    """The (key, value) of each step; the value is None when it is not a plain name."""
+    steps = []
+    for step in _items(_get(story, "steps")):
+        for key, value in _pairs(step):
+            if key.value in ("user", "slot_was_set", "entities", "condition"):
+                continue
+            text = value.value if isinstance(value, yaml.ScalarNode) else None
+            steps.append(
+                (
+                    Located(key.value, file, _line(key)),
+                    None if text is None else Located(text, file, _line(value)),
+                )
+            )
+    return steps
+
+
+# --- Tandem's rules ----------------------------------------------------------------
+
+
+def enough_examples(content: Content) -> Iterator[Problem]:
+    """Every intent customers type has at least MIN_EXAMPLES examples."""
+    for intent in content.intents:
+        if intent.value.startswith("EXTERNAL_"):
+            continue
+        count = len(content.examples.get(intent.value, []))
+        if count < MIN_EXAMPLES:
+            where = content.intent_blocks.get(intent.value, intent)
+            yield Problem(
+                where.file,
+                where.line,
+                f"the intent '{intent.value}' has {count} training examples",
+                f"add at least {MIN_EXAMPLES - count} more under `- intent: {intent.value}` in "
+                f"data/nlu/ (every intent needs {MIN_EXAMPLES})",
+            )
+
+
+def normalised(example: str) -> str:
+    """An example as the model compares it: annotations removed, lower case, single spaces."""
+    return " ".join(_ANNOTATION.sub(r"\1", example).lower().split())
+
+
+def examples_under_one_intent(content: Content) -> Iterator[Problem]:
+    """The same example under two intents teaches the model both; the second one is reported."""
+    first: dict[str, tuple[str, Located]] = {}
+    ordered = sorted(
+        ((intent, ex) for intent, exs in content.examples.items() for ex in exs),
+        key=lambda pair: (pair[1].file, pair[1].line),
+    )
+    for intent, example in ordered:
+        key = normalised(example.value)
+        seen = first.setdefault(key, (intent, example))
+        if seen[0] != intent:
+            other, where = seen
+            yield Problem(
+                example.file,
+                example.line,
+                f"the example \"{key}\" is under the intent '{intent}' and also under "
+                f"'{other}' ({where.file}:{where.line})",
+                "keep it under the one intent it means and delete the other",
+            )
+
+
+def responses_used_and_defined(content: Content) -> Iterator[Problem]:
+    """Every response is said somewhere, and every response named anywhere exists."""
+    root = content.root
+    named, prefixes = responses_named_in_code(root)
+    asked = form_questions(content.form_slots)
+    in_steps = [
+        value
+        for key, value in content.data_steps + [s for _, ss in content.test_stories for s in ss]
+        if key.value == "action" and value is not None and value.value.startswith("utter_")
+    ]
+    used = {v.value for v in in_steps if v.file.startswith("data/")} | set(named) | asked
+    for name, line in content.response_lines.items():
+        if name not in used and not any(name.startswith(p) for p in prefixes):
+            yield Problem(
+                "domain.yml",
+                line,
+                f"the response '{name}' is never used",
+                "use it in a rule or story, utter it from an action, or delete it",
+            )
+    for value in in_steps:
+        if value.value not in content.responses:
+            yield _undefined(value)
+    for name, places in named.items():
+        if name not in content.responses:
+            yield from (_undefined(place) for place in places)
+
+
+def _undefined(where: Located) -> Problem:
+    return Problem(
+        where.file,
+        where.line,
+        f"the response '{where.value}' does not exist",
+        "add it under `responses:` in domain.yml, or correct the name",
+    )
+
+
+def plain_text_and_https(content: Content) -> Iterator[Problem]:
+    """Responses are shown as text, so HTML would appear as tags; links must be https."""
+    for name, variants in content.responses.items():
+        for scalar in _scalars(variants):
+            tag = _HTML_TAG.search(scalar.value)
+            if tag:
+                yield Problem(
+                    "domain.yml",
+                    _line(scalar),
+                    f"the response '{name}' contains HTML ({tag.group()})",
+                    "write plain text: the chat shows tags as they are typed",
+                )
+            for link in _LINK.findall(scalar.value):
+                if not link.lower().startswith("https://"):
+                    yield Problem(
+                        "domain.yml",
+                        _line(scalar),
+                        f"the response '{name}' links to {link}",
+                        "use an https:// link",
+                    )
+
+
+def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _scalars(item)
+    elif isinstance(node, yaml.MappingNode):
+        for _, value in node.value:
+            yield from _scalars(value)
+
+
+def no_secrets_in_examples(content: Content) -> Iterator[Problem]:
+    """Training data ends up in the model file: no card numbers or passwords, even test ones.
+
+    The messages never repeat what was found, so the check's own output is safe to share.
+    """
+    for intent, examples in content.examples.items():
+        for example in examples:
+            masked, has_card = mask_card_numbers(example.value)
+            if has_card:
+                ending = re.findall(r"\[card ending \d{4}\]", masked)[0]
+                yield Problem(
+                    example.file,
+                    example.line,
+                    f"an example of '{intent}' contains what looks like a real card number "
+                    f"({ending})",
+                    "write the sentence without the number (the chat masks card numbers "
+                    "before the bot sees them)",
+                )
+            if _looks_like_password(example.value):
+                yield Problem(
+                    example.file,
+                    example.line,
+                    f"an example of '{intent}' contains what looks like a password",
+                    "write the sentence without it (the bot never asks for passwords)",
+                )
+
+
+def _looks_like_password(text: str) -> bool:
+    """A password given after the word ("password is hunter2"), or a word like Tr0ub4dor&3."""
+    plain = _ANNOTATION.sub(r"\1", text)
+    for said in _SAID_PASSWORD.findall(plain):
+        value = said.strip(".,!?;:\"'()")
+        if len(value) >= 4 and not value.isalpha() and not _EMAIL.fullmatch(value):
+            return True
+    for word in _WORD.findall(plain):
+        word = word.strip(".,!?;:\"'()")
+        if len(word) < 8 or _EMAIL.fullmatch(word):
+            continue
+        symbols = [c for c in word if not c.isalnum() and c not in "-_.'"]
+        lower, upper = any(c.islower() for c in word), any(c.isupper() for c in word)
+        if lower and upper and symbols and any(c.isdigit() for c in word):
+            return True
+    return False
+
+
+RULES: list[Callable[[Content], Iterator[Problem]]] = [
+    enough_examples,
+    examples_under_one_intent,
+    responses_used_and_defined,
+    plain_text_and_https,
+    no_secrets_in_examples,
+]
+
+
+def tasks_have_story_tests(content: Content) -> Iterator[Problem]:
+    """Each form has story tests of its happy path, a digression and a handoff."""
+    for form, line in content.forms.items():
+        found: set[str] = set()
+        for _, steps in content.test_stories:
+            found |= _task_paths(form, steps)
+        for kind, example in (
+            ("happy path", "the task completes"),
+            ("digression", "the customer asks something else in the middle and the task goes on"),
+            ("handoff", "the customer asks for a person in the middle"),
+        ):
+            if kind not in found:
+                yield Problem(
+                    "domain.yml",
+                    line,
+                    f"the task '{form}' has no story test of a {kind}",
+                    f"add a story to tests/stories/ in which {example} (see docs/editing.md)",
+                )
+
+
+def _task_paths(form: str, steps: list[tuple[Located, Located | None]]) -> set[str]:
+    """Which of happy path, digression and handoff a story test shows for ``form``."""
+    names = [(key.value, value.value if value else None) for key, value in steps]
+    found: set[str] = set()
+    active = digressed = False
+    for (key, value), (next_key, next_value) in zip(names, names[1:] + [("", None)], strict=True):
+        if key == "active_loop":
+            active = value == form
+        elif key == "action" and active:
+            if value == form and next_key == "active_loop" and next_value in (None, "null"):
+                found.add("happy path")
+            elif value == form and digressed:
+                found.add("digression")
+            elif value == HANDOFF_ACTION:
+                found.add("handoff")
+            elif value != form and value not in TASK_ENDERS:
+                digressed = True
+    return found
+
+
+COVERAGE_RULES: list[Callable[[Content], Iterator[Problem]]] = [tasks_have_story_tests]
+
+
+# --- Rasa's checks -----------------------------------------------------------------
+
+
+def responses_named_in_code(root: Path) -> tuple[dict[str, list[Located]], set[str]]:
+    """Response names the Python code utters, where; and prefixes completed at run time."""
+    names: dict[str, list[Located]] = {}
     prefixes: set[str] = set()
     sources = [*(root / "actions").glob("*.py"), *(root / "bot").glob("*.py")]
     for source in sorted(s for s in sources if s.name != Path(__file__).name):
-        for name, templated in _NAMED.findall(source.read_text(encoding="utf-8")):
-            (prefixes if templated else names).add(name)
+        for number, text in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
+            for match in _NAMED.finditer(text):
+                name, templated = match.groups()
+                if name in _NOT_RESPONSES:
+                    continue
+                if templated:
+                    prefixes.add(name)
+                else:
+                    place = Located(name, _relative(root, source), number)
+                    names.setdefault(name, []).append(place)
     return names, prefixes
 
 
-def form_questions(domain: dict) -> set[str]:
+def form_questions(form_slots: dict[str, list[str]]) -> set[str]:
     """The `utter_ask_<slot>` responses forms use for their required slots."""
-    return {
-        f"utter_ask_{slot}"
-        for form in (domain.get("forms") or {}).values()
-        for slot in (form or {}).get("required_slots", [])
-    }
+    return {f"utter_ask_{slot}" for slots in form_slots.values() for slot in slots}
 
 
 def rasa_warnings(root: Path) -> tuple[bool, list[str]]:
@@ -85,25 +502,63 @@ def rasa_warnings(root: Path) -> tuple[bool, list[str]]:
     return passed, list(dict.fromkeys(messages))
 
 
-def problems(root: Path = ROOT) -> list[str]:
-    """What is wrong with the project's content, one sentence each; empty when all is well."""
-    import yaml
-
+def rasa_problems(root: Path) -> list[Problem]:
+    """Rasa's warnings that Tandem's rules do not replace, each at a line naming what it quotes."""
     passed, messages = rasa_warnings(root)
-    domain = yaml.safe_load((root / "domain.yml").read_text(encoding="utf-8"))
-    names, prefixes = responses_named_in_code(root)
-    explained = names | form_questions(domain)
-    found = []
-    for message in messages:
-        if _EXTERNAL_WITHOUT_EXAMPLES.search(message):
-            continue
-        unused = _UNUSED.search(message)
-        if unused:
-            response = unused.group(1)
-            if response in explained or any(response.startswith(p) for p in prefixes):
-                continue
-            message += " Use it in a rule or story, utter it from an action, or delete it."
-        found.append(message)
-    if not passed and not found:
-        found.append("Rasa's validation failed: run `rasa data validate` for its full report.")
+    # Rasa quotes files by absolute path and breaks lines; editors read paths from the root.
+    cleaned = [" ".join(m.replace(f"{root}/", "").split()) for m in messages]
+    found = [_place(root, m) for m in cleaned if not _RASA_REPLACED.search(m)]
+    if not passed and not messages:
+        found.append(
+            Problem("data/", 0, "Rasa's validation failed", "run `rasa data validate` to see why")
+        )
     return found
+
+
+def _place(root: Path, message: str) -> Problem:
+    """Rasa's message at the first line of domain.yml or data/ that names what it quotes."""
+    files = [root / "domain.yml", *_yaml_files(root, "data")]
+    for name in _QUOTED.findall(message):
+        word = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+        for path in files:
+            for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if word.search(text):
+                    return Problem(_relative(root, path), number, message, _RASA_FIX)
+    return Problem("data/", 0, message, _RASA_FIX)
+
+
+_RASA_FIX = "Rasa's own check; docs/editing.md explains its usual causes"
+
+
+# --- entry points ------------------------------------------------------------------
+
+
+def problems(root: Path = ROOT) -> list[Problem]:
+    """What training refuses: Rasa's checks and Tandem's content rules; empty when all is well."""
+    return _run(root, RULES)
+
+
+def check(root: Path = ROOT) -> list[Problem]:
+    """Everything `python -m bot check` reports: ``problems`` and the story tests' coverage."""
+    return _run(root, RULES + COVERAGE_RULES)
+
+
+def _run(root: Path, rules: list[Callable[[Content], Iterator[Problem]]]) -> list[Problem]:
+    content = Content.read(root)
+    return rasa_problems(root) + sorted(p for rule in rules for p in rule(content))
+
+
+def main(root: Path = ROOT) -> int:
+    """`python -m bot check`: print each problem as `file:line: problem — fix`; 1 if any."""
+    started = time.perf_counter()
+    os.environ["LOG_LEVEL"] = "WARNING"  # Rasa hides its progress bars below INFO
+    found = check(root)
+    for problem in found:
+        print(problem)
+    took = f"{time.perf_counter() - started:.1f} s"
+    if found:
+        many = "problem" if len(found) == 1 else "problems"
+        print(f"{len(found)} {many} in domain.yml, data/ and tests/stories/ ({took}).")
+        return 1
+    print(f"No problems in domain.yml, data/ and tests/stories/ ({took}).")
+    return 0

@@ -1,0 +1,154 @@
+"""Socket.IO clients of the handoff gateway: a customer's widget and an agent's console.
+
+They speak the protocol of docs/protocol.md over real sockets and record every
+event they receive, so a caller can wait for the one it expects. The gateway
+tests, the benchmarks and the editors' conversation tests
+(``bot/conversation_tests.py``) all drive the gateway through them.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+import socketio
+
+from bot.stack import Stack
+
+Event = tuple[str, Any]
+
+
+class NoReply(AssertionError):
+    """The event waited for did not come in time (an assertion, so tests report it as one)."""
+
+
+def has_text(text: str) -> Callable[[Any], bool]:
+    """A `wait_for` filter: the event's `text` is exactly ``text``."""
+    return lambda data: bool(data.get("text") == text)
+
+
+class Client:
+    """One socket that records every event it receives, for tests to wait on."""
+
+    namespace = "/"
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.sio = socketio.Client(reconnection=False)
+        self.events: queue.Queue[Event] = queue.Queue()
+        self.seen: list[Event] = []
+
+    def _record(self, event: str, data: Any = None) -> None:
+        self.events.put((event, data))
+
+    def connect(self, origin: str | None = None, **kwargs: Any) -> None:
+        # The browser's Origin header, as the websocket client sends it.
+        origin = origin or self.stack.settings.allowed_origins[0]
+        self.sio = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
+        self.sio.on("*", self._record, namespace=self.namespace)
+        self.sio.connect(
+            self.stack.gateway_url,
+            namespaces=[self.namespace],
+            transports=["websocket"],
+            wait_timeout=10,
+            **kwargs,
+        )
+
+    def emit(self, event: str, data: Any = None) -> None:
+        self.sio.emit(event, data, namespace=self.namespace)
+
+    def wait_for(
+        self, event: str, where: Callable[[Any], bool] = lambda data: True, timeout: float = 15
+    ) -> Any:
+        """The next `event` whose data passes `where`; earlier others are kept in `seen`."""
+        _, data = self.next_event((event,), where, timeout)
+        return data
+
+    def next_event(
+        self,
+        events: tuple[str, ...],
+        where: Callable[[Any], bool] = lambda data: True,
+        timeout: float = 15,
+    ) -> Event:
+        """The next of ``events`` passing `where`, with its name; earlier others kept in `seen`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                wanted = " or ".join(repr(event) for event in events)
+                raise NoReply(f"no {wanted} within {timeout} s; got {self.seen[-10:]}")
+            try:
+                name, data = self.events.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            self.seen.append((name, data))
+            if name in events and where(data):
+                return name, data
+
+    def drain(self, settle: float = 0.3) -> list[Event]:
+        """Everything received until the socket has been quiet for `settle` seconds."""
+        got: list[Event] = []
+        while True:
+            try:
+                item = self.events.get(timeout=settle)
+            except queue.Empty:
+                return got
+            self.seen.append(item)
+            got.append(item)
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+class Customer(Client):
+    """A chat widget speaking the Rasa SocketIO protocol plus Tandem's additions."""
+
+    def start(self, session_id: str | None = None, last_seq: int = 0, **more: Any) -> dict:
+        """Connect and open (or resume) a conversation; return the `history` event."""
+        if not self.sio.connected:
+            self.connect()
+        self.emit("session_request", {"session_id": session_id, "last_seq": last_seq, **more})
+        self.session_id = self.wait_for("session_confirm")
+        history: dict = self.wait_for("history")
+        return history
+
+    def say(self, text: str) -> None:
+        self.emit("user_uttered", {"message": text, "session_id": self.session_id})
+
+    def bot_says(self, contains: str, timeout: float = 20) -> dict:
+        reply: dict = self.wait_for(
+            "bot_uttered", lambda d: contains in (d.get("text") or ""), timeout
+        )
+        return reply
+
+    def status(self, status: str, timeout: float = 15) -> dict:
+        change: dict = self.wait_for("handoff", lambda d: d.get("status") == status, timeout)
+        return change
+
+
+class AgentClient(Client):
+    """The agent console: logs in over HTTP, then connects to `/agent` with the token."""
+
+    namespace = "/agent"
+
+    def login(self, login: str, password: str) -> dict:
+        response = requests.post(
+            f"{self.stack.gateway_url}/agent/login",
+            json={"login": login, "password": password},
+            timeout=10,
+        )
+        response.raise_for_status()
+        self.connect(auth={"token": response.json()["token"]})
+        state: dict = self.wait_for("state")
+        return state
+
+    def act(self, event: str, **data: Any) -> None:
+        self.emit(event, data)
+
+    def error(self, code: str) -> dict:
+        error: dict = self.wait_for("error", lambda d: d.get("code") == code)
+        return error

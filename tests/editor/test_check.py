@@ -1,0 +1,196 @@
+"""`python -m bot check`: each rule on a copy of the project with one fault, and the real content.
+
+Each test breaks one thing in a copy and asserts the one message `check` gives,
+with its file and line, exactly as an editor reads it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.process import QUIET_ENV
+from bot.settings import ROOT
+from bot.validate import MIN_EXAMPLES, check
+
+FAULTS = Path(__file__).parent / "faults"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's content, story tests and code, which a test may break."""
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for folder in ("data", "actions", "bot", "tests/stories"):
+        shutil.copytree(
+            ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return tmp_path
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based line of the only line of ``path`` that is exactly ``text``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines.count(text) == 1, f"{text!r} is not on exactly one line of {path}"
+    return lines.index(text) + 1
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not in {path} exactly once"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def add_fault(project: Path, fault: str, where: str) -> str:
+    """Copy ``faults/<fault>`` into the project's ``where`` folder; its path in the project."""
+    target = project / where / fault
+    shutil.copy(FAULTS / fault, target)
+    return target.relative_to(project).as_posix()
+
+
+def messages(project: Path) -> list[str]:
+    return [str(problem) for problem in check(project)]
+
+
+def test_the_real_content_passes_clean() -> None:
+    assert check(ROOT) == []
+
+
+def test_an_intent_with_too_few_examples(project: Path) -> None:
+    nlu = project / "data" / "nlu" / "general.yml"
+    text = nlu.read_text(encoding="utf-8")
+    block = re.search(r"- intent: thank\n  examples: \|\n((?:    - .*\n)+)", text)
+    assert block is not None
+    kept = "".join(block.group(1).splitlines(keepends=True)[:5])
+    nlu.write_text(text.replace(block.group(1), kept), encoding="utf-8")
+    line = line_of(nlu, "- intent: thank")
+    assert messages(project) == [
+        f"data/nlu/general.yml:{line}: the intent 'thank' has 5 training examples — add at "
+        f"least {MIN_EXAMPLES - 5} more under `- intent: thank` in data/nlu/ (every intent "
+        f"needs {MIN_EXAMPLES})"
+    ]
+
+
+def test_an_example_under_two_intents(project: Path) -> None:
+    path = add_fault(project, "thank_more.yml", "data/nlu")
+    greet = line_of(ROOT / "data" / "nlu" / "general.yml", "    - hello")
+    assert messages(project) == [
+        f"{path}:6: the example \"hello\" is under the intent 'thank' and also under 'greet' "
+        f"(data/nlu/general.yml:{greet}) — keep it under the one intent it means and delete "
+        "the other"
+    ]
+
+
+def test_a_response_nothing_uses(project: Path) -> None:
+    domain = project / "domain.yml"
+    end = len(domain.read_text(encoding="utf-8").splitlines())
+    with domain.open("a", encoding="utf-8") as file:
+        file.write('  utter_forgotten:\n    - text: "Nobody says this."\n')
+    assert messages(project) == [
+        f"domain.yml:{end + 1}: the response 'utter_forgotten' is never used — use it in a "
+        "rule or story, utter it from an action, or delete it"
+    ]
+
+
+def test_a_response_used_but_not_defined(project: Path) -> None:
+    path = add_fault(project, "undefined_response.yml", "data/rules")
+    assert messages(project) == [
+        f"{path}:8: the response 'utter_see_you_soon' does not exist — add it under "
+        "`responses:` in domain.yml, or correct the name"
+    ]
+
+
+def test_html_in_a_response(project: Path) -> None:
+    domain = project / "domain.yml"
+    old = '    - text: "Goodbye, and thanks for getting in touch."'
+    line = line_of(domain, old)
+    replace_once(domain, old, '    - text: "<b>Goodbye</b>, and thanks for getting in touch."')
+    assert messages(project) == [
+        f"domain.yml:{line}: the response 'utter_goodbye' contains HTML (<b>) — write plain "
+        "text: the chat shows tags as they are typed"
+    ]
+
+
+def test_a_link_that_is_not_https(project: Path) -> None:
+    domain = project / "domain.yml"
+    old = '    - text: "Goodbye, and thanks for getting in touch."'
+    line = line_of(domain, old)
+    replace_once(domain, old, '    - text: "Goodbye! Our help pages: http://example.com/help"')
+    assert messages(project) == [
+        f"domain.yml:{line}: the response 'utter_goodbye' links to http://example.com/help — "
+        "use an https:// link"
+    ]
+
+
+def test_a_card_number_in_an_example_is_reported_without_the_number(project: Path) -> None:
+    path = add_fault(project, "card_number.yml", "data/nlu")
+    found = messages(project)
+    assert found == [
+        f"{path}:6: an example of 'pay_bill' contains what looks like a real card number "
+        "([card ending 1111]) — write the sentence without the number (the chat masks card "
+        "numbers before the bot sees them)"
+    ]
+    assert "4111" not in found[0]
+
+
+def test_a_password_in_an_example_is_reported_without_the_password(project: Path) -> None:
+    path = add_fault(project, "password.yml", "data/nlu")
+    found = messages(project)
+    assert found == [
+        f"{path}:6: an example of 'reset_password' contains what looks like a password — "
+        "write the sentence without it (the bot never asks for passwords)"
+    ]
+    assert "hunter2" not in found[0]
+
+
+def test_a_task_without_a_handoff_story_test(project: Path) -> None:
+    tests = project / "tests" / "stories" / "test_payment.yml"
+    text = tests.read_text(encoding="utf-8")
+    tests.write_text(text[: text.index("  - story: handoff - ")], encoding="utf-8")
+    line = line_of(ROOT / "domain.yml", "  payment_form:")
+    assert messages(project) == [
+        f"domain.yml:{line}: the task 'payment_form' has no story test of a handoff — add a "
+        "story to tests/stories/ in which the customer asks for a person in the middle (see "
+        "docs/editing.md)"
+    ]
+
+
+def test_a_fault_rasa_finds_is_placed_on_a_line(project: Path) -> None:
+    """Rasa's own messages name no line; check places them where the name first appears."""
+    rules = project / "data" / "rules" / "general.yml"
+    text = rules.read_text(encoding="utf-8")
+    first = re.search(r"      - intent: (\w+)\n", text)
+    assert first is not None
+    rules.write_text(text.replace(first.group(0), "      - intent: greeet\n", 1))
+    line = text[: first.start()].count("\n") + 1
+    found = messages(project)
+    fix = "Rasa's own check; docs/editing.md explains its usual causes"
+    assert found == [
+        f"data/rules/general.yml:{line}: Issue found in 'data/rules/general.yml': Found intent "
+        f"'greeet' in stories which is not part of the domain. — {fix}",
+        f"data/rules/general.yml:{line}: The intent 'greeet' is used in your stories, but it "
+        f"is not listed in the domain file. You should add it to your domain file! — {fix}",
+    ]
+
+
+def test_the_command_prints_file_line_problem_fix_and_fails(project: Path) -> None:
+    """`python -m bot check --root COPY` on a broken copy exits 1 with the message."""
+    add_fault(project, "password.yml", "data/nlu")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--root", str(project)],
+        cwd=ROOT,
+        env={**os.environ, **QUIET_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("data/nlu/password.yml:6: an example of 'reset_password'")
+    assert lines[-1].startswith("1 problem in ")
