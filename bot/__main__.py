@@ -10,6 +10,7 @@ import signal
 import sys
 import uuid
 import warnings
+from pathlib import Path
 from types import FrameType
 
 from bot.process import free_port
@@ -37,6 +38,18 @@ COMMANDS = {
     "actions": "Run only the action server on ACTIONS_PORT (ACTIONS_TOKEN must be set).",
     "validate": "Check domain.yml and data/ with Rasa's validator, without training; any "
     "warning not explained by how forms and custom actions use responses fails.",
+    "check": "Check domain.yml, data/ and tests/stories/ in seconds, without training: Rasa's "
+    "data validation plus Tandem's rules (enough examples per intent, no example under two "
+    "intents, responses used and defined, no HTML or non-https links, no card numbers or "
+    "passwords in examples, story tests of each task's happy path, a digression and a "
+    "handoff). Prints `file:line: problem — fix`; exits 1 on any problem.",
+    "test-bot": "Train if the content changed, run the story tests in tests/stories/ and the "
+    "conversation tests in tests/conversations/ (against a private stack: gateway, Redis, Rasa, "
+    "action server), and write reports/test-bot.md: failed tests with the turn that went wrong, "
+    "intent confusion, and the intents and responses no test covers. Exits 1 on any failure.",
+    "suggest": "Read the archived conversations in DATABASE_URL, group what customers said just "
+    "before the bot fell back or handed over to a person, and write the groups, with counts, "
+    "to reports/suggestions.yml for an editor to review. Never changes data/.",
     "evaluate": "Measure intent F1 of the trained model on tests/nlu/heldout.yml (lines it never "
     "trained on); fails below 0.90.",
     "agents": "Manage the handoff gateway's agent accounts in DATABASE_URL: `agents add LOGIN "
@@ -58,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("--force", action="store_true", help="train even if unchanged")
         elif name == "agents":
             add_agents_arguments(command)
+        elif name == "check":
+            command.add_argument(
+                "--root", type=Path, help="check another copy of the project (default: this one)"
+            )
     args = parser.parse_args(argv)
     # Rasa's dependencies warn about their own deprecations; operators cannot act on them.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -78,6 +95,18 @@ def main(argv: list[str] | None = None) -> int:
             shell(settings)
         elif args.command == "validate":
             return validate(settings)
+        elif args.command == "check":
+            from bot.validate import main as check
+
+            return check(args.root or settings.root)
+        elif args.command == "test-bot":
+            from bot.testing import main as test_bot
+
+            return test_bot(settings)
+        elif args.command == "suggest":
+            from bot.suggest import main as suggest
+
+            return suggest(settings)
         elif args.command == "evaluate":
             from bot.evaluation import main as evaluate
 

@@ -1,0 +1,120 @@
+"""`python -m bot test-bot` (`make test-bot`): every test of the content, and one report on them.
+
+In order: train if config.yml, domain.yml or data/ changed; run Rasa's story tests
+(tests/stories/) and held-out NLU test (tests/nlu/heldout.yml) in one `rasa test`;
+start a private stack (gateway, Redis, Rasa, action server on free ports, its own
+database and logs in var/test-bot/) and play the conversation tests of
+tests/conversations/ through it; write reports/test-bot.md (bot/report.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.conversation_tests import ConversationTestError, Outcome, load_all, run
+from bot.process import QUIET_ENV, free_port
+from bot.report import Results, story_failures, write_report
+from bot.settings import Settings
+from bot.stack import Stack
+from bot.training import train_if_needed
+
+STORIES = Path("tests/stories")
+HELDOUT = Path("tests/nlu/heldout.yml")
+CONVERSATIONS = Path("tests/conversations")
+OUT = Path("results/test-bot")
+REPORT = Path("reports/test-bot.md")
+
+
+class RasaTestError(RuntimeError):
+    """`rasa test` could not run; its log says why."""
+
+
+def run_rasa_tests(settings: Settings, model: Path) -> Path:
+    """`rasa test` on the story tests and the held-out NLU lines; the folder of its results."""
+    out = settings.root / OUT
+    shutil.rmtree(out, ignore_errors=True)
+    command = [
+        sys.executable, "-m", "rasa", "test",
+        "--model", str(model),
+        "--stories", str(STORIES),
+        "--nlu", str(HELDOUT),
+        "--out", str(OUT),
+    ]  # fmt: skip
+    out.mkdir(parents=True)
+    log = out / "rasa-test.log"
+    with log.open("w", encoding="utf-8") as output:
+        result = subprocess.run(
+            command,
+            cwd=settings.root,
+            env=settings.child_env({**QUIET_ENV, "LOG_LEVEL": "WARNING"}),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if result.returncode != 0 or not (out / "story_report.json").exists():
+        raise RasaTestError(
+            f"rasa test failed (exit code {result.returncode}); {log.relative_to(settings.root)} "
+            "says why"
+        )
+    return out
+
+
+@contextmanager
+def private_stack(settings: Settings, model: Path) -> Iterator[Stack]:
+    """The whole stack on free ports with its own Redis, database and logs in var/test-bot/."""
+    var = settings.root / "var" / "test-bot"
+    shutil.rmtree(var, ignore_errors=True)
+    var.mkdir(parents=True)
+    private = dataclasses.replace(
+        settings,
+        database_url=f"sqlite:///{var / 'tandem.db'}",
+        redis_url=None,
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        gateway_port=free_port(),
+        rasa_token=secrets.token_urlsafe(32),
+        actions_token=secrets.token_urlsafe(32),
+        secret_key=secrets.token_urlsafe(32),
+        business_hours="always",
+    )
+    with Stack(private, model, var_dir=var) as stack:
+        yield stack
+
+
+def run_conversation_tests(settings: Settings, model: Path) -> list[Outcome]:
+    """Play every conversation test through a private stack, one after the other."""
+    tests = load_all(settings.root / CONVERSATIONS, settings.root)
+    print(f"Starting a private stack for {len(tests)} conversation tests...", flush=True)
+    with private_stack(settings, model) as stack:
+        outcomes = []
+        for test in tests:
+            outcome = run(test, stack)
+            print(f"  {'FAILED' if outcome.failure else 'passed'}  {test.name}", flush=True)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def main(settings: Settings) -> int:
+    """Run everything, write the report, print a summary; 1 if any test failed."""
+    model = train_if_needed(settings)
+    print("Running the story tests and the held-out NLU test...", flush=True)
+    try:
+        out = run_rasa_tests(settings, model)
+        outcomes = run_conversation_tests(settings, model)
+    except (RasaTestError, ConversationTestError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    results = Results(settings.root, out, story_failures(settings.root, out), outcomes)
+    write_report(results, settings.root / REPORT)
+    for failure in results.failures():
+        print(f"FAILED {failure}")
+    print(results.summary())
+    print(f"Report: {REPORT}")
+    return 1 if results.failures() else 0

@@ -1,0 +1,77 @@
+"""The editors' conversation tests, played through the real gateway, Redis, Rasa and actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.conversation_tests import (
+    ConversationTest,
+    ConversationTestError,
+    load,
+    load_all,
+    run,
+)
+from bot.settings import ROOT
+from bot.stack import Stack
+
+FAULTS = Path(__file__).parent / "faults"
+CONVERSATIONS = load_all(ROOT / "tests" / "conversations", ROOT)
+
+
+def test_each_task_has_a_conversation_test_across_the_handoff_and_back() -> None:
+    handed_back = {
+        test.file
+        for test in CONVERSATIONS
+        if {"handoff", "hand_back"} <= {step.kind for step in test.steps}
+    }
+    assert {
+        "tests/conversations/password_reset.yml",
+        "tests/conversations/address.yml",
+        "tests/conversations/payment.yml",
+    } <= handed_back
+
+
+@pytest.mark.parametrize("test", CONVERSATIONS, ids=lambda test: test.name)
+def test_the_conversation_tests_pass(
+    stack: Stack, empty_redis: None, test: ConversationTest
+) -> None:
+    outcome = run(test, stack)
+    assert outcome.failure is None
+
+
+def test_a_broken_copy_fails_and_names_the_turn(stack: Stack, empty_redis: None) -> None:
+    (test,) = load(FAULTS / "broken_conversation.yml", ROOT)
+    outcome = run(test, stack)
+    assert outcome.failure == (
+        "tests/editor/faults/broken_conversation.yml:9: conversation “a person is asked for in "
+        "the middle of a password reset”, turn 4 (bot): expected the bot to say “Sorry, I'm not "
+        "understanding.”, but it said “Sure, I'm connecting you to a person. They'll see our "
+        "conversation so far, so you won't need to repeat yourself.”"
+    )
+
+
+def test_a_bot_message_the_test_does_not_list_fails(stack: Stack, empty_redis: None) -> None:
+    (test,) = load(FAULTS / "unlisted_message.yml", ROOT)
+    outcome = run(test, stack)
+    assert outcome.failure is not None
+    assert outcome.failure.startswith(
+        "tests/editor/faults/unlisted_message.yml:5: conversation “the bot's handoff notice is "
+        "missing”, turn 2 (handoff): expected assigned, but first the bot said “Sure, I'm "
+        "connecting you to a person."
+    )
+
+
+def test_a_malformed_turn_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "tests" / "conversations" / "bad.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "conversations:\n  - name: typo\n    steps:\n      - customr: hello\n", encoding="utf-8"
+    )
+    with pytest.raises(ConversationTestError) as error:
+        load(path, tmp_path)
+    assert str(error.value) == (
+        "tests/conversations/bad.yml:4: turn 1 is not one of customer, bot, agent, handoff, "
+        "hand_back, close — write e.g. `- customer: hello`"
+    )
