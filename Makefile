@@ -19,8 +19,8 @@ RASA := $(PYTHON) -m rasa
 # Browser tests drive Debian's Chromium; nothing here downloads a browser.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help venv train run shell lint validate test test-unit test-integration \
-        test-stories test-nlu test-gateway test-e2e test-browser chromium screenshots bench clean
+.PHONY: help venv train run shell lint validate check test test-unit test-integration \
+        test-stories test-bot test-nlu test-gateway test-e2e test-browser chromium screenshots bench clean
 
 help:
 	@echo "make venv      create .venv (Python 3.10) from requirements.lock"
@@ -29,7 +29,9 @@ help:
 	@echo "make shell     chat with the bot in this terminal"
 	@echo "make lint      ruff and mypy"
 	@echo "make validate  Rasa's data validation, without training"
-	@echo "make test      everything: lint, unit, validate, train, integration, gateway, stories, NLU, e2e"
+	@echo "make check     every content check, Rasa's and Tandem's, in seconds without training"
+	@echo "make test-bot  story and conversation tests; report in reports/test-bot.md"
+	@echo "make test      everything: lint, unit, check, train, integration, gateway, test-bot, NLU, e2e"
 	@echo "make test-browser  the widget and the console in headless Chromium"
 	@echo "make screenshots   refresh docs/img/ from the browser tests"
 	@echo "make bench     latency benchmarks"
@@ -85,11 +87,11 @@ validate: venv
 test: venv chromium
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-unit
-	$(MAKE) --no-print-directory validate
+	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory train
 	$(MAKE) --no-print-directory test-integration
 	$(MAKE) --no-print-directory test-gateway
-	$(MAKE) --no-print-directory test-stories
+	$(MAKE) --no-print-directory test-bot
 	$(MAKE) --no-print-directory test-nlu
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-browser
@@ -104,6 +106,16 @@ test-integration: train
 test-stories: train
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
 	  --out results/stories
+
+# Every content check, Rasa's validation and Tandem's rules, in seconds (docs/editing.md).
+check: venv
+	$(PYTHON) -m bot check
+
+# The editors' story and conversation tests (a private stack) and their report,
+# reports/test-bot.md; then the tests of the editors' tools themselves.
+test-bot: train
+	$(PYTHON) -m bot test-bot
+	$(PYTHON) -m pytest tests/editor -q
 
 test-nlu: train
 	$(PYTHON) -m bot evaluate
