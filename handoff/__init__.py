@@ -14,10 +14,11 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from bot.settings import Settings
-from handoff import routes, site
+from handoff import console, routes, site
 from handoff.agent_console import AgentNamespace
 from handoff.agents import AgentDirectory
 from handoff.archive import Archive
+from handoff.canned import CannedResponses
 from handoff.customer_tokens import check_secret
 from handoff.customers import CustomerNamespace
 from handoff.gateway import Gateway
@@ -36,6 +37,7 @@ class Tandem:
     gateway: Gateway
     directory: AgentDirectory
     tokens: LoginTokens
+    canned: CannedResponses
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     archive.create_schema()
     directory = AgentDirectory.from_settings(settings)
     directory.create_schema()
+    canned = CannedResponses.from_settings(settings)
+    canned.create_schema()
     gateway = Gateway(
         redis.Redis.from_url(settings.redis_url, decode_responses=True),
         RasaClient(f"http://127.0.0.1:{settings.rasa_port}", settings.rasa_token),
@@ -79,9 +83,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         is_open=BusinessHours.parse(settings.business_hours).is_open,
     )
     tokens = LoginTokens(settings.secret_key)
-    app.extensions["tandem"] = Tandem(settings, gateway, directory, tokens)
+    app.extensions["tandem"] = Tandem(settings, gateway, directory, tokens, canned)
     socketio.on_namespace(CustomerNamespace(gateway))
     socketio.on_namespace(AgentNamespace(gateway, directory, tokens))
     app.register_blueprint(routes.bp)
     app.register_blueprint(site.bp)
+    app.register_blueprint(console.bp)
     return app

@@ -9,6 +9,7 @@ queue, presence), so any gateway process can serve any event.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -23,12 +24,14 @@ from handoff.conversations import (
     QUEUE_PUSHED_KEY,
     Conversation,
     ConversationStore,
+    conversation_key,
     rate_key,
     sla_raised_key,
 )
 from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
+from handoff.daily import DailyCounts
 from handoff.presence import Presence
-from handoff.queue import AtCapacity, HandoffQueue, NotQueued
+from handoff.queue import AtCapacity, HandoffQueue, NotQueued, QueueEntry
 from handoff.rasa_client import RasaClient, RasaError
 from handoff.routing import route_waiting
 from handoff.transcripts import Message, TranscriptStore
@@ -102,6 +105,7 @@ class Gateway:
         self.transcripts = TranscriptStore(redis_client)
         self.presence = Presence(redis_client)
         self.queue = HandoffQueue(redis_client, self.conversations)
+        self.daily = DailyCounts(redis_client)
         self.rasa = rasa
         self.archive = archive
         self.emit = emit
@@ -161,6 +165,7 @@ class Gateway:
         if conversation.mode == "closed":
             conversation = self.conversations.transition(conversation_id, "bot")
         message = self.transcripts.append(conversation_id, "customer", text)
+        self.daily.customer_wrote(conversation_id, message.at)
         self.emit(
             "user_message",
             customer_view(message),
@@ -288,6 +293,7 @@ class Gateway:
         self.queue.enqueue(
             conversation_id, priority, skill, reason=packet.get("reason"), packet=packet
         )
+        self.daily.handed_off(conversation_id, now)
         self.route()
         if self.conversations.get(conversation_id).mode == "queued":
             self.push_queue(only=conversation_id)
@@ -370,7 +376,7 @@ class Gateway:
         if gone:
             self._redis.hdel(QUEUE_PUSHED_KEY, *gone)
         self.emit(
-            "queue", {"entries": [asdict(e) for e in entries]}, to=ALL_AGENTS, namespace=AGENTS
+            "queue", {"entries": self.queue_view(entries)}, to=ALL_AGENTS, namespace=AGENTS
         )
         self.emit(
             "live",
@@ -378,6 +384,17 @@ class Gateway:
             to=SUPERVISORS,
             namespace=AGENTS,
         )
+
+    def queue_view(self, entries: list[QueueEntry]) -> list[dict[str, Any]]:
+        """Queue entries as agents see them: with the handoff reason and the customer's name."""
+        pipe = self._redis.pipeline(transaction=False)
+        for entry in entries:
+            pipe.hmget(conversation_key(entry.conversation_id), "reason", "customer")
+        view = []
+        for entry, (reason, customer) in zip(entries, pipe.execute(), strict=True):
+            name = json.loads(customer or "{}").get("name")
+            view.append({**asdict(entry), "reason": reason, "customer_name": name})
+        return view
 
     # --- agents ------------------------------------------------------------------
 
@@ -391,7 +408,7 @@ class Gateway:
         return {
             "agent": asdict(agent),
             "chats": chats,
-            "queue": [asdict(e) for e in self.queue.entries()],
+            "queue": self.queue_view(self.queue.entries()),
         }
 
     def agent_disconnected(self, agent_id: str) -> None:
@@ -487,6 +504,7 @@ class Gateway:
             if target is None or not target.routable or target.free <= 0:
                 raise GatewayError("agent_unavailable", f"{to_agent} cannot take a chat now.")
             self.conversations.transition(conversation_id, "assigned", agent_id=to_agent)
+            self._released(agent, conversation_id, "transferred")
             self._system(conversation_id, "transferred", "You're being transferred to a colleague.")
             self._assigned(conversation_id, to_agent)
             return
@@ -496,6 +514,7 @@ class Gateway:
             to_skill or conversation.skill or "general",
             front=True,
         )
+        self._released(agent, conversation_id, "transferred")
         self._system(conversation_id, "transferred", "You're being transferred to a colleague.")
         self.route()
 
@@ -505,6 +524,7 @@ class Gateway:
         """Return the chat to the bot: resume the task with corrected slots, or greet."""
         conversation = self._owned(agent, conversation_id)
         self.conversations.transition(conversation_id, "bot")
+        self._released(agent, conversation_id, "returned_to_bot")
         self._record_handle_time(conversation)
         self._system(
             conversation_id, "returned_to_bot", f"{agent.name} handed you back to the assistant."
@@ -531,6 +551,7 @@ class Gateway:
             raise GatewayError("bad_resolution", f"Resolution is one of {', '.join(RESOLUTIONS)}.")
         conversation = self._owned(agent, conversation_id)
         closed = self.conversations.transition(conversation_id, "closed", resolution=resolution)
+        self._released(agent, conversation_id, "closed", resolution=resolution)
         self._record_handle_time(conversation)
         notice = self._status_line(
             conversation_id,
@@ -542,6 +563,15 @@ class Gateway:
         self.archive.archive(closed, self.transcripts.all(conversation_id))
         self._announce(conversation_id, notice)
         self.route()
+
+    def _released(self, agent: Agent, conversation_id: str, why: str, **data: Any) -> None:
+        """Tell the agent's consoles the chat is no longer theirs, and why."""
+        self.emit(
+            "released",
+            {"conversation_id": conversation_id, "why": why, **data},
+            to=agent_room(agent.id),
+            namespace=AGENTS,
+        )
 
     def _record_handle_time(self, conversation: Conversation) -> None:
         if conversation.assigned_at:

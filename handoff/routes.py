@@ -19,7 +19,12 @@ def health() -> ResponseReturnValue:
 @bp.post("/agent/login")
 def login() -> ResponseReturnValue:
     """Check an agent's password; answer a socket token and set the session cookie."""
-    body = request.get_json(silent=True) or request.form
+    # JSON only, like every state change of the console: a cross-site form cannot send it.
+    if not request.is_json:
+        return jsonify(error="json_required", message="Send JSON (application/json)."), 415
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="bad_payload", message="Send 'login' and 'password'."), 400
     login_name, password = body.get("login"), body.get("password")
     if not isinstance(login_name, str) or not isinstance(password, str):
         return jsonify(error="bad_payload", message="Send 'login' and 'password'."), 400
@@ -35,5 +40,8 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/agent/logout")
 def logout() -> ResponseReturnValue:
+    """End the agent's session (JSON only, so another site cannot log the agent out)."""
+    if not request.is_json:
+        return jsonify(error="json_required", message="Send JSON (application/json)."), 415
     session.clear()
     return jsonify(status="logged_out")

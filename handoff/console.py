@@ -1,0 +1,319 @@
+"""The agent console and the supervisor view: their pages and their JSON API.
+
+Every page and API needs a logged-in agent (the session cookie set by
+``POST /agent/login``); supervisor-only ones check the role here, on the server.
+Against cross-site requests, every state-changing request must be JSON
+(``Content-Type: application/json``): a form on another site cannot send that,
+a script on another site cannot without a CORS preflight we never grant, and
+the session cookie is ``SameSite=Lax`` besides. See docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from handoff.agents import Agent, AgentError
+from handoff.canned import (
+    Canned,
+    CannedExists,
+    CannedResponses,
+    InvalidCanned,
+    RenderError,
+    UnknownCanned,
+)
+from handoff.canned import variables as canned_variables
+from handoff.conversations import UnknownConversation
+from handoff.daily import start_of_day
+
+bp = Blueprint("console", __name__)
+
+# JSON bodies of the API are small: a canned response is at most a few thousand characters.
+MAX_BODY_BYTES = 16 * 1024
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ApiError(Exception):
+    """A refused API request: the HTTP status, a code and a message the console shows."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+@bp.errorhandler(ApiError)
+def api_error(error: ApiError) -> ResponseReturnValue:
+    return jsonify(error=error.code, message=str(error)), error.status
+
+
+@bp.before_request
+def only_small_json_changes() -> None:
+    """Refuse state changes that are not JSON (cross-site forms) or too large."""
+    if request.method in SAFE_METHODS:
+        return
+    if not request.is_json:
+        raise ApiError(415, "json_required", "Send a JSON body (Content-Type: application/json).")
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise ApiError(413, "too_large", f"The request is over {MAX_BODY_BYTES} bytes.")
+
+
+def console_policy(host: str) -> str:
+    """Only the console's own scripts and styles run; sockets go back to this gateway."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            f"connect-src 'self' ws://{host} wss://{host}",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+@bp.after_request
+def page_headers(response: Response) -> Response:
+    """Pages and answers are about one agent: never cached, never framed."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = console_policy(request.host)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def logged_in_agent() -> Agent | None:
+    """The agent of this session, or None (not logged in, or the account is gone)."""
+    if "agent" not in g:
+        login = session.get("agent")
+        agent = None
+        if isinstance(login, str):
+            try:
+                agent = current_app.extensions["tandem"].directory.get(login)
+            except AgentError:
+                session.clear()
+        g.agent = agent
+    found: Agent | None = g.agent
+    return found
+
+
+def api(role: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An API view for logged-in agents (401 otherwise); ``role="supervisor"``: 403 for agents."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            agent = logged_in_agent()
+            if agent is None:
+                raise ApiError(401, "not_logged_in", "Log in first.")
+            if role and agent.role != role:
+                raise ApiError(403, "forbidden", f"Only {role}s may do this.")
+            return view(agent, *args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_payload", "The body must be a JSON object.")
+    return body
+
+
+def text_field(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise ApiError(400, "bad_payload", f"'{name}' must be a string.")
+    return value
+
+
+def canned_json(canned: Canned) -> dict[str, Any]:
+    return asdict(canned)
+
+
+# --- pages ---------------------------------------------------------------------
+
+
+@bp.get("/agent")
+def console_page() -> ResponseReturnValue:
+    """The console for a logged-in agent; the login form otherwise."""
+    agent = logged_in_agent()
+    if agent is None:
+        return render_template("login.html")
+    return render_template("console.html", agent=agent, now=time.time())
+
+
+@bp.get("/agent/supervisor")
+def supervisor_page() -> ResponseReturnValue:
+    """Supervisors only: everything live, today's figures, canned responses."""
+    agent = logged_in_agent()
+    if agent is None:
+        return redirect(url_for("console.console_page"))
+    if agent.role != "supervisor":
+        return render_template("forbidden.html", agent=agent), 403
+    return render_template("supervisor.html", agent=agent, now=time.time())
+
+
+# --- canned responses ----------------------------------------------------------
+
+
+def canned_store() -> CannedResponses:
+    store: CannedResponses = current_app.extensions["tandem"].canned
+    return store
+
+
+@bp.get("/agent/api/canned")
+@api()
+def list_canned(agent: Agent) -> ResponseReturnValue:
+    return jsonify(canned=[canned_json(c) for c in canned_store().all()])
+
+
+@bp.post("/agent/api/canned")
+@api(role="supervisor")
+def add_canned(agent: Agent) -> ResponseReturnValue:
+    body = json_body()
+    try:
+        added = canned_store().add(text_field(body, "title"), text_field(body, "body"), agent.id)
+    except InvalidCanned as error:
+        raise ApiError(400, "invalid_canned", str(error)) from error
+    except CannedExists as error:
+        raise ApiError(409, "canned_exists", str(error)) from error
+    return jsonify(canned=canned_json(added)), 201
+
+
+@bp.put("/agent/api/canned/<int:canned_id>")
+@api(role="supervisor")
+def edit_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
+    body = json_body()
+    try:
+        edited = canned_store().edit(
+            canned_id, text_field(body, "title"), text_field(body, "body"), agent.id
+        )
+    except InvalidCanned as error:
+        raise ApiError(400, "invalid_canned", str(error)) from error
+    except CannedExists as error:
+        raise ApiError(409, "canned_exists", str(error)) from error
+    except UnknownCanned as error:
+        raise ApiError(404, "unknown_canned", str(error)) from error
+    return jsonify(canned=canned_json(edited))
+
+
+@bp.delete("/agent/api/canned/<int:canned_id>")
+@api(role="supervisor")
+def delete_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
+    try:
+        canned_store().delete(canned_id)
+    except UnknownCanned as error:
+        raise ApiError(404, "unknown_canned", str(error)) from error
+    return jsonify(deleted=canned_id)
+
+
+@bp.post("/agent/api/canned/<int:canned_id>/render")
+@api()
+def render_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
+    """Fill a response in with the customer of one of the agent's own chats."""
+    conversation_id = text_field(json_body(), "conversation_id")
+    gateway = current_app.extensions["tandem"].gateway
+    try:
+        conversation = gateway.conversations.get(conversation_id)
+    except UnknownConversation as error:
+        raise ApiError(404, "unknown_conversation", "No such conversation.") from error
+    if conversation.mode != "assigned" or conversation.agent_id != agent.id:
+        raise ApiError(403, "not_your_conversation", "This conversation is not assigned to you.")
+    try:
+        text = canned_store().render(canned_id, canned_variables(conversation, agent.name))
+    except UnknownCanned as error:
+        raise ApiError(404, "unknown_canned", str(error)) from error
+    except RenderError as error:
+        raise ApiError(422, "template_error", str(error)) from error
+    return jsonify(text=text)
+
+
+# --- who is there, and today's figures -----------------------------------------
+
+
+@bp.get("/agent/api/agents")
+@api()
+def online_agents(agent: Agent) -> ResponseReturnValue:
+    """Connected agents, for transfers: who is available and how busy."""
+    presence = current_app.extensions["tandem"].gateway.presence
+    return jsonify(agents=[agent_json(a) for a in presence.all() if a.disconnected_at is None])
+
+
+def agent_json(state: Any) -> dict[str, Any]:
+    return {
+        "id": state.agent_id,
+        "name": state.name,
+        "status": state.status,
+        "skills": list(state.skills),
+        "load": state.load,
+        "capacity": state.capacity,
+        "connected": state.disconnected_at is None,
+    }
+
+
+@bp.get("/agent/api/supervisor")
+@api(role="supervisor")
+def supervisor_snapshot(agent: Agent) -> ResponseReturnValue:
+    """Every live conversation, the agents, the queue and today's figures, as of now."""
+    gateway = current_app.extensions["tandem"].gateway
+    now = time.time()
+    agents = gateway.presence.all()
+    names = {a.agent_id: a.name for a in agents}
+    entries = gateway.queue.entries()
+    closed = gateway.archive.stats(start_of_day(now))
+    return jsonify(
+        now=now,
+        conversations=[
+            {
+                "id": c.id,
+                "mode": c.mode,
+                "agent": names.get(c.agent_id or "", c.agent_id),
+                "skill": c.skill,
+                "priority": c.priority,
+                "reason": c.reason,
+                "customer": (c.customer or {}).get("name"),
+                "created_at": c.created_at,
+                "queued_at": c.queued_at,
+                "assigned_at": c.assigned_at,
+            }
+            for c in gateway.conversations.live()
+        ],
+        agents=[agent_json(a) for a in agents],
+        queue={
+            "length": len(entries),
+            "longest_wait_seconds": max((now - e.queued_at for e in entries), default=None),
+            "sla_seconds": gateway.sla_seconds,
+        },
+        today={
+            **gateway.daily.counts(now),
+            "closed": closed["conversations"],
+            "tickets": closed["tickets"],
+            "avg_wait_seconds": closed["avg_wait_seconds"],
+            "avg_first_response_seconds": closed["avg_first_response_seconds"],
+            "avg_handle_seconds": closed["avg_handle_seconds"],
+            "resolution_rate": closed["resolution_rate"],
+            "resolutions": closed["resolutions"],
+            "avg_csat": closed["avg_csat"],
+            "csat_responses": closed["csat_responses"],
+        },
+    )

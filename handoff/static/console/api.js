@@ -1,0 +1,45 @@
+// The console's HTTP JSON API (handoff/console.py): one place that knows how to call it.
+// Every change is sent as JSON, which is what the server requires against cross-site requests.
+
+export class ApiError extends Error {
+  constructor(message, code, status) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+async function call(method, url, body) {
+  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch (error) {
+    throw new ApiError("The server cannot be reached; check your connection.", "network", 0);
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new ApiError(data.message || `The server answered ${response.status}.`, data.error, response.status);
+  }
+  return data;
+}
+
+export const getJSON = (url) => call("GET", url);
+export const postJSON = (url, body) => call("POST", url, body);
+export const putJSON = (url, body) => call("PUT", url, body);
+export const deleteJSON = (url) => call("DELETE", url, {});
+
+export const login = (name, password) => postJSON("/agent/login", { login: name, password });
+export const logout = () => postJSON("/agent/logout", {});
+export const cannedList = () => getJSON("/agent/api/canned").then((data) => data.canned);
+export const renderCanned = (id, conversationId) =>
+  postJSON(`/agent/api/canned/${id}/render`, { conversation_id: conversationId }).then((data) => data.text);
+export const addCanned = (title, body) => postJSON("/agent/api/canned", { title, body });
+export const editCanned = (id, title, body) => putJSON(`/agent/api/canned/${id}`, { title, body });
+export const deleteCanned = (id) => deleteJSON(`/agent/api/canned/${id}`);
+export const onlineAgents = () => getJSON("/agent/api/agents").then((data) => data.agents);
+export const supervisorSnapshot = () => getJSON("/agent/api/supervisor");

@@ -1,0 +1,199 @@
+// One chat panel: the transcript (role="log"), the customer profile, the reply box and the
+// chat's actions. It renders from a Chat and calls back; it never touches the socket.
+import { chatSummary, clockTime, customerName, profileRows, speaker } from "./format.js";
+
+let panelCount = 0;
+
+export class ChatPanel {
+  /**
+   * @param {Chat} chat
+   * @param {{myName: string, onSend, onNote, onTyping, onTransfer, onHandBack, onClose,
+   *          onSeen}} handlers
+   */
+  constructor(chat, handlers) {
+    this.chat = chat;
+    this.handlers = handlers;
+    panelCount += 1;
+    const id = `chat-${panelCount}`;
+    const root = document.getElementById("chat-template").content.firstElementChild.cloneNode(true);
+    this.element = root;
+    this.parts = {
+      title: root.querySelector(".chat-title"),
+      badge: root.querySelector(".new-badge"),
+      meta: root.querySelector(".chat-meta"),
+      profile: root.querySelector(".profile-list"),
+      transcript: root.querySelector(".transcript"),
+      typing: root.querySelector(".typing"),
+      problem: root.querySelector(".chat-problem"),
+      form: root.querySelector(".reply-form"),
+      reply: root.querySelector(".reply"),
+      hint: root.querySelector(".hint"),
+    };
+    const name = customerName(chat.conversation);
+    root.setAttribute("aria-label", `Chat with ${name}`);
+    root.dataset.conversation = chat.id;
+    this.parts.title.textContent = name;
+    this.parts.transcript.setAttribute("aria-label", `Transcript with ${name}`);
+    root.querySelector(".reply-label").htmlFor = `${id}-reply`;
+    this.parts.reply.id = `${id}-reply`;
+    this.parts.hint.id = `${id}-hint`;
+    this.parts.reply.setAttribute("aria-describedby", `${id}-hint`);
+    this.renderConversation();
+    this.appendLines(chat.lines);
+    this._wire();
+  }
+
+  get name() {
+    return customerName(this.chat.conversation);
+  }
+
+  /** The reason, skill and profile, which change only with the conversation itself. */
+  renderConversation() {
+    const { conversation } = this.chat;
+    this.parts.meta.textContent = chatSummary(conversation);
+    this.parts.profile.replaceChildren();
+    for (const [label, value] of profileRows(conversation)) {
+      const term = document.createElement("dt");
+      term.textContent = label;
+      const detail = document.createElement("dd");
+      detail.textContent = value;
+      if (label === "Identity") detail.className = value === "Verified" ? "verified" : "unverified";
+      this.parts.profile.append(term, detail);
+    }
+  }
+
+  /** Add transcript lines (already in order and new); keeps the view at the bottom. */
+  appendLines(lines) {
+    const log = this.parts.transcript;
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    for (const line of lines) log.append(lineElement(line, this.handlers.myName));
+    if (atBottom || lines.some((line) => line.kind === "agent" || line.kind === "note")) {
+      log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  setTyping(typing) {
+    clearTimeout(this._typingTimer);
+    this.parts.typing.textContent = typing ? `${this.name} is typing…` : "";
+    // A lost "stopped typing" must not leave the indicator on for ever.
+    if (typing) this._typingTimer = setTimeout(() => this.setTyping(false), 10000);
+  }
+
+  showProblem(message) {
+    this.parts.problem.textContent = message || "";
+  }
+
+  /** Flag the chat for attention ("New chat", "New message") until the agent looks at it. */
+  flag(label) {
+    this.parts.badge.textContent = label;
+    this.parts.badge.hidden = false;
+    this.element.classList.add("attention");
+  }
+
+  get flagged() {
+    return this.element.classList.contains("attention");
+  }
+
+  unflag() {
+    if (!this.flagged) return;
+    this.parts.badge.hidden = true;
+    this.element.classList.remove("attention");
+    this.handlers.onSeen(this);
+  }
+
+  hasFocus() {
+    return this.element.contains(document.activeElement);
+  }
+
+  /** Put text in the reply box at the cursor (replacing a leading "/" that opened the search). */
+  insert(text) {
+    const reply = this.parts.reply;
+    const before = reply.value.slice(0, reply.selectionStart);
+    const after = reply.value.slice(reply.selectionEnd);
+    reply.value = before + text + after;
+    const cursor = before.length + text.length;
+    reply.setSelectionRange(cursor, cursor);
+    reply.focus();
+  }
+
+  _wire() {
+    const { form, reply } = this.parts;
+    const el = this.element;
+    el.addEventListener("focusin", () => this.unflag());
+    el.addEventListener("pointerdown", () => this.unflag());
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this._deliver(this.handlers.onSend, true);
+    });
+    reply.addEventListener("keydown", (event) => {
+      // Enter sends, Shift+Enter is a new line.
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this._deliver(this.handlers.onSend, true);
+      }
+    });
+    reply.addEventListener("input", () => this._typing());
+    el.querySelector(".add-note").addEventListener("click", () => this._deliver(this.handlers.onNote, false));
+    el.querySelector(".transfer").addEventListener("click", () => this.handlers.onTransfer(this));
+    el.querySelector(".hand-back").addEventListener("click", () => this.handlers.onHandBack(this));
+    el.querySelector(".close-chat").addEventListener("click", () => this.handlers.onClose(this));
+  }
+
+  /** Hand the reply box's text to `callback`; a message to the customer ends "typing" there
+   * by itself (one event fewer against the socket's rate limit), a note does not. */
+  _deliver(callback, endsTyping) {
+    const text = this.parts.reply.value.trim();
+    if (!text) {
+      this.showProblem("Write something first.");
+      this.parts.reply.focus();
+      return;
+    }
+    this.showProblem("");
+    callback(this, text);
+    this.parts.reply.value = "";
+    if (endsTyping) {
+      clearTimeout(this._stopTimer);
+      this._isTyping = false;
+    } else {
+      this._stopTyping();
+    }
+    this.parts.reply.focus();
+  }
+
+  /** Tell the customer the agent is typing; "stopped" after 3 s without a key. */
+  _typing() {
+    if (!this._isTyping) {
+      this._isTyping = true;
+      this.handlers.onTyping(this, true);
+    }
+    clearTimeout(this._stopTimer);
+    this._stopTimer = setTimeout(() => this._stopTyping(), 3000);
+  }
+
+  _stopTyping() {
+    clearTimeout(this._stopTimer);
+    if (this._isTyping) {
+      this._isTyping = false;
+      this.handlers.onTyping(this, false);
+    }
+  }
+}
+
+/** One transcript line as text: who, when, what. Never HTML. */
+export function lineElement(line, myName) {
+  const item = document.createElement("p");
+  item.className = `line line-${line.kind}`;
+  item.dataset.seq = String(line.seq);
+  const who = document.createElement("span");
+  who.className = "speaker";
+  who.textContent = speaker(line, myName);
+  const when = document.createElement("time");
+  when.className = "when";
+  when.dateTime = new Date(line.at * 1000).toISOString();
+  when.textContent = clockTime(line.at);
+  const text = document.createElement("span");
+  text.className = "text";
+  text.textContent = line.text;
+  item.append(who, " ", when, " ", text);
+  return item;
+}

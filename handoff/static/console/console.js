@@ -1,0 +1,242 @@
+// The agent console: wires the /agent socket, the state and the views together.
+import { cannedList, onlineAgents, renderCanned } from "./api.js";
+import { AgentSocket } from "./agent-socket.js";
+import { CannedPicker } from "./canned-picker.js";
+import { ChatPanel } from "./chat-view.js";
+import { ConsoleState } from "./chats.js";
+import { confirmIn } from "./dialogs.js";
+import { SKILLS, titleWithCount } from "./format.js";
+import { QueueView } from "./queue-view.js";
+
+const body = document.body;
+const me = { id: body.dataset.agent, name: body.dataset.agentName, capacity: Number(body.dataset.capacity) };
+// The server's clock minus ours, so wait times count from the server's timestamps.
+const clockOffset = Number(body.dataset.now) - Date.now() / 1000;
+const now = () => Date.now() / 1000 + clockOffset;
+const baseTitle = document.title;
+
+const socket = new AgentSocket();
+const state = new ConsoleState();
+const panels = new Map();
+// Chats this agent asked for with "Accept": those arrive without an alert.
+const accepting = new Set();
+
+const chatList = document.getElementById("chat-list");
+const noChats = document.getElementById("no-chats");
+const chatCount = document.getElementById("chat-count");
+const announcer = document.getElementById("announcer");
+const connection = document.getElementById("connection");
+const statusSelect = document.getElementById("status");
+
+const queueView = new QueueView({
+  now,
+  onAccept: (conversationId) => {
+    accepting.add(conversationId);
+    socket.accept(conversationId);
+  },
+});
+
+function announce(text) {
+  // A polite live region re-reads only when its text changes.
+  announcer.textContent = "";
+  setTimeout(() => { announcer.textContent = text; }, 50);
+}
+
+function updateCounts() {
+  chatCount.textContent = `${panels.size} of ${me.capacity}`;
+  noChats.hidden = panels.size > 0;
+  const flagged = [...panels.values()].filter((panel) => panel.flagged).length;
+  document.title = titleWithCount(baseTitle, flagged);
+}
+
+const handlers = {
+  myName: me.name,
+  onSend: (panel, text) => socket.send(panel.chat.id, text),
+  onNote: (panel, text) => socket.note(panel.chat.id, text),
+  onTyping: (panel, typing) => socket.typing(panel.chat.id, typing),
+  onSeen: () => updateCounts(),
+  onTransfer: transfer,
+  onHandBack: handBack,
+  onClose: closeChat,
+};
+
+function openChat(data, { alert }) {
+  const { chat, isNew, fresh } = state.upsertChat(data);
+  let panel = panels.get(chat.id);
+  if (isNew || !panel) {
+    panel = new ChatPanel(chat, handlers);
+    new CannedPicker(panel, { list: cannedList, fill: (id) => renderCanned(id, chat.id) });
+    panels.set(chat.id, panel);
+    chatList.append(panel.element);
+  } else {
+    panel.renderConversation();
+    panel.appendLines(fresh);
+  }
+  if (alert) {
+    panel.flag("New chat");
+    announce(`New chat from ${panel.name} assigned to you.`);
+  }
+  updateCounts();
+  return panel;
+}
+
+function dropChat(conversationId, why) {
+  const panel = panels.get(conversationId);
+  state.removeChat(conversationId);
+  if (!panel) return;
+  const hadFocus = panel.hasFocus();
+  panel.element.remove();
+  panels.delete(conversationId);
+  updateCounts();
+  if (why) announce(`Chat with ${panel.name} ${why}.`);
+  if (hadFocus) document.getElementById("chats-heading").focus();
+}
+
+// --- actions that lose something: confirmed in a dialog first ---
+
+async function transfer(panel) {
+  let agents = [];
+  try {
+    agents = (await onlineAgents()).filter(
+      (agent) => agent.id !== me.id && agent.status === "available" && agent.load < agent.capacity,
+    );
+  } catch (error) {
+    panel.showProblem(`The list of agents could not be loaded: ${error.message}`);
+  }
+  const dialog = document.getElementById("transfer-dialog");
+  const target = dialog.querySelector("#transfer-target");
+  const confirmed = await confirmIn(dialog, `Transfer ${panel.name}? The chat leaves your console.`, () => {
+    target.replaceChildren();
+    const queues = document.createElement("optgroup");
+    queues.label = "Back to the queue, for a skill";
+    for (const skill of SKILLS) queues.append(new Option(`Queue: ${skill}`, `skill:${skill}`));
+    const people = document.createElement("optgroup");
+    people.label = "To an agent";
+    for (const agent of agents) {
+      people.append(new Option(`${agent.name} (${agent.load} of ${agent.capacity} chats)`, `agent:${agent.id}`));
+    }
+    target.append(queues);
+    if (agents.length) target.append(people);
+    target.value = `skill:${panel.chat.conversation.skill || "general"}`;
+  });
+  if (!confirmed) return;
+  const [kind, value] = target.value.split(/:(.*)/s);
+  if (kind === "agent") socket.transferToAgent(panel.chat.id, value);
+  else socket.transferToSkill(panel.chat.id, value);
+}
+
+async function handBack(panel) {
+  const dialog = document.getElementById("hand-back-dialog");
+  const resume = dialog.querySelector("#hand-back-resume");
+  const form = (panel.chat.conversation.packet || {}).active_form;
+  const confirmed = await confirmIn(
+    dialog,
+    `Hand ${panel.name} back to the assistant? The chat leaves your console.`,
+    () => {
+      dialog.querySelector(".resume-choice").hidden = !form;
+      dialog.querySelector("label[for=hand-back-resume]").textContent =
+        `Resume the interrupted task (${form || "none"})`;
+      resume.checked = Boolean(form);
+    },
+  );
+  if (confirmed) socket.handBack(panel.chat.id, Boolean(form) && resume.checked);
+}
+
+async function closeChat(panel) {
+  const dialog = document.getElementById("close-dialog");
+  const confirmed = await confirmIn(
+    dialog,
+    `Close the chat with ${panel.name}? They will be asked to rate it.`,
+    () => { dialog.querySelector("#resolution-resolved").checked = true; },
+  );
+  if (!confirmed) return;
+  const resolution = dialog.querySelector("input[name=resolution]:checked").value;
+  socket.close(panel.chat.id, resolution);
+}
+
+// --- the socket ---
+
+socket.on("open", () => {
+  connection.textContent = "Connected";
+  connection.className = "connection online";
+  // The gateway makes a (re)connected agent available: keep the status the agent chose.
+  if (statusSelect.value !== "available") socket.setStatus(statusSelect.value);
+});
+socket.on("reconnecting", ({ attempt }) => {
+  connection.textContent = `Reconnecting… (attempt ${attempt})`;
+  connection.className = "connection offline";
+});
+socket.on("close", () => {
+  connection.textContent = "Disconnected";
+  connection.className = "connection offline";
+});
+socket.on("refused", () => window.location.assign("/agent")); // logged out: the login page
+
+socket.on("state", (data) => {
+  const open = new Set(data.chats.map((chat) => chat.conversation.id));
+  for (const id of [...panels.keys()]) if (!open.has(id)) dropChat(id, "is no longer yours");
+  for (const chat of data.chats) openChat(chat, { alert: false });
+  queueView.render(data.queue);
+});
+socket.on("assigned", (data) => {
+  const id = data.conversation.id;
+  const asked = accepting.delete(id);
+  const panel = openChat(data, { alert: !asked && !panels.has(id) });
+  if (asked) panel.parts.reply.focus();
+});
+socket.on("message", (line) => {
+  const chat = state.chats.get(line.conversation_id);
+  const panel = panels.get(line.conversation_id);
+  if (!chat || !panel) return;
+  const fresh = chat.addLines([line]);
+  panel.appendLines(fresh);
+  if (fresh.some((l) => l.kind === "customer")) {
+    panel.setTyping(false);
+    if (!panel.hasFocus()) {
+      panel.flag("New message");
+      updateCounts();
+    }
+  }
+});
+socket.on("missed", ({ conversation_id: id, messages }) => {
+  const chat = state.chats.get(id);
+  if (chat) panels.get(id).appendLines(chat.addLines(messages));
+});
+socket.on("typing", ({ conversation_id: id, typing }) => {
+  const panel = panels.get(id);
+  if (panel) panel.setTyping(typing);
+});
+socket.on("queue", ({ entries }) => queueView.render(entries));
+socket.on("released", ({ conversation_id: id, why, resolution }) => {
+  const words = {
+    closed: `was closed (${resolution})`,
+    returned_to_bot: "went back to the assistant",
+    transferred: "was transferred",
+  };
+  dropChat(id, words[why] || "left your console");
+});
+socket.on("error", (error) => {
+  const message = error.message || "Something went wrong.";
+  const focused = [...panels.values()].find((panel) => panel.hasFocus());
+  if (focused) focused.showProblem(message);
+  else announceProblem(message);
+});
+
+const problem = document.createElement("p");
+problem.className = "console-problem error";
+problem.setAttribute("role", "alert");
+document.getElementById("main").prepend(problem);
+
+function announceProblem(message) {
+  problem.textContent = message;
+  setTimeout(() => { if (problem.textContent === message) problem.textContent = ""; }, 8000);
+}
+
+statusSelect.addEventListener("change", () => {
+  socket.setStatus(statusSelect.value);
+  announce(`Your status is ${statusSelect.value}.`);
+});
+
+// Every (re)connection gets a full `state`: the agent's chats with every line, and the queue.
+socket.connect();
+updateCounts();

@@ -1,0 +1,155 @@
+// The supervisor view: polls GET /agent/api/supervisor every few seconds and renders it; the
+// wait times tick between polls. It opens no socket, so watching never makes the supervisor
+// "available" for chats.
+import { supervisorSnapshot } from "../console/api.js";
+import { customerName, duration, figureDuration, percent, reasonLabel, RESOLUTIONS } from "../console/format.js";
+import { CannedEditor } from "./canned-editor.js";
+import { barChart } from "./charts.js";
+
+const POLL_MS = 3000;
+const MODES = { bot: "Assistant", queued: "Queue", assigned: "Agent", closed: "Closed" };
+const clockOffset = Number(document.body.dataset.now) - Date.now() / 1000;
+const now = () => Date.now() / 1000 + clockOffset;
+let snapshot = null;
+
+const el = (id) => document.getElementById(id);
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+/** Since when a conversation has been where it is: queued, with its agent, or with the bot. */
+function since(conversation) {
+  if (conversation.mode === "queued") return conversation.queued_at;
+  if (conversation.mode === "assigned") return conversation.assigned_at;
+  return conversation.created_at;
+}
+
+function renderQueue({ queue }) {
+  const longest = queue.longest_wait_seconds === null ? null : queue.longest_wait_seconds + (now() - snapshot.now);
+  const summary = el("queue-summary");
+  summary.replaceChildren();
+  const text = document.createElement("span");
+  text.textContent = queue.length
+    ? `${queue.length} waiting · longest wait ${duration(longest)}`
+    : "No one is waiting.";
+  summary.append(text);
+  if (longest !== null && longest > queue.sla_seconds) {
+    const warning = document.createElement("span");
+    warning.className = "over-sla";
+    warning.textContent = ` · over the ${figureDuration(queue.sla_seconds)} target`;
+    summary.append(warning);
+  }
+}
+
+function renderAgents({ agents }) {
+  const rows = el("agents-rows");
+  rows.replaceChildren();
+  for (const agent of agents) {
+    const row = document.createElement("tr");
+    const status = agent.connected ? agent.status : `${agent.status} (disconnected)`;
+    row.append(
+      cell(agent.name),
+      cell(status),
+      cell(`${agent.load} of ${agent.capacity}`),
+      cell(agent.skills.join(", ")),
+    );
+    rows.append(row);
+  }
+  el("agents-table").hidden = agents.length === 0;
+  el("agents-empty").hidden = agents.length > 0;
+}
+
+function renderLive({ conversations }) {
+  const rows = el("live-rows");
+  rows.replaceChildren();
+  for (const conversation of conversations) {
+    const row = document.createElement("tr");
+    row.dataset.since = String(since(conversation));
+    row.append(
+      cell(customerName({ id: conversation.id, customer: { name: conversation.customer } })),
+      cell(MODES[conversation.mode] || conversation.mode),
+      cell(conversation.agent || "—"),
+      cell(duration(now() - since(conversation)), "for"),
+      cell(conversation.reason ? reasonLabel(conversation.reason) : "—"),
+      cell(conversation.skill || "—"),
+    );
+    rows.append(row);
+  }
+  el("live-table").hidden = conversations.length === 0;
+  el("live-empty").hidden = conversations.length > 0;
+}
+
+function renderToday({ today }) {
+  const csat = today.avg_csat === null ? "—" : `${today.avg_csat.toFixed(1)} of 5 (${today.csat_responses})`;
+  const figures = [
+    ["Conversations", String(today.conversations)],
+    ["Handled by the bot alone", String(today.bot_alone)],
+    ["Handed off", String(today.handed_off)],
+    ["Average wait", figureDuration(today.avg_wait_seconds)],
+    ["First response", figureDuration(today.avg_first_response_seconds)],
+    ["Handle time", figureDuration(today.avg_handle_seconds)],
+    ["Resolution rate", percent(today.resolution_rate)],
+    ["CSAT", csat],
+  ];
+  const list = el("figures");
+  list.replaceChildren();
+  for (const [label, value] of figures) {
+    const group = document.createElement("div");
+    const term = document.createElement("dt");
+    term.textContent = label;
+    const detail = document.createElement("dd");
+    detail.textContent = value;
+    group.append(term, detail);
+    list.append(group);
+  }
+  const times = [
+    ["Wait", today.avg_wait_seconds],
+    ["First response", today.avg_first_response_seconds],
+    ["Handle", today.avg_handle_seconds],
+  ];
+  el("charts").replaceChildren(
+    barChart("Who handled today's conversations", [
+      { label: "Bot alone", value: today.bot_alone },
+      { label: "Handed off", value: today.handed_off },
+    ]),
+    barChart("Average times", times.map(([label, seconds]) => ({ label, value: seconds || 0, text: figureDuration(seconds) }))),
+    barChart("Resolutions of closed chats", RESOLUTIONS.map((resolution) => ({
+      label: resolution[0].toUpperCase() + resolution.slice(1),
+      value: today.resolutions[resolution] || 0,
+    }))),
+  );
+}
+
+/** Between polls: the wait times move on. */
+function tick() {
+  if (!snapshot) return;
+  renderQueue(snapshot);
+  for (const row of el("live-rows").children) {
+    row.querySelector(".for").textContent = duration(now() - Number(row.dataset.since));
+  }
+}
+
+async function poll() {
+  try {
+    snapshot = await supervisorSnapshot();
+    snapshot.now = now(); // times below tick from the moment it arrived
+    renderQueue(snapshot);
+    renderAgents(snapshot);
+    renderLive(snapshot);
+    renderToday(snapshot);
+    el("updated").textContent = `Last update ${new Date().toLocaleTimeString()}.`;
+    el("problem").textContent = "";
+  } catch (error) {
+    if (error.status === 401) window.location.assign("/agent");
+    el("problem").textContent = `Could not update: ${error.message}`;
+  }
+}
+
+new CannedEditor().load();
+poll();
+setInterval(poll, POLL_MS);
+setInterval(tick, 1000);

@@ -1,0 +1,316 @@
+"""The agent console and the supervisor view in Chromium, against the real stack.
+
+Customers are the product's Socket.IO client (real sockets, real Rasa); agents are
+people in separate browser contexts. Every assertion waits on what is on screen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from bot.gateway_client import Customer
+from bot.stack import Stack
+from handoff.customer_tokens import sign_customer_token
+from tests.browser import a11y
+from tests.conftest import CUSTOMER_TOKEN_SECRET
+
+NewPage = Callable[..., Page]
+AgentAccount = Callable[..., tuple[str, str]]
+HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>'
+
+
+@pytest.fixture
+def customers(stack: Stack) -> Iterator[Callable[[str], Customer]]:
+    """Customers who log in on the website (so the console knows their name) and ask for a
+    person; closed at the end."""
+    opened: list[Customer] = []
+
+    def make(name: str) -> Customer:
+        customer = Customer(stack)
+        opened.append(customer)
+        token = sign_customer_token(f"C-{len(opened)}", name, CUSTOMER_TOKEN_SECRET)
+        customer.start(customer_token=token)
+        return customer
+
+    yield make
+    for customer in opened:
+        customer.close()
+
+
+def ask_for_person(customer: Customer) -> None:
+    customer.say("/request_human")
+
+
+def log_in(page: Page, stack: Stack, login: str, password: str) -> None:
+    page.goto(f"{stack.gateway_url}/agent")
+    page.get_by_label("Login").fill(login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+
+
+def console(new_page: NewPage, stack: Stack, account: tuple[str, str]) -> Page:
+    page = new_page()
+    log_in(page, stack, *account)
+    return page
+
+
+def chat(page: Page, name: str) -> Locator:
+    return page.get_by_role("article", name=f"Chat with {name}")
+
+
+def set_status(page: Page, status: str) -> None:
+    page.get_by_label("Status").select_option(status)
+    expect(page.locator("#announcer")).to_have_text(f"Your status is {status}.")
+
+
+def send(page: Page, name: str, text: str) -> None:
+    panel = chat(page, name)
+    panel.get_by_label("Reply").fill(text)
+    panel.get_by_role("button", name="Send").click()
+
+
+def test_login_errors_logout_and_accessibility(
+    stack: Stack, new_page: NewPage, agent_account: AgentAccount
+) -> None:
+    login, password = agent_account()
+    page = new_page()
+    page.goto(f"{stack.gateway_url}/agent")
+    assert a11y.problems(page) == []
+    expect(page.get_by_label("Login")).to_be_focused()  # autofocus, then the form's order
+    assert a11y.tab_order(page, 2) == ['input "Password"', 'button "Log in"']
+    page.get_by_label("Login").fill(login)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong login or password.")
+
+    log_in(page, stack, login, password)
+    expect(page.get_by_role("heading", name=re.compile("^Queue"))).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    page.goto(f"{stack.gateway_url}/agent")
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+def test_an_agent_accepts_and_serves_a_chat(
+    stack: Stack,
+    new_page: NewPage,
+    agent_account: AgentAccount,
+    customers: Callable[[str], Customer],
+) -> None:
+    page = console(new_page, stack, agent_account(name="Ann Lee"))
+    set_status(page, "away")  # away: the chat waits in the queue for "Accept"
+    maria = customers("Maria Garcia")
+    ask_for_person(maria)
+    maria.status("queued")
+
+    row = page.get_by_role("row").filter(has_text="Maria Garcia")
+    expect(row).to_contain_text("Asked for a person")
+    expect(row).to_contain_text("general")
+    expect(row.locator(".waiting")).to_have_text(re.compile(r"^0:0\d$"))
+    row.get_by_role("button", name="Accept").click()
+
+    panel = chat(page, "Maria Garcia")
+    expect(panel.get_by_role("log")).to_contain_text("/request_human")
+    expect(panel).to_contain_text("Asked for a person")
+    expect(panel.locator(".profile-list")).to_contain_text("Verified")
+    expect(panel.locator(".profile-list")).to_contain_text("Maria Garcia")
+    expect(page.get_by_role("row").filter(has_text="Maria Garcia")).to_have_count(0)
+    maria.status("assigned")
+
+    send(page, "Maria Garcia", "Hi Maria, Ann here.")
+    assert maria.wait_for("bot_uttered", lambda d: d.get("text") == "Hi Maria, Ann here.")[
+        "sender"
+    ] == "agent"
+    expect(panel.get_by_role("log")).to_contain_text("You")
+
+    maria.emit("typing", {"typing": True})
+    expect(panel).to_contain_text("Maria Garcia is typing…")
+    maria.say(HOSTILE)
+    expect(panel.get_by_role("log")).to_contain_text(HOSTILE)
+    assert page.evaluate("window.__pwned") is None
+    assert panel.locator(".transcript img, .transcript script, .transcript b").count() == 0
+
+    reply = panel.get_by_label("Reply")
+    reply.press_sequentially("hel")
+    maria.wait_for("typing", lambda d: d.get("typing") is True)
+    reply.fill("")
+    reply.press("/")
+    search = panel.get_by_role("combobox", name="Search canned responses")
+    expect(search).to_be_focused()
+    search.fill("greet")
+    expect(panel.get_by_role("option")).to_have_count(1)
+    search.press("Enter")
+    expect(reply).to_have_value(re.compile(r"^Hello Maria Garcia, I'm Ann Lee"))
+    expect(reply).to_be_focused()
+    reply.press("Enter")
+    maria.wait_for("bot_uttered", lambda d: d.get("text", "").startswith("Hello Maria Garcia"))
+
+    reply.press("Control+k")
+    expect(search).to_be_focused()
+    search.press("Escape")
+    expect(reply).to_be_focused()
+
+    reply.fill("Customer sounded upset; check the refund tomorrow.")
+    panel.get_by_role("button", name="Add note").click()
+    expect(panel.locator(".line-note")).to_contain_text("check the refund tomorrow")
+    send(page, "Maria Garcia", "Anything else?")
+    maria.wait_for("bot_uttered", lambda d: d.get("text") == "Anything else?")
+    assert not any("refund" in str(data) for _, data in maria.seen)
+
+    assert a11y.problems(page) == []
+
+    panel.get_by_role("button", name="Close chat").click()
+    dialog = page.get_by_role("dialog", name="Close the chat")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(panel).to_be_visible()
+    panel.get_by_role("button", name="Close chat").click()
+    dialog.get_by_label("Duplicate").check()
+    dialog.get_by_role("button", name="Confirm close").click()
+    expect(panel).to_have_count(0)
+    expect(page.locator("#announcer")).to_have_text(
+        "Chat with Maria Garcia was closed (duplicate)."
+    )
+    assert maria.status("closed")["csat_request"] is True
+
+
+def test_two_chats_then_transfer_and_hand_back(
+    stack: Stack,
+    new_page: NewPage,
+    agent_account: AgentAccount,
+    customers: Callable[[str], Customer],
+    screenshot: Callable[[Page, str], object],
+) -> None:
+    ann = console(new_page, stack, agent_account(name="Ann Lee"))
+    maria, omar = customers("Maria Garcia"), customers("Omar Haddad")
+    ask_for_person(maria)
+    maria.status("assigned")
+    ask_for_person(omar)
+    omar.status("assigned")
+
+    # Routed to Ann without her asking: flagged, announced, counted in the title.
+    for name in ("Maria Garcia", "Omar Haddad"):
+        expect(chat(ann, name).get_by_text("New chat")).to_be_visible()
+    expect(ann).to_have_title(re.compile(r"^\(2\) Console"))
+    expect(ann.locator("#chat-count")).to_have_text("2 of 3")
+    maria.say("My bill looks wrong.")
+    omar.say("I cannot log in.")
+    expect(chat(ann, "Maria Garcia").get_by_role("log")).to_contain_text("My bill looks wrong.")
+    expect(chat(ann, "Omar Haddad").get_by_role("log")).to_contain_text("I cannot log in.")
+    screenshot(ann, "console-two-chats")
+
+    chat(ann, "Maria Garcia").get_by_label("Reply").click()
+    expect(ann).to_have_title(re.compile(r"^\(1\) Console"))
+
+    bob = console(new_page, stack, agent_account(name="Bob Ray"))
+    chat(ann, "Maria Garcia").get_by_role("button", name="Transfer").click()
+    dialog = ann.get_by_role("dialog", name="Transfer the chat")
+    dialog.get_by_label("Transfer to").select_option(label="Bob Ray (0 of 3 chats)")
+    dialog.get_by_role("button", name="Confirm transfer").click()
+    expect(chat(ann, "Maria Garcia")).to_have_count(0)
+    expect(chat(bob, "Maria Garcia").get_by_role("log")).to_contain_text("My bill looks wrong.")
+    send(bob, "Maria Garcia", "Bob here, looking at your bill.")
+    maria.wait_for("bot_uttered", lambda d: d.get("agent_name") == "Bob Ray")
+
+    omar_panel = chat(ann, "Omar Haddad")
+    omar_panel.get_by_role("button", name="Hand back to bot").click()
+    dialog = ann.get_by_role("dialog", name="Hand back to the assistant")
+    dialog.get_by_role("button", name="Confirm hand back").click()
+    expect(omar_panel).to_have_count(0)
+    omar.status("returned_to_bot")
+    omar.wait_for("bot_uttered", lambda d: d.get("sender") == "bot")
+
+
+def test_supervisor_view_and_who_may_edit_canned_responses(
+    stack: Stack,
+    new_page: NewPage,
+    agent_account: AgentAccount,
+    customers: Callable[[str], Customer],
+    screenshot: Callable[[Page, str], object],
+) -> None:
+    # The supervisor watches, so is away: the console makes whoever connects available.
+    boss = console(new_page, stack, agent_account(role="supervisor", name="Sue Park"))
+    set_status(boss, "away")
+    agent = console(new_page, stack, agent_account(name="Ann Lee", capacity=1))
+    # Today: one chat served, closed and rated; one with Ann; one waiting; one with the bot.
+    rated, maria, omar = customers("Kim Lo"), customers("Maria Garcia"), customers("Omar Haddad")
+    ask_for_person(rated)
+    rated.status("assigned")
+    send(agent, "Kim Lo", "Done: your address is changed.")
+    chat(agent, "Kim Lo").get_by_role("button", name="Close chat").click()
+    agent.get_by_role("dialog").get_by_role("button", name="Confirm close").click()
+    rated.status("closed")
+    rated.emit("csat", {"rating": 5})
+    rated.status("rated")
+    ask_for_person(maria)
+    maria.status("assigned")
+    ask_for_person(omar)
+    omar.status("queued")
+    customers("Lena Park").say("hello")
+
+    # Agents get neither the supervisor view nor the canned-response edits.
+    expect(agent.get_by_role("link", name="Supervisor view")).to_have_count(0)
+    elsewhere = agent.context.new_page()  # another tab: the console stays connected
+    response = elsewhere.goto(f"{stack.gateway_url}/agent/supervisor")
+    assert response is not None and response.status == 403
+    expect(elsewhere.get_by_role("heading", name="Supervisors only")).to_be_visible()
+    edit = agent.request.post(
+        f"{stack.gateway_url}/agent/api/canned", data={"title": "Mine", "body": "Hi"}
+    )
+    assert edit.status == 403
+
+    # Opened in a second tab, as a supervisor would, so the console stays connected.
+    link = boss.get_by_role("link", name="Supervisor view")
+    with boss.context.expect_page() as opened:
+        link.click(modifiers=["Control"])
+    boss = opened.value
+    expect(boss.get_by_role("heading", name="Supervisor view")).to_be_visible()
+
+    live = boss.locator("#live-rows")
+    expect(live.get_by_role("row").filter(has_text="Maria Garcia")).to_contain_text("Ann Lee")
+    expect(live.get_by_role("row").filter(has_text="Omar Haddad")).to_contain_text("Queue")
+    expect(live.get_by_role("row").filter(has_text="Lena Park")).to_contain_text("Assistant")
+    agents = boss.locator("#agents-rows")
+    expect(agents.get_by_role("row").filter(has_text="Ann Lee")).to_contain_text("available")
+    expect(agents.get_by_role("row").filter(has_text="Ann Lee")).to_contain_text("1 of 1")
+    expect(boss.locator("#queue-summary")).to_contain_text("1 waiting · longest wait")
+    figures = boss.locator("#figures")
+    expect(figures.locator("div").filter(has_text="Conversations")).to_contain_text("4")
+    expect(figures.locator("div").filter(has_text="Handed off")).to_contain_text("3")
+    expect(figures.locator("div").filter(has_text="bot alone")).to_contain_text("1")
+    expect(figures.locator("div").filter(has_text="Resolution rate")).to_contain_text("100%")
+    expect(figures.locator("div").filter(has_text="CSAT")).to_contain_text("5.0 of 5 (1)")
+    expect(figures.locator("div").filter(has_text="Handle time")).to_contain_text(" s")
+    expect(boss.get_by_role("img", name=re.compile("Who handled"))).to_have_attribute(
+        "aria-label", "Who handled today's conversations: Bot alone: 1, Handed off: 3"
+    )
+    expect(boss.get_by_role("img", name=re.compile("Resolutions"))).to_have_attribute(
+        "aria-label",
+        "Resolutions of closed chats: Resolved: 1, Unresolved: 0, Duplicate: 0, Spam: 0",
+    )
+    assert a11y.problems(boss) == []
+    screenshot(boss, "supervisor")
+
+    boss.get_by_role("button", name="Edit Greeting").click()
+    boss.get_by_label("Text").fill("Hi {{ customer.name | default('there') }}! {{ ''.__class__ }}")
+    boss.get_by_role("button", name="Save response").click()
+    expect(boss.locator("#canned-problem")).to_have_text(
+        "'__class__' is not a field a template may read."
+    )
+    boss.get_by_label("Text").fill("Hi {{ customer.name | default('there') }}, welcome!")
+    boss.get_by_role("button", name="Save response").click()
+    expect(boss.get_by_role("status").filter(has_text="Saved")).to_have_text('Saved "Greeting".')
+
+    # The agent's console uses the edited response at once.
+    panel = chat(agent, "Maria Garcia")
+    agent.goto(f"{stack.gateway_url}/agent")
+    reply = panel.get_by_label("Reply")
+    reply.press("Control+k")
+    panel.get_by_role("combobox", name="Search canned responses").fill("greeting")
+    panel.get_by_role("combobox", name="Search canned responses").press("Enter")
+    expect(reply).to_have_value("Hi Maria Garcia, welcome!")
