@@ -241,12 +241,12 @@ def draft(groups: list[Group], conversations: int) -> str:
 
 
 def table(groups: list[Group]) -> str:
-    lines = [f"{'count':>5}  {'before':<34}  what customers said"]
+    lines = [f"{'count':>5}  {'before':<40}  what customers said"]
     for g in groups:
         before = ", ".join(g.before)
         shown = "; ".join(f"{t} (x{n})" if n > 1 else t for t, n in g.texts.most_common(3))
         more = f" ... +{len(g.texts) - 3}" if len(g.texts) > 3 else ""
-        lines.append(f"{g.count:>5}  {before:<34}  {shown}{more}")
+        lines.append(f"{g.count:>5}  {before:<40}  {shown}{more}")
     text, _ = mask_card_numbers("\n".join(lines))
     return text
 
