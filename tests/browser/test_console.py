@@ -123,9 +123,10 @@ def test_an_agent_accepts_and_serves_a_chat(
     maria.status("assigned")
 
     send(page, "Maria Garcia", "Hi Maria, Ann here.")
-    assert maria.wait_for("bot_uttered", lambda d: d.get("text") == "Hi Maria, Ann here.")[
-        "sender"
-    ] == "agent"
+    assert (
+        maria.wait_for("bot_uttered", lambda d: d.get("text") == "Hi Maria, Ann here.")["sender"]
+        == "agent"
+    )
     expect(panel.get_by_role("log")).to_contain_text("You")
 
     maria.emit("typing", {"typing": True})
