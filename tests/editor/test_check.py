@@ -106,26 +106,29 @@ def test_a_response_used_but_not_defined(project: Path) -> None:
     ]
 
 
-def test_html_in_a_response(project: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "<b>Goodbye</b>, and thanks for getting in touch.",
+            "the response 'utter_goodbye' contains HTML (<b>) — write plain text: the chat "
+            "shows tags as they are typed",
+        ),
+        (
+            "Goodbye! Our help pages: http://example.com/help",
+            "the response 'utter_goodbye' links to http://example.com/help — use an https:// link",
+        ),
+    ],
+    ids=["html", "http link"],
+)
+def test_a_response_that_is_not_plain_text_with_https_links(
+    project: Path, text: str, problem: str
+) -> None:
     domain = project / "domain.yml"
     old = '    - text: "Goodbye, and thanks for getting in touch."'
     line = line_of(domain, old)
-    replace_once(domain, old, '    - text: "<b>Goodbye</b>, and thanks for getting in touch."')
-    assert messages(project) == [
-        f"domain.yml:{line}: the response 'utter_goodbye' contains HTML (<b>) — write plain "
-        "text: the chat shows tags as they are typed"
-    ]
-
-
-def test_a_link_that_is_not_https(project: Path) -> None:
-    domain = project / "domain.yml"
-    old = '    - text: "Goodbye, and thanks for getting in touch."'
-    line = line_of(domain, old)
-    replace_once(domain, old, '    - text: "Goodbye! Our help pages: http://example.com/help"')
-    assert messages(project) == [
-        f"domain.yml:{line}: the response 'utter_goodbye' links to http://example.com/help — "
-        "use an https:// link"
-    ]
+    replace_once(domain, old, f'    - text: "{text}"')
+    assert messages(project) == [f"domain.yml:{line}: {problem}"]
 
 
 def test_a_card_number_in_an_example_is_reported_without_the_number(project: Path) -> None:
