@@ -36,8 +36,8 @@ COMMANDS = {
     "chat with the bot in this terminal, through the same token-checked, card-masking REST "
     "channel customers use. Type /stop to leave.",
     "actions": "Run only the action server on ACTIONS_PORT (ACTIONS_TOKEN must be set).",
-    "validate": "Check domain.yml and data/ with Rasa's validator, without training; any "
-    "warning not explained by how forms and custom actions use responses fails.",
+    "validate": "Check domain.yml and data/ as training does, without training: Rasa's validator "
+    "and Tandem's content rules (`check` also asks for each task's story tests).",
     "check": "Check domain.yml, data/ and tests/stories/ in seconds, without training: Rasa's "
     "data validation plus Tandem's rules (enough examples per intent, no example under two "
     "intents, responses used and defined, no HTML or non-https links, no card numbers or "
