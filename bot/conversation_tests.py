@@ -169,8 +169,7 @@ def matches(expected: str, said: str) -> bool:
 class Run:
     """One conversation test being played: a customer, an agent, and the turn they are at."""
 
-    def __init__(self, stack: Stack, customer: Customer, agent: AgentClient) -> None:
-        self.stack = stack
+    def __init__(self, customer: Customer, agent: AgentClient) -> None:
         self.customer = customer
         self.agent = agent
         self.with_agent = False
@@ -313,7 +312,7 @@ def run(test: ConversationTest, stack: Stack) -> Outcome:
     try:
         agent.login(login, password)
         customer.start()
-        game = Run(stack, customer, agent)
+        game = Run(customer, agent)
         for step in test.steps:
             try:
                 game.play(step)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bot.conversation_tests import ConversationTestError, Outcome, load_all, run
 from bot.process import QUIET_ENV, free_port
+from bot.redaction import mask_card_numbers
 from bot.report import Results, story_failures, write_report
 from bot.settings import Settings
 from bot.stack import Stack
@@ -114,7 +115,7 @@ def main(settings: Settings) -> int:
     results = Results(settings.root, out, story_failures(settings.root, out), outcomes)
     write_report(results, settings.root / REPORT)
     for failure in results.failures():
-        print(f"FAILED {failure}")
+        print(f"FAILED {mask_card_numbers(failure)[0]}")
     print(results.summary())
     print(f"Report: {REPORT}")
     return 1 if results.failures() else 0
