@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from bot.redaction import mask_card_numbers
 from bot.settings import Settings
@@ -143,6 +143,8 @@ def archived_moments(database_url: str, fallbacks: set[str]) -> tuple[int, list[
     engine = create_sql_engine(database_url)
     c, m = archived_conversations.c, archived_messages.c
     try:
+        if not inspect(engine).has_table(archived_conversations.name):
+            return 0, []  # no gateway has archived anything in this database yet
         with engine.connect() as conn:
             reasons = dict(conn.execute(select(c.id, c.reason)).all())
             rows = conn.execute(
