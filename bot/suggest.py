@@ -224,7 +224,7 @@ def draft(groups: list[Group], conversations: int) -> str:
         "# What customers said just before the bot fell back or handed them to a person,",
         "# grouped by similarity. Nothing here is training data: for each group, pick an",
         "# intent (or name a new one), then copy the examples you agree with into data/nlu/.",
-        '# See docs/editing.md, "Learning from the humans".',
+        '# See docs/editing.md, "Learn from the humans".',
         "suggestions:",
     ]
     for g in groups:
@@ -263,8 +263,9 @@ def main(settings: Settings, out: Path | None = None) -> int:
     target.write_text(draft(groups, conversations), encoding="utf-8")
     if groups:
         print(table(groups))
+    shown = target.relative_to(settings.root) if target.is_relative_to(settings.root) else target
     print(
         f"{len(said)} messages before a fallback or handoff in {conversations} archived "
-        f"conversations, in {len(groups)} groups. Draft for review: {target}"
+        f"conversations, in {len(groups)} groups. Draft for review: {shown}"
     )
     return 0
