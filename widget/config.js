@@ -41,7 +41,11 @@ export function readConfig(dataset, moduleUrl) {
   if (dataset.color) {
     const chosen = parseColor(dataset.color);
     if (chosen) color = chosen;
-    else warnings.push(`data-color="${dataset.color}" is not a colour like #1d5fa8; using ${DEFAULT_COLOR}.`);
+    else {
+      warnings.push(
+        `data-color="${dataset.color}" is not a colour like #1d5fa8; using ${DEFAULT_COLOR}.`,
+      );
+    }
   }
 
   return {

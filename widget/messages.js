@@ -17,7 +17,7 @@ export function toMessage(data) {
   }
   const quickReplies = Array.isArray(data.quick_replies)
     ? data.quick_replies
-        .filter((reply) => reply && typeof reply.title === "string" && typeof reply.payload === "string")
+        .filter((reply) => typeof reply?.title === "string" && typeof reply?.payload === "string")
         .map(({ title, payload }) => ({ title, payload }))
     : [];
   return {
@@ -91,7 +91,8 @@ export function latestStatus(messages) {
 
 /** How many messages from others came after `seenSeq`. */
 export function unreadCount(messages, seenSeq) {
-  return messages.filter((message) => message.seq > seenSeq && message.sender !== "customer").length;
+  const fromOthers = (message) => message.seq > seenSeq && message.sender !== "customer";
+  return messages.filter(fromOthers).length;
 }
 
 /** The waiting customer's place in line and the estimated wait, in words. */
@@ -105,6 +106,10 @@ export function describeQueue(position, waitSeconds) {
   if (typeof waitSeconds !== "number" || waitSeconds < 0) return place;
   const minutes = Math.round(waitSeconds / 60);
   const wait =
-    waitSeconds < 60 ? "less than a minute" : minutes <= 1 ? "about a minute" : `about ${minutes} minutes`;
+    waitSeconds < 60
+      ? "less than a minute"
+      : minutes <= 1
+        ? "about a minute"
+        : `about ${minutes} minutes`;
   return `${place} Estimated wait: ${wait}.`;
 }

@@ -218,7 +218,9 @@ export class ChatSession {
     if (data.status === "queued") {
       changes.queue = { position: data.position ?? null, waitSeconds: data.wait_seconds ?? null };
     }
-    if (data.status === "assigned" && typeof data.agent === "string") changes.agentName = data.agent;
+    if (data.status === "assigned" && typeof data.agent === "string") {
+      changes.agentName = data.agent;
+    }
     // Queue positions are not part of the transcript; every other change is, with its number.
     if (data.seq === undefined) this._update(changes);
     else this._accept([data], changes);
@@ -243,13 +245,14 @@ export class ChatSession {
       // The gateway answers a connection's messages in order: this is the oldest one waiting.
       const index = pending.findIndex((item) => !item.failed && item.sentOn !== null);
       if (index !== -1) {
-        pending = pending.map((item, i) => (i === index ? { ...item, failed: error.message } : item));
+        const failed = { ...pending[index], failed: error.message };
+        pending = pending.map((item, i) => (i === index ? failed : item));
       }
     }
     this._update({ pending, notice: error.message });
   }
 
-  /** Add messages from the gateway: each sequence number once; confirmed typing leaves `pending`. */
+  /** Add messages from the gateway, each number once; what they confirm leaves `pending`. */
   _accept(raw, changes = {}) {
     const known = new Set(this.state.messages.map((message) => message.seq));
     const incoming = [];

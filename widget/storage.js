@@ -58,7 +58,8 @@ export class SessionStore {
   }
 
   savePanel(sessionId, { open, seenSeq }) {
-    if (sessionId) this.storage.setItem(this._panelKey(sessionId), JSON.stringify({ open, seenSeq }));
+    if (!sessionId) return;
+    this.storage.setItem(this._panelKey(sessionId), JSON.stringify({ open, seenSeq }));
   }
 
   _panelKey(sessionId) {

@@ -18,7 +18,9 @@ function addStylesheet(onLoad) {
   link.rel = "stylesheet";
   link.href = new URL("./tandem.css", import.meta.url).href;
   link.addEventListener("load", onLoad);
-  link.addEventListener("error", () => console.error(`Tandem: could not load ${link.href}; the chat widget is not shown.`));
+  link.addEventListener("error", () => {
+    console.error(`Tandem: could not load ${link.href}; the chat widget is not shown.`);
+  });
   document.head.append(link);
 }
 

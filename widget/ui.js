@@ -12,6 +12,17 @@ const CHAT_ICON = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-
 const CLOSE_ICON = "M6 6l12 12M18 6L6 18";
 const AUTHORS = { bot: "Assistant", customer: "You" };
 const RATINGS = [1, 2, 3, 4, 5];
+// Under a customer's message not yet confirmed; "sending" needs no words, it lasts a moment.
+const DELIVERY_NOTES = { waiting: "Waiting for the connection…", failed: "Not sent" };
+const INTRO =
+  "Hello! Ask us anything. Our assistant answers right away, " +
+  "and a person can take over whenever you need one.";
+const SUBTITLES = {
+  bot: () => "Our assistant replies right away",
+  queued: () => "Waiting for a person",
+  assigned: (state) => `You're chatting with ${state.agentName || "an agent"}`,
+  closed: () => "This chat has ended",
+};
 
 /** `document.createElement` with a class, attributes and text; never parses HTML. */
 function el(tag, { className, text, ...attributes } = {}, children = []) {
@@ -20,6 +31,13 @@ function el(tag, { className, text, ...attributes } = {}, children = []) {
   if (text !== undefined) node.textContent = text;
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
   node.append(...children);
+  return node;
+}
+
+/** A `<button type="button">` that calls `onClick`. */
+function button(attributes, onClick, children = []) {
+  const node = el("button", { type: "button", ...attributes }, children);
+  node.addEventListener("click", onClick);
   return node;
 }
 
@@ -80,11 +98,8 @@ function messageNode(item) {
   if (item.sender === "bot") body.append(...botText(item.text));
   else body.textContent = item.text;
   node.append(body);
-  if (item.delivery === "waiting") {
-    node.append(el("span", { className: "tandem-delivery", text: "Waiting for the connection…" }));
-  } else if (item.delivery === "failed") {
-    node.append(el("span", { className: "tandem-delivery", text: "Not sent" }));
-  }
+  const delivery = DELIVERY_NOTES[item.delivery];
+  if (delivery) node.append(el("span", { className: "tandem-delivery", text: delivery }));
   return node;
 }
 
@@ -97,56 +112,78 @@ export class ChatView {
   constructor(settings, actions) {
     this.actions = actions;
     this._drawn = new Map(); // message key -> {node, signature}
-    this._build(settings.title);
-  }
-
-  _build(title) {
+    this._offered = "[]"; // the quick replies on screen, as JSON
     this.badge = el("span", { className: "tandem-badge", "aria-hidden": "true" });
-    this.launcher = el(
-      "button",
+    this.launcher = button(
       {
         className: "tandem-launcher",
-        type: "button",
         "aria-label": "Open chat",
         "aria-expanded": "false",
         "aria-controls": "tandem-panel",
       },
+      () => this.actions.open(),
       [icon(CHAT_ICON), this.badge],
     );
-    this.launcher.addEventListener("click", () => this.actions.open());
+    this.panel = el(
+      "div",
+      {
+        className: "tandem-panel",
+        id: "tandem-panel",
+        role: "dialog",
+        "aria-labelledby": "tandem-title",
+      },
+      [this._header(settings.title), ...this._body(), this._composer()],
+    );
+    this.panel.hidden = true;
+    this.panel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.actions.close();
+    });
+    this.root = el("div", { className: "tandem-root" }, [this.launcher, this.panel]);
+  }
 
-    const closeButton = el("button", { className: "tandem-close", type: "button", "aria-label": "Close chat" }, [
-      icon(CLOSE_ICON),
-    ]);
-    closeButton.addEventListener("click", () => this.actions.close());
+  _header(title) {
     this.subtitle = el("p", { className: "tandem-subtitle" });
-    const header = el("div", { className: "tandem-header" }, [
-      el("div", { className: "tandem-heading" }, [
-        el("h2", { className: "tandem-title", id: "tandem-title", text: title }),
-        this.subtitle,
-      ]),
-      closeButton,
+    const close = button(
+      { className: "tandem-close", "aria-label": "Close chat" },
+      () => this.actions.close(),
+      [icon(CLOSE_ICON)],
+    );
+    const heading = el("div", { className: "tandem-heading" }, [
+      el("h2", { className: "tandem-title", id: "tandem-title", text: title }),
+      this.subtitle,
     ]);
+    return el("div", { className: "tandem-header" }, [heading, close]);
+  }
 
+  /** The status line, the conversation (with what the customer can answer), the notice. */
+  _body() {
     this.status = el("p", { className: "tandem-status", role: "status" });
     this.list = el("ul", { className: "tandem-messages" });
-    this.quickReplies = el("div", { className: "tandem-quick-replies", role: "group", "aria-label": "Suggested replies" });
+    this.quickReplies = el("div", {
+      className: "tandem-quick-replies",
+      role: "group",
+      "aria-label": "Suggested replies",
+    });
     this.typing = el("p", { className: "tandem-typing" });
-    this.rating = this._buildRating();
-    this.emailForm = this._buildEmailForm();
-    this.log = el("div", { className: "tandem-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" }, [
-      el("p", {
-        className: "tandem-intro",
-        text: "Hello! Ask us anything. Our assistant answers right away, and a person can take over whenever you need one.",
-      }),
-      this.list,
-      this.quickReplies,
-      this.typing,
-      this.rating,
-      this.emailForm,
-    ]);
+    this.rating = this._rating();
+    this.emailForm = this._emailForm();
+    this.log = el(
+      "div",
+      { className: "tandem-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" },
+      [
+        el("p", { className: "tandem-intro", text: INTRO }),
+        this.list,
+        this.quickReplies,
+        this.typing,
+        this.rating,
+        this.emailForm,
+      ],
+    );
     this.notice = el("p", { className: "tandem-notice", role: "alert" });
+    return [this.status, this.log, this.notice];
+  }
 
+  _composer() {
     this.input = el("input", {
       className: "tandem-input",
       type: "text",
@@ -156,50 +193,41 @@ export class ChatView {
       maxlength: String(MAX_MESSAGE_CHARS),
     });
     this.input.addEventListener("input", () => this.actions.typed());
-    const composer = el("form", { className: "tandem-composer" }, [
+    const form = el("form", { className: "tandem-composer" }, [
       this.input,
       el("button", { className: "tandem-send", type: "submit", text: "Send" }),
     ]);
-    composer.addEventListener("submit", (event) => {
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (!this.input.value.trim()) return;
       this.actions.send(this.input.value);
       this.input.value = "";
     });
+    return form;
+  }
 
-    this.panel = el(
-      "div",
-      { className: "tandem-panel", id: "tandem-panel", role: "dialog", "aria-labelledby": "tandem-title" },
-      [header, this.status, this.log, this.notice, composer],
+  _rating() {
+    const label = "Rate this chat: 1 (poor) to 5 (excellent)";
+    const buttons = RATINGS.map((rating) =>
+      button(
+        { className: "tandem-rate", text: String(rating), "aria-label": `Rate ${rating} of 5` },
+        () => {
+          this.actions.rate(rating);
+          this.input.focus();
+        },
+      ),
     );
-    this.panel.hidden = true;
-    this.panel.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") this.actions.close();
-    });
-    this.root = el("div", { className: "tandem-root" }, [this.launcher, this.panel]);
+    return el(
+      "div",
+      { className: "tandem-rating", role: "group", "aria-labelledby": "tandem-rating-label" },
+      [
+        el("p", { className: "tandem-rating-label", id: "tandem-rating-label", text: label }),
+        el("div", { className: "tandem-rating-buttons" }, buttons),
+      ],
+    );
   }
 
-  _buildRating() {
-    const buttons = RATINGS.map((rating) => {
-      const button = el("button", {
-        className: "tandem-rate",
-        type: "button",
-        text: String(rating),
-        "aria-label": `Rate ${rating} of 5`,
-      });
-      button.addEventListener("click", () => {
-        this.actions.rate(rating);
-        this.input.focus();
-      });
-      return button;
-    });
-    return el("div", { className: "tandem-rating", role: "group", "aria-labelledby": "tandem-rating-label" }, [
-      el("p", { className: "tandem-rating-label", id: "tandem-rating-label", text: "Rate this chat: 1 (poor) to 5 (excellent)" }),
-      el("div", { className: "tandem-rating-buttons" }, buttons),
-    ]);
-  }
-
-  _buildEmailForm() {
+  _emailForm() {
     const input = el("input", {
       className: "tandem-input",
       type: "email",
@@ -209,7 +237,11 @@ export class ChatView {
     });
     this.emailError = el("p", { className: "tandem-error", role: "alert" });
     const form = el("form", { className: "tandem-email", "aria-label": "Leave your email" }, [
-      el("label", { className: "tandem-email-label", for: "tandem-email", text: "Your email address" }),
+      el("label", {
+        className: "tandem-email-label",
+        for: "tandem-email",
+        text: "Your email address",
+      }),
       el("div", { className: "tandem-email-row" }, [
         input,
         el("button", { className: "tandem-send", type: "submit", text: "Email me" }),
@@ -233,48 +265,49 @@ export class ChatView {
     this.launcher.focus();
   }
 
-  /**
-   * Draw `state` (from ChatSession) with `panel` ({open, seenSeq}: what the facade keeps).
-   */
+  /** Draw `state` (from ChatSession) with `panel` ({open, seenSeq}: what the facade keeps). */
   render(state, panel) {
-    const unread = panel.open ? 0 : unreadCount(state.messages, panel.seenSeq);
-    this.launcher.hidden = panel.open;
-    this.launcher.setAttribute("aria-expanded", String(panel.open));
-    this.launcher.setAttribute(
-      "aria-label",
-      unread ? `Open chat, ${unread} unread ${unread === 1 ? "message" : "messages"}` : "Open chat",
-    );
-    this.badge.textContent = unread ? String(unread) : "";
-    this.badge.hidden = !unread;
+    this._renderLauncher(state, panel);
     this.panel.hidden = !panel.open;
-
-    this.subtitle.textContent = {
-      bot: "Our assistant replies right away",
-      queued: "Waiting for a person",
-      assigned: `You're chatting with ${state.agentName || "an agent"}`,
-      closed: "This chat has ended",
-    }[state.mode];
-    this.status.textContent = {
-      connecting: "Connecting…",
-      reconnecting: "Reconnecting…",
-      refused: "The chat is not available right now.",
-      online: state.mode === "queued" ? describeQueue(state.queue?.position, state.queue?.waitSeconds) : "",
-    }[state.connection];
-    this.status.hidden = !this.status.textContent;
     this.root.dataset.connection = state.connection;
+    this.subtitle.textContent = SUBTITLES[state.mode](state);
+    this._show(this.status, this._statusLine(state));
+    this._show(this.notice, state.notice);
 
-    const stick = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < STICK_TO_BOTTOM_PX;
+    const log = this.log;
+    const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < STICK_TO_BOTTOM_PX;
     this._renderMessages(messageItems(state));
     this._renderQuickReplies(state);
-    this.typing.textContent = state.agentTyping ? `${state.agentName || "Your agent"} is typing…` : "";
-    this.typing.hidden = !state.agentTyping;
+    this._show(this.typing, state.agentTyping && `${state.agentName || "Your agent"} is typing…`);
     const status = latestStatus(state.messages);
     this.rating.hidden = status !== "closed";
     this.emailForm.hidden = !(status === "offline" && state.mode !== "closed");
     this.emailError.textContent = state.emailError || "";
-    this.notice.textContent = state.notice || "";
-    this.notice.hidden = !state.notice;
-    if (stick || state.pending.length) this.log.scrollTop = this.log.scrollHeight;
+    // Follow the conversation, unless the customer scrolled back to read.
+    if (atEnd || state.pending.length) log.scrollTop = log.scrollHeight;
+  }
+
+  _renderLauncher(state, panel) {
+    const unread = panel.open ? 0 : unreadCount(state.messages, panel.seenSeq);
+    const messages = unread === 1 ? "1 unread message" : `${unread} unread messages`;
+    this.launcher.hidden = panel.open;
+    this.launcher.setAttribute("aria-expanded", String(panel.open));
+    this.launcher.setAttribute("aria-label", unread ? `Open chat, ${messages}` : "Open chat");
+    this._show(this.badge, unread && String(unread));
+  }
+
+  _statusLine(state) {
+    if (state.connection === "connecting") return "Connecting…";
+    if (state.connection === "reconnecting") return "Reconnecting…";
+    if (state.connection === "refused") return "The chat is not available right now.";
+    if (state.mode !== "queued") return "";
+    return describeQueue(state.queue?.position, state.queue?.waitSeconds);
+  }
+
+  /** Show `text` in `node`, or hide the node when there is none. */
+  _show(node, text) {
+    node.textContent = text || "";
+    node.hidden = !text;
   }
 
   _renderMessages(items) {
@@ -285,6 +318,7 @@ export class ChatView {
         this._drawn.delete(key);
       }
     }
+    // Walk the list once: keep nodes whose line is unchanged, replace or move the others.
     let cursor = this.list.firstChild;
     for (const item of items) {
       const signature = JSON.stringify(item);
@@ -301,21 +335,21 @@ export class ChatView {
     }
   }
 
+  /** The buttons of the last message, until the customer answers or the chat ends. */
   _renderQuickReplies(state) {
     const last = state.messages[state.messages.length - 1];
-    const offered = last && !state.pending.length && state.mode !== "closed" ? last.quickReplies : [];
+    const answered = state.pending.length > 0 || state.mode === "closed";
+    const offered = last && !answered ? last.quickReplies : [];
     const signature = JSON.stringify(offered);
-    if (this.quickReplies.dataset.signature !== signature) {
-      this.quickReplies.dataset.signature = signature;
+    if (signature !== this._offered) {
+      this._offered = signature;
       this.quickReplies.replaceChildren(
-        ...offered.map((reply) => {
-          const button = el("button", { className: "tandem-quick-reply", type: "button", text: reply.title });
-          button.addEventListener("click", () => {
+        ...offered.map((reply) =>
+          button({ className: "tandem-quick-reply", text: reply.title }, () => {
             this.actions.quickReply(reply);
             this.input.focus();
-          });
-          return button;
-        }),
+          }),
+        ),
       );
     }
     this.quickReplies.hidden = !offered.length;
