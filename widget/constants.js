@@ -10,6 +10,8 @@ export const MAX_TITLE_CHARS = 60;
 export const TYPING_IDLE_MS = 2000;
 // A list of messages this close to its end keeps following new ones.
 export const STICK_TO_BOTTOM_PX = 48;
+// Screens where the panel covers the whole page (the same width as in tandem.css).
+export const PHONE_SCREEN = "(max-width: 480px)";
 
 // localStorage keys: the session of each gateway, and what is remembered per session.
 export const STORAGE_PREFIX = "tandem:";

@@ -4,7 +4,7 @@
 // markup made from a message is an https link in a bot's text. This module never touches the
 // socket: what the customer does goes to the `actions` the facade passes in.
 
-import { MAX_MESSAGE_CHARS, STICK_TO_BOTTOM_PX } from "./constants.js";
+import { MAX_MESSAGE_CHARS, PHONE_SCREEN, STICK_TO_BOTTOM_PX } from "./constants.js";
 import { describeQueue, latestStatus, linkParts, shownText, unreadCount } from "./messages.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -135,10 +135,27 @@ export class ChatView {
       [this._header(settings.title), ...this._body(), this._composer()],
     );
     this.panel.hidden = true;
+    // On a phone the panel covers the page, so it is a modal dialog there: Tab stays inside.
+    this.phone = window.matchMedia(PHONE_SCREEN);
+    const setModal = () => this.panel.setAttribute("aria-modal", String(this.phone.matches));
+    setModal();
+    this.phone.addEventListener("change", setModal);
     this.panel.addEventListener("keydown", (event) => {
       if (event.key === "Escape") this.actions.close();
+      if (event.key === "Tab" && this.phone.matches) this._keepFocusInside(event);
     });
     this.root = el("div", { className: "tandem-root" }, [this.launcher, this.panel]);
+  }
+
+  /** Tab from the panel's last control goes to its first, Shift+Tab from the first to the last. */
+  _keepFocusInside(event) {
+    const controls = [...this.panel.querySelectorAll("a[href], button, input")].filter(
+      (control) => !control.closest("[hidden]"),
+    );
+    const edge = event.shiftKey ? controls[0] : controls[controls.length - 1];
+    if (document.activeElement !== edge) return;
+    event.preventDefault();
+    (event.shiftKey ? controls[controls.length - 1] : controls[0]).focus();
   }
 
   _header(title) {

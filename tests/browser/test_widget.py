@@ -467,6 +467,7 @@ def test_the_open_widget_has_names_contrast_and_a_sensible_tab_order(
     assert a11y.problems(widget.page) == []
     screenshot(widget.page, "widget-desktop")
 
+    expect(widget.panel).to_have_attribute("aria-modal", "false")  # the page stays usable
     widget.page.locator(".brand").click()  # Tab on from the top of the page
     assert a11y.tab_order(widget.page, 7) == [
         'a "Plans"',
@@ -487,6 +488,16 @@ def test_on_a_phone_the_panel_fills_the_screen(
     pay_bill_until_the_amount(widget)
     box = widget.panel.bounding_box()
     assert box == {"x": 0, "y": 0, "width": PHONE["width"], "height": PHONE["height"]}
+    # It covers the page, so it is modal: Tab goes round inside it.
+    expect(widget.panel).to_have_attribute("aria-modal", "true")
+    assert a11y.tab_order(widget.page, 3) == [
+        'button "Send"',
+        'button "Close chat"',
+        'button "The full balance"',
+    ]
+    widget.page.keyboard.press("Shift+Tab")
+    widget.page.keyboard.press("Shift+Tab")
+    expect(widget.page.get_by_role("button", name="Send")).to_be_focused()
     assert a11y.problems(widget.page) == []
     screenshot(widget.page, "widget-phone")
 
