@@ -168,7 +168,9 @@ def render(results: Results) -> str:
         "## Not covered by any test",
         "Intents no story test or conversation test uses:",
         _bullets([f"`{i}`" for i in intents], "None."),
-        "Responses no story test or conversation test shows the bot saying:",
+        "Responses no story test or conversation test shows the bot saying (story tests see "
+        "only responses their steps name; what forms and actions say shows in conversation "
+        "tests):",
         _bullets([f"`{r}`" for r in responses], "None."),
     ]
     return "\n\n".join(parts) + "\n"
