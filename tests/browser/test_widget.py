@@ -393,6 +393,11 @@ def test_a_closed_chat_asks_for_a_rating_then_thanks(
     stack: Stack, new_page: NewPage, agent_account: AgentAccount, agents: list[AgentClient]
 ) -> None:
     widget, ann, conversation_id = handed_to_ann(stack, new_page, agent_account, agents)
+    ann.act("send", conversation_id=conversation_id, text=HOSTILE)  # agents' text is text too
+    expect(widget.messages("agent").locator(".tandem-bubble")).to_have_text(HOSTILE)
+    assert widget.log.locator("img, script, b").count() == 0
+    assert widget.page.evaluate("window.__pwned") is None
+
     ann.act("close", conversation_id=conversation_id, resolution="resolved")
     expect(widget.messages("system").last).to_contain_text("This chat has ended")
     expect(widget.subtitle).to_have_text("This chat has ended")
