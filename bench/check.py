@@ -42,13 +42,14 @@ def time_check(runs: int) -> list[float]:
     return samples
 
 
-def report(samples: list[float]) -> str:
+def report(samples: list[float], load: float) -> str:
     meets = "yes" if max(samples) < TARGET_SECONDS else "no"
     return (
         f"On {platform.machine()}, {psutil.cpu_count()} cores, Python "
         f"{platform.python_version()}, {datetime.now(timezone.utc):%Y-%m-%d} "
         f"(`bench/check.py`): {len(samples)} runs of `make check` on this project's content, "
-        "each a new process (Python start-up and importing Rasa included).\n\n"
+        "each a new process (Python start-up and importing Rasa included); load average "
+        f"{load:.1f} when it started (other work on the machine slows the slowest run).\n\n"
         "| what | median | slowest | target | met |\n"
         "|---|---|---|---|---|\n"
         f"| `make check` | {statistics.median(samples):.1f} s | {max(samples):.1f} s "
@@ -63,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         "--no-write", action="store_true", help="print only; leave docs/performance.md alone"
     )
     args = parser.parse_args(argv)
-    text = report(time_check(args.runs))
+    load = os.getloadavg()[0]
+    text = report(time_check(args.runs), load)
     print(text)
     if not args.no_write:
         write_section("Content check", text)
