@@ -131,25 +131,32 @@ def test_a_response_that_is_not_plain_text_with_https_links(
     assert messages(project) == [f"domain.yml:{line}: {problem}"]
 
 
-def test_a_card_number_in_an_example_is_reported_without_the_number(project: Path) -> None:
-    path = add_fault(project, "card_number.yml", "data/nlu")
+@pytest.mark.parametrize(
+    ("fault", "problem", "secret"),
+    [
+        (
+            "card_number.yml",
+            "an example of 'pay_bill' contains what looks like a real card number ([card ending "
+            "1111]) — write the sentence without the number (the chat masks card numbers before "
+            "the bot sees them)",
+            "4111",
+        ),
+        (
+            "password.yml",
+            "an example of 'reset_password' contains what looks like a password — write the "
+            "sentence without it (the bot never asks for passwords)",
+            "hunter2",
+        ),
+    ],
+    ids=["card number", "password"],
+)
+def test_a_secret_in_an_example_is_reported_without_repeating_it(
+    project: Path, fault: str, problem: str, secret: str
+) -> None:
+    path = add_fault(project, fault, "data/nlu")
     found = messages(project)
-    assert found == [
-        f"{path}:6: an example of 'pay_bill' contains what looks like a real card number "
-        "([card ending 1111]) — write the sentence without the number (the chat masks card "
-        "numbers before the bot sees them)"
-    ]
-    assert "4111" not in found[0]
-
-
-def test_a_password_in_an_example_is_reported_without_the_password(project: Path) -> None:
-    path = add_fault(project, "password.yml", "data/nlu")
-    found = messages(project)
-    assert found == [
-        f"{path}:6: an example of 'reset_password' contains what looks like a password — "
-        "write the sentence without it (the bot never asks for passwords)"
-    ]
-    assert "hunter2" not in found[0]
+    assert found == [f"{path}:6: {problem}"]
+    assert secret not in found[0]
 
 
 def test_a_task_without_a_handoff_story_test(project: Path) -> None:
