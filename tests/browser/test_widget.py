@@ -303,6 +303,26 @@ def test_a_message_lost_with_a_dying_socket_is_sent_again(stack: Stack, new_page
     assert [sender for _, sender, _ in lines] == ["customer", "bot", "customer", "bot"]
 
 
+def test_a_conversation_the_gateway_lost_starts_afresh(stack: Stack, new_page: NewPage) -> None:
+    page = new_page()
+    network = Network(page)
+    page.goto(f"{stack.gateway_url}/")
+    widget = Widget(page)
+    widget.open()
+    widget.say("hello")
+    widget.bot_says("I can reset your password")
+
+    network.cut()
+    assert stack.redis is not None
+    redis.Redis.from_url(stack.redis.url).flushdb()  # the gateway forgets everything
+    network.restore()
+    expect(widget.log.locator("li[data-seq]")).to_have_count(0)
+    # The new conversation numbers from 1 again; nothing is mistaken for a line seen before.
+    widget.say("hello")
+    widget.bot_says("I can reset your password")
+    assert [seq for seq, _, _ in widget.transcript()] == [1, 2]
+
+
 def test_a_refused_message_is_marked_not_sent_with_the_reason(
     stack: Stack, new_page: NewPage
 ) -> None:
