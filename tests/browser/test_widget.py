@@ -549,15 +549,38 @@ def test_the_tag_sets_title_and_colour_and_text_stays_readable(
     assert said == []
 
 
-def test_a_bad_colour_falls_back_to_the_default_with_a_warning(
+def test_a_bad_colour_or_a_long_title_is_replaced_with_a_warning(
     stack: Stack, new_page: NewPage
 ) -> None:
     page = new_page()
-    said = host_page(page, stack, color="red")
-    expect(Widget(page).launcher).to_have_css("background-color", "rgb(29, 95, 168)")
+    said = host_page(page, stack, color="red", title="Help " * 20)
+    widget = Widget(page)
+    expect(widget.launcher).to_have_css("background-color", "rgb(29, 95, 168)")
+    widget.open()
+    title = page.locator(".tandem-title").text_content() or ""
+    assert len(title) == 60 and title.endswith("…")
     assert said == [
-        'warning: Tandem: data-color="red" is not a colour like #1d5fa8; using #1d5fa8.'
+        "warning: Tandem: data-title is longer than 60 characters; it was shortened.",
+        'warning: Tandem: data-color="red" is not a colour like #1d5fa8; using #1d5fa8.',
     ]
+
+
+def test_with_storage_blocked_the_chat_still_works_for_the_page(
+    stack: Stack, new_page: NewPage
+) -> None:
+    page = new_page()
+    # What browsers do when a customer blocks site data: touching localStorage throws.
+    page.add_init_script(
+        """Object.defineProperty(window, 'localStorage', {
+             get() { throw new DOMException('The operation is insecure.', 'SecurityError'); },
+           });"""
+    )
+    said = host_page(page, stack)
+    widget = Widget(page)
+    widget.open()
+    widget.say("hello")
+    widget.bot_says("I can reset your password")
+    assert said == ["warning: Tandem: localStorage is blocked; the chat will not survive a reload."]
 
 
 def test_a_bad_server_address_is_reported_and_nothing_is_shown(
