@@ -38,11 +38,12 @@ COMMANDS = {
     "actions": "Run only the action server on ACTIONS_PORT (ACTIONS_TOKEN must be set).",
     "validate": "Check domain.yml and data/ as training does, without training: Rasa's validator "
     "and Tandem's content rules (`check` also asks for each task's story tests).",
-    "check": "Check domain.yml, data/ and tests/stories/ in seconds, without training: Rasa's "
+    "check": "Check domain.yml, data/ and tests/ in seconds, without training: Rasa's "
     "data validation plus Tandem's rules (enough examples per intent, no example under two "
     "intents, responses used and defined, no HTML or non-https links, no card numbers or "
     "passwords in examples, story tests of each task's happy path, a digression and a "
-    "handoff). Prints `file:line: problem — fix`; exits 1 on any problem.",
+    "handoff, well-formed conversation tests). Prints `file:line: problem — fix`; exits 1 on "
+    "any problem.",
     "test-bot": "Train if the content changed, run the story tests in tests/stories/ and the "
     "conversation tests in tests/conversations/ (against a private stack: gateway, Redis, Rasa, "
     "action server), and write reports/test-bot.md: failed tests with the turn that went wrong, "

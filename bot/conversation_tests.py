@@ -36,6 +36,7 @@ import yaml
 
 from bot.gateway_client import AgentClient, Customer, NoReply
 from bot.stack import Stack
+from bot.validate import Problem
 
 KINDS = ("customer", "bot", "agent", "handoff", "hand_back", "close")
 # How long a turn may take before the test says nothing came.
@@ -48,6 +49,10 @@ AGENT_SKILLS = ("account", "billing", "technical", "general")
 
 class ConversationTestError(ValueError):
     """A conversation test file cannot be read; the message says where and how to fix it."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 class TurnFailed(AssertionError):
@@ -95,11 +100,15 @@ def load(path: Path, root: Path) -> list[ConversationTest]:
     try:
         node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
-        raise ConversationTestError(f"{file}: not valid YAML — {error}") from error
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        raise ConversationTestError(
+            Problem(file, line, "this is not valid YAML", "check the indentation and quotes")
+        ) from error
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict) or not isinstance(data.get("conversations"), list):
         raise ConversationTestError(
-            f"{file}:1: no `conversations:` list — start the file with `conversations:`"
+            Problem(file, 1, "no `conversations:` list", "start the file with `conversations:`")
         )
     assert isinstance(node, yaml.MappingNode)
     listed = next(v for k, v in node.value if k.value == "conversations")
@@ -117,7 +126,9 @@ def _conversation(item: Any, node: yaml.Node, file: str) -> ConversationTest:
     line = node.start_mark.line + 1
     if not isinstance(item, dict) or not item.get("name") or not item.get("steps"):
         raise ConversationTestError(
-            f"{file}:{line}: a conversation needs a `name:` and a list of `steps:`"
+            Problem(
+                file, line, "a conversation without a name or steps", "give it `name:` and `steps:`"
+            )
         )
     step_nodes = next(v for k, v in node.value if k.value == "steps").value
     steps = [
@@ -130,21 +141,29 @@ def _conversation(item: Any, node: yaml.Node, file: str) -> ConversationTest:
 def _step(number: int, raw: Any, line: int, file: str) -> Step:
     if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in KINDS:
         raise ConversationTestError(
-            f"{file}:{line}: turn {number} is not one of {', '.join(KINDS)} — write e.g. "
-            "`- customer: hello`"
+            Problem(
+                file,
+                line,
+                f"turn {number} is not one of {', '.join(KINDS)}",
+                "write e.g. `- customer: hello`",
+            )
         )
     ((kind, value),) = raw.items()
     if kind in ("customer", "bot", "agent"):
         if not isinstance(value, str) or not value.strip():
             raise ConversationTestError(
-                f"{file}:{line}: turn {number} needs the text after `{kind}:`"
+                Problem(file, line, f"turn {number} has no text", f"write it after `{kind}:`")
             )
         return Step(number, line, kind, text=value.strip())
     if kind == "handoff":
         if not isinstance(value, dict) or not {"reason", "skill"} <= set(value):
             raise ConversationTestError(
-                f"{file}:{line}: turn {number} needs the expected reason and skill — write "
-                "`- handoff: {reason: explicit_request, skill: billing}`"
+                Problem(
+                    file,
+                    line,
+                    f"turn {number} does not say the handoff's reason and skill",
+                    "write e.g. `- handoff: {reason: explicit_request, skill: billing}`",
+                )
             )
         return Step(number, line, kind, expected={k: str(v) for k, v in value.items()})
     if kind == "hand_back":
@@ -155,8 +174,12 @@ def _step(number: int, raw: Any, line: int, file: str) -> Step:
                 number, line, kind, resume=bool(value.get("resume")), slots=value.get("slots", {})
             )
         raise ConversationTestError(
-            f"{file}:{line}: turn {number}: `hand_back:` takes `resume`, `welcome`, or "
-            "`{resume: true, slots: {...}}`"
+            Problem(
+                file,
+                line,
+                f"turn {number} hands back in a way there is not",
+                "write `resume`, `welcome`, or `{resume: true, slots: {...}}` after `hand_back:`",
+            )
         )
     return Step(number, line, kind, text=str(value or "resolved"))
 

@@ -12,7 +12,8 @@ Two kinds of checks run, both without training:
   intents, every response used and every used response defined, no HTML or
   non-https link in a response, nothing like a card number or a password in a
   training example. `check` adds `COVERAGE_RULES`: every task (form) has story
-  tests of its happy path, a digression and a handoff.
+  tests of its happy path, a digression and a handoff, and the conversation
+  tests in tests/conversations/ are well formed.
 
 Training refuses content with `problems()`; `check()` also asks for the story
 tests, which an editor trying a change in `python -m bot shell` need not have yet.
@@ -432,7 +433,21 @@ def _task_paths(form: str, steps: list[tuple[Located, Located | None]]) -> set[s
     return found
 
 
-COVERAGE_RULES: list[Callable[[Content], Iterator[Problem]]] = [tasks_have_story_tests]
+def conversation_tests_readable(content: Content) -> Iterator[Problem]:
+    """Every file in tests/conversations/ reads as conversation tests; test-bot plays them."""
+    from bot.conversation_tests import ConversationTestError, load
+
+    for path in sorted((content.root / "tests" / "conversations").glob("*.yml")):
+        try:
+            load(path, content.root)
+        except ConversationTestError as error:
+            yield error.problem
+
+
+COVERAGE_RULES: list[Callable[[Content], Iterator[Problem]]] = [
+    tasks_have_story_tests,
+    conversation_tests_readable,
+]
 
 
 # --- Rasa's checks -----------------------------------------------------------------
@@ -558,7 +573,7 @@ def main(root: Path = ROOT) -> int:
     took = f"{time.perf_counter() - started:.1f} s"
     if found:
         many = "problem" if len(found) == 1 else "problems"
-        print(f"{len(found)} {many} in domain.yml, data/ and tests/stories/ ({took}).")
+        print(f"{len(found)} {many} in domain.yml, data/ and tests/ ({took}).")
         return 1
-    print(f"No problems in domain.yml, data/ and tests/stories/ ({took}).")
+    print(f"No problems in domain.yml, data/ and tests/ ({took}).")
     return 0

@@ -27,7 +27,7 @@ def project(tmp_path: Path) -> Path:
     """A copy of the project's content, story tests and code, which a test may break."""
     for name in ("config.yml", "domain.yml"):
         shutil.copy(ROOT / name, tmp_path / name)
-    for folder in ("data", "actions", "bot", "tests/stories"):
+    for folder in ("data", "actions", "bot", "tests/stories", "tests/conversations"):
         shutil.copytree(
             ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
         )
@@ -168,6 +168,22 @@ def test_a_task_without_a_handoff_story_test(project: Path) -> None:
         f"domain.yml:{line}: the task 'payment_form' has no story test of a handoff — add a "
         "story to tests/stories/ in which the customer asks for a person in the middle (see "
         "docs/editing.md)"
+    ]
+
+
+def test_a_conversation_test_that_cannot_be_read(project: Path) -> None:
+    broken = project / "tests" / "conversations" / "broken.yml"
+    broken.write_text(
+        "conversations:\n"
+        "  - name: forgot the skill\n"
+        "    steps:\n"
+        "      - customer: agent please\n"
+        "      - handoff: {reason: explicit_request}\n",
+        encoding="utf-8",
+    )
+    assert messages(project) == [
+        "tests/conversations/broken.yml:5: turn 2 does not say the handoff's reason and skill — "
+        "write e.g. `- handoff: {reason: explicit_request, skill: billing}`"
     ]
 
 
