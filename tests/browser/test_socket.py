@@ -1,4 +1,4 @@
-"""widget/socket.js in the real browser against the real gateway: connect, events, refusal, retry."""
+"""widget/socket.js in Chromium against the real gateway: events, refusal, reconnection."""
 
 from __future__ import annotations
 
