@@ -64,9 +64,10 @@ def story_failures(root: Path, out: Path) -> list[StoryFailure]:
     path = out / "failed_test_stories.yml"
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     starts = [n for n, text in enumerate(lines) if _STORY.match(text)]
+    ends = [*starts[1:], len(lines)] if starts else []
     return [
         _first_wrong_step(root, lines[start:end])
-        for start, end in zip(starts, starts[1:] + [len(lines)], strict=True)
+        for start, end in zip(starts, ends, strict=True)
     ]
 
 

@@ -1,7 +1,7 @@
 """`python -m bot test-bot` (`make test-bot`): every test of the content, and one report on them.
 
 In order: train if config.yml, domain.yml or data/ changed; run Rasa's story tests
-(tests/stories/) and held-out NLU test (tests/nlu/heldout.yml) in one `rasa test`;
+(tests/stories/, `rasa test core`) and held-out NLU test (tests/nlu/heldout.yml);
 start a private stack (gateway, Redis, Rasa, action server on free ports, its own
 database and logs in var/test-bot/) and play the conversation tests of
 tests/conversations/ through it; write reports/test-bot.md (bot/report.py).
@@ -38,32 +38,37 @@ class RasaTestError(RuntimeError):
 
 
 def run_rasa_tests(settings: Settings, model: Path) -> Path:
-    """`rasa test` on the story tests and the held-out NLU lines; the folder of its results."""
+    """Rasa's story tests and held-out NLU test, each on its own; the folder of their results.
+
+    The story tests check the dialogue (``rasa test core``: each step's annotated intent);
+    how well the model reads customers' wording is the held-out test's job.
+    """
     out = settings.root / OUT
     shutil.rmtree(out, ignore_errors=True)
-    command = [
-        sys.executable, "-m", "rasa", "test",
-        "--model", str(model),
-        "--stories", str(STORIES),
-        "--nlu", str(HELDOUT),
-        "--out", str(OUT),
-    ]  # fmt: skip
     out.mkdir(parents=True)
     log = out / "rasa-test.log"
+    runs = [
+        ["core", "--stories", str(STORIES)],
+        ["nlu", "--nlu", str(HELDOUT)],
+    ]
     with log.open("w", encoding="utf-8") as output:
-        result = subprocess.run(
-            command,
-            cwd=settings.root,
-            env=settings.child_env({**QUIET_ENV, "LOG_LEVEL": "WARNING"}),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if result.returncode != 0 or not (out / "story_report.json").exists():
-        raise RasaTestError(
-            f"rasa test failed (exit code {result.returncode}); {log.relative_to(settings.root)} "
-            "says why"
-        )
+        for what in runs:
+            command = [sys.executable, "-m", "rasa", "test", *what, "--model", str(model)]
+            result = subprocess.run(
+                [*command, "--out", str(OUT)],
+                cwd=settings.root,
+                env=settings.child_env({**QUIET_ENV, "LOG_LEVEL": "WARNING"}),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+            if result.returncode != 0:
+                raise RasaTestError(
+                    f"rasa test {what[0]} failed (exit code {result.returncode}); "
+                    f"{log.relative_to(settings.root)} says why"
+                )
+    if not (out / "story_report.json").exists():
+        raise RasaTestError(f"rasa test wrote no story report; {log.relative_to(settings.root)}")
     return out
 
 

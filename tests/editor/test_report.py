@@ -47,3 +47,10 @@ def test_the_report_shows_failures_confusion_and_what_no_test_covers() -> None:
     assert "`utter_welcome_back`" not in uncovered
     # Shown by no story test and no conversation test here.
     assert "`utter_reset_rate_limited`" in uncovered
+
+
+def test_no_failed_stories_means_no_failures(tmp_path: Path) -> None:
+    (tmp_path / "failed_test_stories.yml").write_text(
+        "# None of the test stories failed - all good!"
+    )
+    assert story_failures(ROOT, tmp_path) == []
