@@ -87,6 +87,12 @@ def agent_view(conversation_id: str, message: Message) -> dict[str, Any]:
     return {"conversation_id": conversation_id, **asdict(message)}
 
 
+def queue_place(entry: QueueEntry, waits: dict[str, float | None]) -> dict[str, Any]:
+    """What a waiting customer is told: their place, and the estimated wait in whole seconds."""
+    wait = waits[entry.conversation_id]
+    return {"position": entry.position, "wait_seconds": None if wait is None else round(wait)}
+
+
 class Gateway:
     """The gateway's state and decisions, shared by both namespaces and the background loop."""
 
@@ -353,12 +359,7 @@ class Gateway:
         for entry in entries:
             if only not in (None, entry.conversation_id):
                 continue
-            wait = waits[entry.conversation_id]
-            update = {
-                "status": "queued",
-                "position": entry.position,
-                "wait_seconds": None if wait is None else round(wait),
-            }
+            update = {"status": "queued", **queue_place(entry, waits)}
             signature = f"{update['position']}|{update['wait_seconds']}"
             if pushed.get(entry.conversation_id) != signature:
                 changed[entry.conversation_id] = signature
@@ -384,6 +385,14 @@ class Gateway:
             to=SUPERVISORS,
             namespace=AGENTS,
         )
+
+    def queue_status(self, conversation_id: str) -> dict[str, Any] | None:
+        """A waiting customer's place and wait, for the `history` after a reload; else None."""
+        entries = self.queue.entries()
+        for entry in entries:
+            if entry.conversation_id == conversation_id:
+                return queue_place(entry, self.queue.estimated_waits(entries))
+        return None
 
     def queue_view(self, entries: list[QueueEntry]) -> list[dict[str, Any]]:
         """Queue entries as agents see them: with the handoff reason and the customer's name."""

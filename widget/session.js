@@ -171,6 +171,10 @@ export class ChatSession {
   _history(data) {
     if (!data || !Array.isArray(data.messages)) return;
     const changes = MODES.has(data.mode) ? { mode: data.mode } : {};
+    if (data.queue && typeof data.queue === "object") {
+      // Still waiting after a reload: where we stand, until the next `handoff` update.
+      changes.queue = { position: data.queue.position ?? null, waitSeconds: data.queue.wait_seconds ?? null };
+    }
     if (Number.isInteger(data.last_seq) && data.last_seq < this.state.lastSeq) {
       // The gateway's conversation is younger than ours (its state was lost): replay it all.
       this._update({ messages: [], lastSeq: 0 });

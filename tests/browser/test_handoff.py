@@ -56,6 +56,8 @@ def test_a_customer_and_an_agent_talk_then_the_bot_takes_over_again(
     customer = open_widget(new_page(), stack.gateway_url)
     customer_says(customer, "I want to talk to a human")
     expect(customer.locator(".tandem-status")).to_contain_text("next in line")
+    customer.reload()  # still waiting, and still told where
+    expect(customer.locator(".tandem-status")).to_contain_text("next in line")
 
     row = console.locator("#queue-rows tr").first
     expect(row).to_contain_text("general")

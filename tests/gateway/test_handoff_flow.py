@@ -40,6 +40,7 @@ def test_bot_queue_agent_and_back_to_the_bot(
     alice = customer()
     history = alice.start()
     assert history["mode"] == "bot" and history["messages"] == []
+    assert history["queue"] is None
 
     alice.say("hello")
     alice.bot_says("I can reset your password")
@@ -47,6 +48,11 @@ def test_bot_queue_agent_and_back_to_the_bot(
     alice.bot_says("connecting you to a person")
     queued = alice.status("queued")
     assert queued["position"] == 1
+    # Another tab (or a reload) of the same conversation is told its place at once.
+    again = customer()
+    history = again.start(session_id=alice.session_id, last_seq=queued.get("seq", 0))
+    assert history["mode"] == "queued"
+    assert history["queue"] == {"position": 1, "wait_seconds": queued["wait_seconds"]}
 
     ann.act("set_status", status="available")
     chat = queued_for(ann)
