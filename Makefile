@@ -143,6 +143,7 @@ screenshots: train chromium
 	TANDEM_SCREENSHOTS_DIR=$(CURDIR)/docs/img $(PYTHON) -m pytest tests/browser -q
 
 bench: train
+	$(PYTHON) -m bench.check
 	$(PYTHON) -m bench.assistant
 	$(PYTHON) -m bench.gateway
 
