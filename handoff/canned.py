@@ -78,9 +78,8 @@ DEFAULTS = (
     ),
     (
         "Still there?",
-        "Are you still there{{ (', ' ~ customer.name) if customer.name is defined }}? I'll keep "
-        "this chat open"
-        " for a few more minutes.",
+        "Are you still there{{ (', ' ~ customer.name) if customer.name is defined }}? "
+        "I'll keep this chat open for a few more minutes.",
     ),
     ("Anything else", "Is there anything else I can help you with today?"),
 )

@@ -42,6 +42,7 @@ from handoff.canned import (
 from handoff.canned import variables as canned_variables
 from handoff.conversations import UnknownConversation
 from handoff.daily import start_of_day
+from handoff.presence import AgentState
 
 bp = Blueprint("console", __name__)
 
@@ -259,7 +260,7 @@ def online_agents(agent: Agent) -> ResponseReturnValue:
     return jsonify(agents=[agent_json(a) for a in presence.all() if a.disconnected_at is None])
 
 
-def agent_json(state: Any) -> dict[str, Any]:
+def agent_json(state: AgentState) -> dict[str, Any]:
     return {
         "id": state.agent_id,
         "name": state.name,
@@ -269,6 +270,14 @@ def agent_json(state: Any) -> dict[str, Any]:
         "capacity": state.capacity,
         "connected": state.disconnected_at is None,
     }
+
+
+@bp.get("/agent/api/queue")
+@api()
+def queue_details(agent: Agent) -> ResponseReturnValue:
+    """The queue with each chat's handoff reason and customer name (`queue` events lack them)."""
+    gateway = current_app.extensions["tandem"].gateway
+    return jsonify(entries=gateway.queue_view(gateway.queue.entries()))
 
 
 @bp.get("/agent/api/supervisor")

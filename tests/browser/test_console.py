@@ -7,32 +7,39 @@ people in separate browser contexts. Every assertion waits on what is on screen.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from actions.accounts import AccountClient
 from bot.gateway_client import Customer
 from bot.stack import Stack
+from handoff.archive import Archive
 from handoff.customer_tokens import sign_customer_token
+from handoff.daily import start_of_day
+from handoff.gateway import RESOLUTIONS
 from tests.browser import a11y
 from tests.conftest import CUSTOMER_TOKEN_SECRET
 
 NewPage = Callable[..., Page]
 AgentAccount = Callable[..., tuple[str, str]]
+NewCustomer = Callable[..., Customer]
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>'
 
 
 @pytest.fixture
-def customers(stack: Stack) -> Iterator[Callable[[str], Customer]]:
+def customers(stack: Stack) -> Iterator[NewCustomer]:
     """Customers who log in on the website (so the console knows their name) and ask for a
     person; closed at the end."""
     opened: list[Customer] = []
 
-    def make(name: str) -> Customer:
+    def make(name: str, customer_id: str | None = None) -> Customer:
         customer = Customer(stack)
         opened.append(customer)
-        token = sign_customer_token(f"C-{len(opened)}", name, CUSTOMER_TOKEN_SECRET)
+        token = sign_customer_token(customer_id or f"C-{len(opened)}", name, CUSTOMER_TOKEN_SECRET)
         customer.start(customer_token=token)
         return customer
 
@@ -74,6 +81,14 @@ def send(page: Page, name: str, text: str) -> None:
     panel.get_by_role("button", name="Send").click()
 
 
+def closed_today(stack: Stack) -> dict[str, Any]:
+    archive = Archive(stack.settings.database_url)
+    try:
+        return archive.stats(start_of_day(time.time()))
+    finally:
+        archive.close()
+
+
 def test_login_errors_logout_and_accessibility(
     stack: Stack, new_page: NewPage, agent_account: AgentAccount
 ) -> None:
@@ -100,7 +115,7 @@ def test_an_agent_accepts_and_serves_a_chat(
     stack: Stack,
     new_page: NewPage,
     agent_account: AgentAccount,
-    customers: Callable[[str], Customer],
+    customers: NewCustomer,
 ) -> None:
     page = console(new_page, stack, agent_account(name="Ann Lee"))
     set_status(page, "away")  # away: the chat waits in the queue for "Accept"
@@ -184,7 +199,7 @@ def test_two_chats_then_transfer_and_hand_back(
     stack: Stack,
     new_page: NewPage,
     agent_account: AgentAccount,
-    customers: Callable[[str], Customer],
+    customers: NewCustomer,
     screenshot: Callable[[Page, str], object],
 ) -> None:
     ann = console(new_page, stack, agent_account(name="Ann Lee"))
@@ -231,7 +246,7 @@ def test_supervisor_view_and_who_may_edit_canned_responses(
     stack: Stack,
     new_page: NewPage,
     agent_account: AgentAccount,
-    customers: Callable[[str], Customer],
+    customers: NewCustomer,
     screenshot: Callable[[Page, str], object],
 ) -> None:
     # The supervisor watches, so is away: the console makes whoever connects available.
@@ -284,15 +299,23 @@ def test_supervisor_view_and_who_may_edit_canned_responses(
     expect(figures.locator("div").filter(has_text="Conversations")).to_contain_text("4")
     expect(figures.locator("div").filter(has_text="Handed off")).to_contain_text("3")
     expect(figures.locator("div").filter(has_text="bot alone")).to_contain_text("1")
-    expect(figures.locator("div").filter(has_text="Resolution rate")).to_contain_text("100%")
-    expect(figures.locator("div").filter(has_text="CSAT")).to_contain_text("5.0 of 5 (1)")
+    # Closed chats are in SQL, which other tests of the session share: compare with the archive.
+    closed = closed_today(stack)
+    rate, resolutions = closed["resolution_rate"], closed["resolutions"]
+    expect(figures.locator("div").filter(has_text="Resolution rate")).to_contain_text(
+        f"{round(rate * 100)}%"
+    )
+    expect(figures.locator("div").filter(has_text="CSAT")).to_contain_text(
+        f"{closed['avg_csat']:.1f} of 5 ({closed['csat_responses']})"
+    )
     expect(figures.locator("div").filter(has_text="Handle time")).to_contain_text(" s")
     expect(boss.get_by_role("img", name=re.compile("Who handled"))).to_have_attribute(
         "aria-label", "Who handled today's conversations: Bot alone: 1, Handed off: 3"
     )
     expect(boss.get_by_role("img", name=re.compile("Resolutions"))).to_have_attribute(
         "aria-label",
-        "Resolutions of closed chats: Resolved: 1, Unresolved: 0, Duplicate: 0, Spam: 0",
+        "Resolutions of closed chats: "
+        + ", ".join(f"{r.title()}: {resolutions.get(r, 0)}" for r in RESOLUTIONS),
     )
     assert a11y.problems(boss) == []
     screenshot(boss, "supervisor")
@@ -315,3 +338,31 @@ def test_supervisor_view_and_who_may_edit_canned_responses(
     panel.get_by_role("combobox", name="Search canned responses").fill("greeting")
     panel.get_by_role("combobox", name="Search canned responses").press("Enter")
     expect(reply).to_have_value("Hi Maria Garcia, welcome!")
+
+
+def test_hand_back_resumes_the_interrupted_task(
+    stack: Stack, new_page: NewPage, agent_account: AgentAccount, customers: NewCustomer
+) -> None:
+    AccountClient(stack.settings.database_url).seed_demo()
+    ann = console(new_page, stack, agent_account(name="Ann Lee"))
+    dana = customers("Dana Whitfield", "ACC-1001")  # signed in on the website: verified
+    dana.say("I want to pay my bill")
+    dana.bot_says("How much would you like to pay?")
+    ask_for_person(dana)
+    dana.status("assigned")
+
+    panel = chat(ann, "Dana Whitfield")
+    expect(panel.locator(".profile-list")).to_contain_text(
+        "payment_form, asking for payment_amount"
+    )
+    panel.get_by_role("button", name="Hand back to bot").click()
+    dialog = ann.get_by_role("dialog", name="Hand back to the assistant")
+    resume = dialog.get_by_label("Resume the interrupted task (payment_form)")
+    expect(resume).to_be_checked()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(panel).to_be_visible()
+    panel.get_by_role("button", name="Hand back to bot").click()
+    dialog.get_by_role("button", name="Confirm hand back").click()
+    expect(panel).to_have_count(0)
+    dana.bot_says("finish where we left off")
+    dana.bot_says("How much would you like to pay?")

@@ -94,6 +94,7 @@ def test_pages_and_api_need_a_login(app: Flask) -> None:
         ("DELETE", "/agent/api/canned/1"),
         ("POST", "/agent/api/canned/1/render"),
         ("GET", "/agent/api/agents"),
+        ("GET", "/agent/api/queue"),
         ("GET", "/agent/api/supervisor"),
     ]:
         answer = anonymous.open(url, method=method, json={})
@@ -270,3 +271,16 @@ def test_online_agents_for_transfers(app: Flask) -> None:
             "connected": True,
         }
     ]
+
+
+def test_the_queue_with_reasons_and_names(app: Flask) -> None:
+    gateway = gateway_of(app)
+    gateway.conversations.open("waiting", {"name": "Omar"})
+    gateway.queue.enqueue("waiting", "urgent", "billing", reason="failed_task")
+    gateway.conversations.open("anonymous")
+    gateway.queue.enqueue("anonymous", "normal", "general")
+    entries = client_of(app, "ann").get("/agent/api/queue").get_json()["entries"]
+    assert [
+        (e["conversation_id"], e["position"], e["skill"], e["reason"], e["customer_name"])
+        for e in entries
+    ] == [("waiting", 1, "billing", "failed_task", "Omar"), ("anonymous", 2, "general", None, None)]

@@ -3,7 +3,8 @@
 import { Connection } from "/widget/socket.js";
 
 // Server events the console listens to, and the connection's own events.
-export const SERVER_EVENTS = ["state", "assigned", "message", "missed", "typing", "queue", "released", "error"];
+// No `resume`: the `state` sent on every (re)connection has each chat's whole transcript.
+export const SERVER_EVENTS = ["state", "assigned", "message", "typing", "queue", "released", "error"];
 export const CONNECTION_EVENTS = ["open", "close", "reconnecting", "refused"];
 
 export class AgentSocket {
@@ -42,10 +43,6 @@ export class AgentSocket {
 
   note(conversationId, text) {
     this.connection.emit("note", { conversation_id: conversationId, text });
-  }
-
-  resume(conversationId, lastSeq) {
-    this.connection.emit("resume", { conversation_id: conversationId, last_seq: lastSeq });
   }
 
   transferToAgent(conversationId, agentId) {

@@ -41,5 +41,6 @@ export const renderCanned = (id, conversationId) =>
 export const addCanned = (title, body) => postJSON("/agent/api/canned", { title, body });
 export const editCanned = (id, title, body) => putJSON(`/agent/api/canned/${id}`, { title, body });
 export const deleteCanned = (id) => deleteJSON(`/agent/api/canned/${id}`);
+export const queueDetails = () => getJSON("/agent/api/queue").then((data) => data.entries);
 export const onlineAgents = () => getJSON("/agent/api/agents").then((data) => data.agents);
 export const supervisorSnapshot = () => getJSON("/agent/api/supervisor");

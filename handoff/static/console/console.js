@@ -1,5 +1,5 @@
 // The agent console: wires the /agent socket, the state and the views together.
-import { cannedList, onlineAgents, renderCanned } from "./api.js";
+import { cannedList, onlineAgents, queueDetails, renderCanned } from "./api.js";
 import { AgentSocket } from "./agent-socket.js";
 import { CannedPicker } from "./canned-picker.js";
 import { ChatPanel } from "./chat-view.js";
@@ -170,13 +170,38 @@ socket.on("close", () => {
   connection.textContent = "Disconnected";
   connection.className = "connection offline";
 });
-socket.on("refused", () => window.location.assign("/agent")); // logged out: the login page
+socket.on("refused", async (message) => {
+  connection.textContent = `Not connected: ${message}`;
+  connection.className = "connection offline";
+  // Logged out (elsewhere, or the session expired): the login page. Otherwise say why and stay.
+  try {
+    await onlineAgents();
+  } catch (error) {
+    if (error.status === 401) window.location.assign("/agent");
+  }
+});
+
+let askingDetails = false;
+
+/** Show the queue; ask the server for the reasons and names of chats new to it. */
+async function showQueue(entries) {
+  queueView.render(entries);
+  if (askingDetails || !queueView.unknown(entries).length) return;
+  askingDetails = true;
+  try {
+    queueView.learn(await queueDetails());
+  } catch (error) {
+    announceProblem(`The queue's details could not be loaded: ${error.message}`);
+  } finally {
+    askingDetails = false;
+  }
+}
 
 socket.on("state", (data) => {
   const open = new Set(data.chats.map((chat) => chat.conversation.id));
   for (const id of [...panels.keys()]) if (!open.has(id)) dropChat(id, "is no longer yours");
   for (const chat of data.chats) openChat(chat, { alert: false });
-  queueView.render(data.queue);
+  showQueue(data.queue);
 });
 socket.on("assigned", (data) => {
   const id = data.conversation.id;
@@ -198,15 +223,11 @@ socket.on("message", (line) => {
     }
   }
 });
-socket.on("missed", ({ conversation_id: id, messages }) => {
-  const chat = state.chats.get(id);
-  if (chat) panels.get(id).appendLines(chat.addLines(messages));
-});
 socket.on("typing", ({ conversation_id: id, typing }) => {
   const panel = panels.get(id);
   if (panel) panel.setTyping(typing);
 });
-socket.on("queue", ({ entries }) => queueView.render(entries));
+socket.on("queue", ({ entries }) => showQueue(entries));
 socket.on("released", ({ conversation_id: id, why, resolution }) => {
   const words = {
     closed: `was closed (${resolution})`,

@@ -1,5 +1,7 @@
 // The queue table: one row per waiting chat, in queue order, with a ticking wait time and an
 // "Accept" button. Rows are kept by conversation, so an update never steals the focus.
+// `queue` events carry no reason nor name (they go to every agent each second); those come
+// from `learn`, with what GET /agent/api/queue answers.
 import { customerName, duration, priorityLabel, reasonLabel } from "./format.js";
 
 export class QueueView {
@@ -12,6 +14,7 @@ export class QueueView {
     this.onAccept = onAccept;
     this.now = now;
     this.byId = new Map();
+    this.details = new Map();
     this.entries = [];
     setInterval(() => this.tick(), 1000);
   }
@@ -37,6 +40,20 @@ export class QueueView {
     this.tick();
   }
 
+  /** Entries this view has no reason or name for yet. */
+  unknown(entries) {
+    return entries.filter((entry) => !this.details.has(entry.conversation_id));
+  }
+
+  /** Reasons and names of queued chats; fills in the rows that lacked them. */
+  learn(entries) {
+    for (const entry of entries) {
+      this.details.set(entry.conversation_id, entry);
+      const row = this.byId.get(entry.conversation_id);
+      if (row) this._describe(row, entry);
+    }
+  }
+
   /** Update every wait time; called each second. */
   tick() {
     for (const entry of this.entries) {
@@ -48,19 +65,13 @@ export class QueueView {
   _row(entry) {
     const row = document.createElement("tr");
     row.dataset.conversation = entry.conversation_id;
-    const cells = [
-      ["customer", customerName({ id: entry.conversation_id, customer: { name: entry.customer_name } })],
-      ["priority", ""],
-      ["waiting", ""],
-      ["reason", reasonLabel(entry.reason)],
-      ["skill", entry.skill],
-    ];
-    for (const [name, text] of cells) {
+    for (const name of ["customer", "priority", "waiting", "reason", "skill"]) {
       const cell = document.createElement("td");
       cell.className = name;
-      cell.textContent = text;
       row.append(cell);
     }
+    row.querySelector(".skill").textContent = entry.skill;
+    this._describe(row, this.details.get(entry.conversation_id) || entry);
     const action = document.createElement("td");
     const accept = document.createElement("button");
     accept.type = "button";
@@ -74,5 +85,11 @@ export class QueueView {
     row.append(action);
     this.byId.set(entry.conversation_id, row);
     return row;
+  }
+
+  _describe(row, entry) {
+    const { conversation_id: id, customer_name: name, reason } = entry;
+    row.querySelector(".customer").textContent = customerName({ id, customer: { name } });
+    row.querySelector(".reason").textContent = reason === undefined ? "…" : reasonLabel(reason);
   }
 }
