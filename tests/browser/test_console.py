@@ -105,6 +105,12 @@ def test_login_errors_logout_and_accessibility(
 
     log_in(page, stack, login, password)
     expect(page.get_by_role("heading", name=re.compile("^Queue"))).to_be_visible()
+    assert a11y.tab_order(page, 4) == [
+        'a "Skip to content"',
+        'a "Console"',
+        'select "Status"',
+        'button "Log out"',
+    ]
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     page.goto(f"{stack.gateway_url}/agent")
@@ -186,6 +192,7 @@ def test_an_agent_accepts_and_serves_a_chat(
     expect(dialog).to_be_hidden()
     expect(panel).to_be_visible()
     panel.get_by_role("button", name="Close chat").click()
+    assert a11y.problems(page) == []  # with the dialog open
     dialog.get_by_label("Duplicate").check()
     dialog.get_by_role("button", name="Confirm close").click()
     expect(panel).to_have_count(0)
