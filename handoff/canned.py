@@ -37,6 +37,8 @@ from bot.settings import Settings
 from handoff.conversations import Conversation
 
 MAX_TITLE_CHARS = 80
+# Ids are SQL integers: anything larger cannot be one (and would overflow the driver).
+MAX_ID = 2**63 - 1
 MAX_BODY_CHARS = 2000
 # The longest text a rendered response may be: what an agent may send in one message.
 MAX_RENDERED_CHARS = 5000
@@ -161,6 +163,7 @@ class CannedResponses:
 
     def get(self, canned_id: int) -> Canned:
         """The canned response; raises ``UnknownCanned``."""
+        _check_id(canned_id)
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(canned_responses).where(canned_responses.c.id == canned_id)
@@ -183,6 +186,7 @@ class CannedResponses:
 
     def edit(self, canned_id: int, title: str, body: str, by: str | None) -> Canned:
         """Change a response; raises ``InvalidCanned``, ``CannedExists`` or ``UnknownCanned``."""
+        _check_id(canned_id)
         values = self._checked(title, body, by)
         try:
             with self._engine.begin() as conn:
@@ -201,6 +205,7 @@ class CannedResponses:
 
     def delete(self, canned_id: int) -> None:
         """Remove a response; raises ``UnknownCanned``."""
+        _check_id(canned_id)
         with self._engine.begin() as conn:
             result = conn.execute(
                 delete(canned_responses).where(canned_responses.c.id == canned_id)
@@ -311,6 +316,11 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     return str(value)
+
+
+def _check_id(canned_id: int) -> None:
+    if not 0 < canned_id <= MAX_ID:
+        raise UnknownCanned(f"No canned response has id {canned_id}.")
 
 
 def _canned(row: Any) -> Canned:

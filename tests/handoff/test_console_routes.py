@@ -192,6 +192,17 @@ def test_bad_and_hostile_canned_responses_are_refused_clearly(
     assert message in answer.get_json()["message"]
 
 
+@pytest.mark.parametrize("canned_id", ["0", "99999999999999999999999"])
+def test_ids_out_of_range_are_unknown(app: Flask, canned_id: str) -> None:
+    supervisor = client_of(app, "sue")
+    edit = {"title": "X", "body": "Y"}
+    for answer in (
+        supervisor.put(f"/agent/api/canned/{canned_id}", json=edit),
+        supervisor.delete(f"/agent/api/canned/{canned_id}", json={}),
+    ):
+        assert (answer.status_code, answer.get_json()["error"]) == (404, "unknown_canned")
+
+
 def test_malformed_json_is_refused(app: Flask) -> None:
     answer = client_of(app, "sue").post(
         "/agent/api/canned", data="{not json", content_type="application/json"
