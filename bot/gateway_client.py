@@ -149,6 +149,11 @@ class AgentClient(Client):
     def act(self, event: str, **data: Any) -> None:
         self.emit(event, data)
 
+    def set_status(self, status: str) -> None:
+        """Become available or away, and wait until the gateway has made it so."""
+        self.emit("set_status", {"status": status})
+        self.wait_for("status", lambda data: data.get("status") == status)
+
     def error(self, code: str) -> dict:
         error: dict = self.wait_for("error", lambda d: d.get("code") == code)
         return error

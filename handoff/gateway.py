@@ -432,6 +432,8 @@ class Gateway:
         if status not in ("available", "away"):
             raise GatewayError("bad_status", "Status is 'available' or 'away'.")
         self.presence.set_status(agent.id, status)
+        # Every console of the agent shows it, and a client knows when it has taken effect.
+        self.emit("status", {"status": status}, to=agent_room(agent.id), namespace=AGENTS)
         if status == "available":
             self.route()
 

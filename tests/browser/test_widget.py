@@ -356,7 +356,7 @@ def handed_to_ann(
     ann = AgentClient(stack)
     agents.append(ann)
     ann.login(*agent_account(name="Ann Lee"))
-    ann.act("set_status", status="away")  # online but not taking chats: the customer waits
+    ann.set_status("away")  # online but not taking chats: the customer waits
     widget = demo(new_page, stack)
     widget.open()
     widget.say("I want to talk to a person")
@@ -364,7 +364,7 @@ def handed_to_ann(
     expect(widget.status).to_contain_text("You're next in line.")
     expect(widget.subtitle).to_have_text("Waiting for a person")
 
-    ann.act("set_status", status="available")
+    ann.set_status("available")
     conversation_id: str = ann.wait_for("assigned")["conversation"]["id"]
     expect(widget.messages("system").last).to_have_text("Ann Lee has joined the chat.")
     expect(widget.subtitle).to_have_text("You're chatting with Ann Lee")

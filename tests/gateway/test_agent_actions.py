@@ -22,7 +22,7 @@ def waiting_customer(customer: NewCustomer) -> Customer:
 
 def test_pick_from_the_queue_type_and_note(customer: NewCustomer, agent: NewAgent) -> None:
     ann, _ = agent()
-    ann.act("set_status", status="away")
+    ann.set_status("away")
     uma = waiting_customer(customer)
     queue = ann.wait_for(
         "queue", lambda q: any(e["conversation_id"] == uma.session_id for e in q["entries"])
@@ -49,7 +49,7 @@ def test_a_second_agent_cannot_pick_a_taken_chat(customer: NewCustomer, agent: N
     ann, _ = agent()
     ben, _ = agent(name="Ben Ode")
     for console in (ann, ben):
-        console.act("set_status", status="away")
+        console.set_status("away")
     vic = waiting_customer(customer)
     ann.act("accept", conversation_id=vic.session_id)
     ann.wait_for("assigned")
@@ -60,14 +60,14 @@ def test_a_second_agent_cannot_pick_a_taken_chat(customer: NewCustomer, agent: N
 def test_transfer_to_a_colleague_and_to_a_skill(customer: NewCustomer, agent: NewAgent) -> None:
     ann, _ = agent(skills=("general",))
     ben, ben_login = agent(name="Ben Ode", skills=("billing", "general"))
-    ben.act("set_status", status="away")
+    ben.set_status("away")
     wes = customer()
     wes.start()
     wes.say("agent please")
     first = ann.wait_for("assigned")
     assert first["conversation"]["id"] == wes.session_id
 
-    ben.act("set_status", status="available")
+    ben.set_status("available")
     ann.act("transfer", conversation_id=wes.session_id, to_agent=ben_login)
     moved = ben.wait_for("assigned")
     assert moved["conversation"]["agent_id"] == ben_login

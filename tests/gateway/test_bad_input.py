@@ -80,7 +80,7 @@ def test_the_agent_namespace_needs_a_login(stack: Stack) -> None:
 def test_an_agent_cannot_act_on_someone_elses_chat(customer: NewCustomer, agent: NewAgent) -> None:
     ann, _ = agent()
     ben, _ = agent(capacity=1, name="Ben Ode")
-    ben.act("set_status", status="away")
+    ben.set_status("away")
     pat = customer()
     pat.start()
     pat.say("a person please")

@@ -36,7 +36,7 @@ def test_bot_queue_agent_and_back_to_the_bot(
     stack: Stack, customer: NewCustomer, agent: NewAgent
 ) -> None:
     ann, _ = agent(name="Ann Lee")
-    ann.act("set_status", status="away")
+    ann.set_status("away")
     alice = customer()
     history = alice.start()
     assert history["mode"] == "bot" and history["messages"] == []
@@ -54,7 +54,7 @@ def test_bot_queue_agent_and_back_to_the_bot(
     assert history["mode"] == "queued"
     assert history["queue"] == {"position": 1, "wait_seconds": queued["wait_seconds"]}
 
-    ann.act("set_status", status="available")
+    ann.set_status("available")
     chat = queued_for(ann)
     conversation = chat["conversation"]
     assert conversation["id"] == alice.session_id
@@ -193,7 +193,7 @@ def test_after_the_grace_period_the_chat_goes_back_to_the_front_of_the_queue(
 
 def test_an_unclaimed_chat_is_raised_to_supervisors(customer: NewCustomer, agent: NewAgent) -> None:
     boss, _ = agent(role="supervisor")
-    boss.act("set_status", status="away")
+    boss.set_status("away")
     hal = customer()
     hal.start()
     hal.say("I need a person")
