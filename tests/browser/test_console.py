@@ -71,6 +71,7 @@ def chat(page: Page, name: str) -> Locator:
 
 
 def set_status(page: Page, status: str) -> None:
+    """Choose a status; the console announces it once the gateway has made the change."""
     page.get_by_label("Status").select_option(status)
     expect(page.locator("#announcer")).to_have_text(f"Your status is {status}.")
 

@@ -253,9 +253,11 @@ function announceProblem(message) {
   setTimeout(() => { if (problem.textContent === message) problem.textContent = ""; }, 8000);
 }
 
-statusSelect.addEventListener("change", () => {
-  socket.setStatus(statusSelect.value);
-  announce(`Your status is ${statusSelect.value}.`);
+statusSelect.addEventListener("change", () => socket.setStatus(statusSelect.value));
+// Said once the gateway has made the change (to every tab of this agent).
+socket.on("status", ({ status }) => {
+  statusSelect.value = status;
+  announce(`Your status is ${status}.`);
 });
 
 // Every (re)connection gets a full `state`: the agent's chats with every line, and the queue.
