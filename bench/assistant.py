@@ -23,7 +23,7 @@ import psutil
 import requests
 
 from bench import latency_row, write_section
-from bot.process import QUIET_ENV, free_port
+from bot.process import QUIET_ENV
 from bot.settings import ROOT, Settings
 from bot.stack import Stack
 from bot.training import train_if_needed
@@ -94,16 +94,7 @@ def run(turns: int, skip_training: bool) -> Results:
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
         var = Path(tmp)
         training_s = None if skip_training else time_training(var / "models")
-        settings = dataclasses.replace(
-            settings,
-            database_url=f"sqlite:///{var / 'bench.db'}",
-            redis_url=None,
-            rasa_port=free_port(),
-            actions_port=free_port(),
-            rasa_token="bench-rasa-token",
-            actions_token="bench-actions-token",
-            secret_key="bench-secret-key",
-        )
+        settings = settings.private(var)
         stack = Stack(settings, model, var_dir=var)
         started = time.perf_counter()
         stack.start(with_rasa=False)

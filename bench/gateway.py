@@ -9,7 +9,6 @@ table and rewrites the Gateway section of docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import tempfile
 import time
@@ -22,7 +21,6 @@ import requests
 import websocket
 
 from bench import latency_row, write_section
-from bot.process import free_port
 from bot.settings import Settings
 from bot.stack import Stack
 from bot.training import train_if_needed
@@ -150,19 +148,7 @@ def run(turns: int, idle: int) -> str:
     settings = Settings.from_env()
     model = train_if_needed(settings)
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
-        port = free_port()
-        settings = dataclasses.replace(
-            settings,
-            database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
-            redis_url=None,
-            rasa_port=free_port(),
-            actions_port=free_port(),
-            gateway_port=port,
-            allowed_origins=(f"http://127.0.0.1:{port}",),
-            rasa_token="bench-rasa-token",
-            actions_token="bench-actions-token",
-            secret_key="bench-secret-key",
-        )
+        settings = settings.private(Path(tmp))
         with Stack(settings, model, var_dir=Path(tmp)) as stack:
             AgentDirectory(settings.database_url).add("bench", "Bench Agent", PASSWORD)
             agent = AgentClient(stack)

@@ -10,7 +10,6 @@ tests/conversations/ through it; write reports/test-bot.md (bot/report.py).
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.conversation_tests import ConversationTestError, Outcome, load_all, run
-from bot.process import QUIET_ENV, free_port
+from bot.process import QUIET_ENV
 from bot.redaction import mask_card_numbers
 from bot.report import Results, story_failures, write_report
 from bot.settings import Settings
@@ -78,18 +77,7 @@ def private_stack(settings: Settings, model: Path) -> Iterator[Stack]:
     var = settings.root / "var" / "test-bot"
     shutil.rmtree(var, ignore_errors=True)
     var.mkdir(parents=True)
-    private = dataclasses.replace(
-        settings,
-        database_url=f"sqlite:///{var / 'tandem.db'}",
-        redis_url=None,
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        gateway_port=free_port(),
-        rasa_token=secrets.token_urlsafe(32),
-        actions_token=secrets.token_urlsafe(32),
-        secret_key=secrets.token_urlsafe(32),
-        business_hours="always",
-    )
+    private = dataclasses.replace(settings.private(var), business_hours="always")
     with Stack(private, model, var_dir=var) as stack:
         yield stack
 

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from bot.process import free_port
 from bot.settings import ROOT, Settings
 from bot.stack import Stack
 from bot.training import model_path
@@ -29,17 +28,9 @@ def new_stack(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Stack]:
 
     def make() -> Stack:
         var = tmp_path_factory.mktemp("stack")
-        gateway_port = free_port()
         settings = dataclasses.replace(
-            Settings.from_env({}),
-            database_url=f"sqlite:///{var / 'accounts.db'}",
-            rasa_port=free_port(),
-            actions_port=free_port(),
+            Settings.from_env({}).private(var),
             rasa_token=RASA_TOKEN,
-            actions_token="test-actions-token",
-            gateway_port=gateway_port,
-            allowed_origins=(f"http://127.0.0.1:{gateway_port}",),
-            secret_key="test-secret-key",
             customer_token_secret=CUSTOMER_TOKEN_SECRET,
             # short, so tests of the SLA and the grace period wait seconds, not minutes
             queue_sla_seconds=3.0,
