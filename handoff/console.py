@@ -42,6 +42,7 @@ from handoff.canned import (
 from handoff.canned import variables as canned_variables
 from handoff.conversations import UnknownConversation
 from handoff.daily import start_of_day
+from handoff.page_policy import content_security_policy
 from handoff.presence import AgentState
 
 bp = Blueprint("console", __name__)
@@ -75,27 +76,12 @@ def only_small_json_changes() -> None:
         raise ApiError(413, "too_large", f"The request is over {MAX_BODY_BYTES} bytes.")
 
 
-def console_policy(host: str) -> str:
-    """Only the console's own scripts and styles run; sockets go back to this gateway."""
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self'",
-            f"connect-src 'self' ws://{host} wss://{host}",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
-    )
-
-
 @bp.after_request
 def page_headers(response: Response) -> Response:
     """Pages and answers are about one agent: never cached, never framed."""
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = console_policy(request.host)
+    policy = content_security_policy(request.host, forms="'self'")
+    response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

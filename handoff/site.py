@@ -10,6 +10,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, request, send_from_directory
 
+from handoff.page_policy import content_security_policy
+
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 # What may be fetched from widget/ (not the demo page, not the README), with its type:
 # module scripts must come with a JavaScript type, whatever the machine's mimetypes say.
@@ -18,27 +20,12 @@ WIDGET_FILE_TYPES = {".js": "text/javascript", ".css": "text/css"}
 bp = Blueprint("site", __name__)
 
 
-def demo_policy(host: str) -> str:
-    """The demo page may run only our own scripts and styles and talk only to this gateway."""
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self'",
-            f"connect-src 'self' ws://{host} wss://{host}",
-            "base-uri 'none'",
-            "form-action 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
-
-
 @bp.get("/")
 def demo() -> Response:
     """A fictional company's page with the widget embedded, as a customer would see it."""
     response = send_from_directory(WIDGET_DIR, "demo.html", mimetype="text/html")
-    response.headers["Content-Security-Policy"] = demo_policy(request.host)
+    policy = content_security_policy(request.host, forms="'none'")
+    response.headers["Content-Security-Policy"] = policy
     return response
 
 
