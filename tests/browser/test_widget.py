@@ -161,6 +161,18 @@ class Network:
         self.swallowing = False
 
 
+def greeted_over_a_network(stack: Stack, new_page: NewPage) -> tuple[Widget, Network]:
+    """An open widget that said hello and got the answer, on a network the test can cut."""
+    page = new_page()
+    network = Network(page)
+    page.goto(f"{stack.gateway_url}/")
+    widget = Widget(page)
+    widget.open()
+    widget.say("hello")
+    widget.bot_says("I can reset your password")
+    return widget, network
+
+
 @pytest.fixture
 def accounts(stack: Stack) -> Iterator[AccountClient]:
     """The database the action server uses, reseeded with the demo customers."""
@@ -259,13 +271,7 @@ def test_html_typed_by_a_customer_is_shown_as_text(stack: Stack, new_page: NewPa
 def test_a_dropped_network_shows_reconnecting_and_loses_nothing(
     stack: Stack, new_page: NewPage
 ) -> None:
-    page = new_page()
-    network = Network(page)
-    page.goto(f"{stack.gateway_url}/")
-    widget = Widget(page)
-    widget.open()
-    widget.say("hello")
-    widget.bot_says("I can reset your password")
+    widget, network = greeted_over_a_network(stack, new_page)
 
     network.cut()
     expect(widget.status).to_have_text("Reconnecting…")
@@ -284,13 +290,7 @@ def test_a_dropped_network_shows_reconnecting_and_loses_nothing(
 
 
 def test_a_message_lost_with_a_dying_socket_is_sent_again(stack: Stack, new_page: NewPage) -> None:
-    page = new_page()
-    network = Network(page)
-    page.goto(f"{stack.gateway_url}/")
-    widget = Widget(page)
-    widget.open()
-    widget.say("hello")
-    widget.bot_says("I can reset your password")
+    widget, network = greeted_over_a_network(stack, new_page)
 
     network.swallow()
     widget.say("I want to pay my bill")  # gone: the gateway never hears it
@@ -304,13 +304,7 @@ def test_a_message_lost_with_a_dying_socket_is_sent_again(stack: Stack, new_page
 
 
 def test_a_conversation_the_gateway_lost_starts_afresh(stack: Stack, new_page: NewPage) -> None:
-    page = new_page()
-    network = Network(page)
-    page.goto(f"{stack.gateway_url}/")
-    widget = Widget(page)
-    widget.open()
-    widget.say("hello")
-    widget.bot_says("I can reset your password")
+    widget, network = greeted_over_a_network(stack, new_page)
 
     network.cut()
     assert stack.redis is not None
