@@ -21,6 +21,8 @@ from bot.redaction import mask_card_numbers
 
 PREFIX = "tandem:"
 LIVE_KEY = f"{PREFIX}conversations:live"  # set: ids of conversations not closed
+# A chat with the bot this long without a message is over for supervisors' eyes.
+BOT_QUIET_SECONDS = 30 * 60
 QUEUE_KEY = f"{PREFIX}queue"  # sorted set: queued conversation ids, in queue order
 QUEUE_ARRIVALS_KEY = f"{PREFIX}queue:arrivals"  # counter: arrival order within a priority
 HANDLE_TIMES_KEY = f"{PREFIX}handle-times"  # list: the latest handle times, newest first
@@ -212,6 +214,7 @@ class Conversation:
     resolution: str | None
     csat: int | None
     last_seq: int
+    last_message_at: float | None = None  # when the transcript last grew
 
 
 def masked(value: Any) -> Any:
@@ -308,7 +311,13 @@ def conversation_from_reply(
         resolution=text("resolution"),
         csat=int(csat) if csat else None,
         last_seq=int(fields.get("last_seq") or 0),
+        last_message_at=number("last_message_at"),
     )
+
+
+def _quiet_with_the_bot(conversation: Conversation, quiet_since: float) -> bool:
+    last = conversation.last_message_at or conversation.created_at
+    return conversation.mode == "bot" and last < quiet_since
 
 
 def _lua_table(value: Mapping[str, frozenset[str]] | tuple[str, ...]) -> str:
@@ -407,8 +416,13 @@ class ConversationStore:
         except redis.ResponseError as error:
             raise script_error(error) from None
 
-    def live(self) -> list[Conversation]:
-        """Every conversation that is not closed, oldest first (for supervisors)."""
+    def live(self, now: float | None = None) -> list[Conversation]:
+        """Every conversation that is not closed, oldest first (for supervisors).
+
+        A chat left with the bot is never closed; once quiet for ``BOT_QUIET_SECONDS`` it no
+        longer counts as live (it comes back if the customer writes again).
+        """
+        quiet_since = (time.time() if now is None else now) - BOT_QUIET_SECONDS
         ids = sorted(self._redis.smembers(LIVE_KEY))
         pipe = self._redis.pipeline(transaction=False)
         for conversation_id in ids:
@@ -418,4 +432,7 @@ class ConversationStore:
             for conversation_id, reply in zip(ids, pipe.execute(), strict=True)
             if reply
         ]
-        return sorted(conversations, key=lambda c: (c.created_at, c.id))
+        return sorted(
+            (c for c in conversations if not _quiet_with_the_bot(c, quiet_since)),
+            key=lambda c: (c.created_at, c.id),
+        )

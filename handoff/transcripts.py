@@ -30,6 +30,7 @@ KINDS = ("customer", "bot", "agent", "system", "note")
 _APPEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
 local seq = redis.call('HINCRBY', KEYS[1], 'last_seq', 1)
+redis.call('HSET', KEYS[1], 'last_message_at', ARGV[5])
 redis.call('XADD', KEYS[2], seq .. '-0', 'kind', ARGV[2], 'text', ARGV[3], 'sender', ARGV[4],
            'at', ARGV[5], 'data', ARGV[6])
 return seq

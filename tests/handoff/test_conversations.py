@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from handoff.conversations import (
+    BOT_QUIET_SECONDS,
     LIVE_KEY,
     MODES,
     QUEUE_KEY,
@@ -20,6 +21,7 @@ from handoff.conversations import (
 )
 from handoff.presence import Presence
 from handoff.queue import HandoffQueue
+from handoff.transcripts import TranscriptStore
 
 # The edges of the contract, written out rather than read from the code under test.
 ALLOWED = {
@@ -285,6 +287,22 @@ def test_live_lists_every_open_conversation_oldest_first(
     live = conversations.live()
     assert [c.id for c in live] == ids[:3]
     assert [c.mode for c in live] == ["bot", "queued", "assigned"]
+
+
+def test_a_chat_quiet_with_the_bot_stops_being_live_until_the_customer_writes(
+    conversations: ConversationStore,
+    queue: HandoffQueue,
+    presence: Presence,
+    transcripts: TranscriptStore,
+) -> None:
+    with_bot = reach("bot", conversations, queue, presence)
+    queued = reach("queued", conversations, queue, presence)
+    transcripts.append(with_bot, "customer", "hello")
+    later = time.time() + BOT_QUIET_SECONDS + 1
+    # Quiet that long: the bot's chat is over for supervisors; one waiting for a person is not.
+    assert [c.id for c in conversations.live(now=later)] == [queued]
+    assert [c.id for c in conversations.live()] == [with_bot, queued]
+    assert conversations.get(with_bot).last_message_at is not None
 
 
 def test_stores_need_a_client_that_decodes(redis_client: redis.Redis) -> None:
