@@ -621,5 +621,12 @@ class Gateway:
                     to=SUPERVISORS,
                     namespace=AGENTS,
                 )
+        # A safety net: a chat left waiting while an agent has room (a wake-up lost between
+        # threads or gateway processes) is routed within a second.
+        missed = route_waiting(self.queue, self.presence)
+        for conversation_id, agent_id in missed:
+            self._assigned(conversation_id, agent_id)
+        if missed:
+            self._queue_changed()
         if self._redis.getdel(QUEUE_CHANGED_KEY):
             self.push_queue()

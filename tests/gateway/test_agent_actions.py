@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+
+import redis
 
 from bot.stack import Stack
 from handoff.archive import Archive
+from handoff.conversations import ConversationStore
+from handoff.queue import HandoffQueue
 from tests.gateway.clients import AgentClient, Customer
 
 NewCustomer = Callable[[], Customer]
@@ -100,3 +105,20 @@ def test_a_closed_chat_is_archived_with_its_rating(
     texts = " ".join(m["text"] for m in messages)
     assert "can I talk to a human" in texts
     assert "4111 1111 1111 1111" not in texts and "[card ending 1111]" in texts
+
+
+def test_a_chat_queued_without_a_wake_up_is_still_routed(stack: Stack, agent: NewAgent) -> None:
+    """Routing runs on events (handoff, close, status); the housekeeping tick catches the rest."""
+    ann, login = agent()
+    assert stack.redis is not None
+    store = redis.Redis.from_url(stack.redis.url, decode_responses=True)
+    conversations = ConversationStore(store)
+    conversation_id = uuid.uuid4().hex
+    conversations.open(conversation_id)
+    # Straight into the queue, as a lost wake-up would leave it: no gateway event follows.
+    HandoffQueue(store, conversations).enqueue(conversation_id, "normal", "general")
+    chat = ann.wait_for("assigned", timeout=10)
+    assert (chat["conversation"]["id"], chat["conversation"]["agent_id"]) == (
+        conversation_id,
+        login,
+    )
