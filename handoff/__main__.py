@@ -5,24 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
-from werkzeug.serving import WSGIRequestHandler
-
 from bot.settings import Settings
 from handoff import create_app, socketio
 from handoff.gateway import Gateway
 
 TICK_SECONDS = 1.0
 log = logging.getLogger("handoff")
-
-
-class NoDelayRequestHandler(WSGIRequestHandler):
-    """Werkzeug's handler with Nagle's algorithm off on each connection.
-
-    A chat is many small frames: with Nagle, a frame sent right after another waits for the
-    peer's (delayed, up to 40 ms) acknowledgement of the first.
-    """
-
-    disable_nagle_algorithm = True  # socketserver sets TCP_NODELAY in setup()
 
 
 def housekeeping(gateway: Gateway) -> None:
@@ -46,7 +34,6 @@ def main() -> None:
         port=settings.gateway_port,
         allow_unsafe_werkzeug=True,
         log_output=False,
-        request_handler=NoDelayRequestHandler,
     )
 
 
