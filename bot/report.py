@@ -10,6 +10,7 @@ Card numbers are masked in everything written.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -117,11 +118,13 @@ class Results:
         failed = [str(f) for f in self.stories]
         return failed + [o.failure for o in self.conversations if o.failure]
 
-    def story_count(self) -> int:
-        return len(Content.read(self.root).test_stories)
+    @functools.cached_property
+    def content(self) -> Content:
+        """The project's content, read once for the summary and the coverage."""
+        return Content.read(self.root)
 
     def summary(self) -> str:
-        stories, failed = self.story_count(), len(self.stories)
+        stories, failed = len(self.content.test_stories), len(self.stories)
         chats = len(self.conversations)
         chats_failed = sum(1 for o in self.conversations if o.failure)
         return (
@@ -131,7 +134,7 @@ class Results:
 
     def uncovered(self) -> tuple[list[str], list[str]]:
         """Intents and responses that no story test or conversation test shows."""
-        content = Content.read(self.root)
+        content = self.content
         steps = [s for _, story in content.test_stories for s in story]
         tested = {v.value for k, v in steps if v is not None and k.value in ("intent", "action")}
         for outcome in self.conversations:
