@@ -21,11 +21,11 @@ import requests
 import websocket
 
 from bench import latency_row, write_section
+from bot.gateway_client import AgentClient, Customer, has_text
 from bot.settings import Settings
 from bot.stack import Stack
 from bot.training import train_if_needed
 from handoff.agents import AgentDirectory
-from tests.gateway.clients import AgentClient, Customer, has_text
 
 PASSWORD = "bench password 123"
 # The gateway refuses floods (a burst of 10 events, then 2 a second per socket; 30 messages a
