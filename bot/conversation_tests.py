@@ -97,15 +97,16 @@ class Outcome:
 def load(path: Path, root: Path) -> list[ConversationTest]:
     """The conversation tests of one YAML file; raises ConversationTestError when malformed."""
     file = path.relative_to(root).as_posix()
+    text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         raise ConversationTestError(
             Problem(file, line, "this is not valid YAML", "check the indentation and quotes")
         ) from error
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.safe_load(text) or {}
     if not isinstance(data, dict) or not isinstance(data.get("conversations"), list):
         raise ConversationTestError(
             Problem(file, 1, "no `conversations:` list", "start the file with `conversations:`")
