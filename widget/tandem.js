@@ -40,13 +40,17 @@ function mount() {
   // The panel's state is the page's, not the gateway's: open or not, and the last message seen.
   let sessionId = session.state.sessionId;
   let panel = store.panel(sessionId);
+  let saved = panel; // written to localStorage only when it changes, not on every state
   const show = (state) => {
     if (state.sessionId !== sessionId) {
       sessionId = state.sessionId;
       panel = { ...panel, seenSeq: 0 };
     }
     if (panel.open && state.lastSeq > panel.seenSeq) panel = { ...panel, seenSeq: state.lastSeq };
-    store.savePanel(sessionId, panel);
+    if (panel !== saved) {
+      store.savePanel(sessionId, panel);
+      saved = panel;
+    }
     view.render(state, panel);
   };
   const setOpen = (open) => {
