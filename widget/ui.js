@@ -112,6 +112,7 @@ export class ChatView {
   constructor(settings, actions) {
     this.actions = actions;
     this._drawn = new Map(); // message key -> {node, signature}
+    this._drawnFrom = { messages: null, pending: null }; // the state's lists drawn last
     this._offered = "[]"; // the quick replies on screen, as JSON
     this.badge = el("span", { className: "tandem-badge", "aria-hidden": "true" });
     this.launcher = button(
@@ -293,7 +294,11 @@ export class ChatView {
 
     const log = this.log;
     const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < STICK_TO_BOTTOM_PX;
-    this._renderMessages(messageItems(state));
+    // Typing, connection and notice changes leave both lists as they were: nothing to redraw.
+    if (state.messages !== this._drawnFrom.messages || state.pending !== this._drawnFrom.pending) {
+      this._drawnFrom = { messages: state.messages, pending: state.pending };
+      this._renderMessages(messageItems(state));
+    }
     this._renderQuickReplies(state);
     this._show(this.typing, state.agentTyping && `${state.agentName || "Your agent"} is typing…`);
     const status = latestStatus(state.messages);
