@@ -522,7 +522,10 @@ def rasa_problems(root: Path) -> list[Problem]:
     passed, messages = rasa_warnings(root)
     # Rasa quotes files by absolute path and breaks lines; editors read paths from the root.
     cleaned = [" ".join(m.replace(f"{root}/", "").split()) for m in messages]
-    found = [_place(root, m) for m in cleaned if not _RASA_REPLACED.search(m)]
+    kept = [m for m in cleaned if not _RASA_REPLACED.search(m)]
+    files = [root / "domain.yml", *_yaml_files(root, "data")] if kept else []
+    lines = {_relative(root, p): p.read_text(encoding="utf-8").splitlines() for p in files}
+    found = [_place(lines, m) for m in kept]
     if not passed and not messages:
         found.append(
             Problem("data/", 0, "Rasa's validation failed", "run `rasa data validate` to see why")
@@ -530,15 +533,14 @@ def rasa_problems(root: Path) -> list[Problem]:
     return found
 
 
-def _place(root: Path, message: str) -> Problem:
-    """Rasa's message at the first line of domain.yml or data/ that names what it quotes."""
-    files = [root / "domain.yml", *_yaml_files(root, "data")]
+def _place(lines: dict[str, list[str]], message: str) -> Problem:
+    """Rasa's message at the first line of domain.yml or data/ (``lines``) naming what it quotes."""
     for name in _QUOTED.findall(message):
         word = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
-        for path in files:
-            for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for file, texts in lines.items():
+            for number, text in enumerate(texts, 1):
                 if word.search(text):
-                    return Problem(_relative(root, path), number, message, _RASA_FIX)
+                    return Problem(file, number, message, _RASA_FIX)
     return Problem("data/", 0, message, _RASA_FIX)
 
 
