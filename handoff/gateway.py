@@ -313,9 +313,15 @@ class Gateway:
 
     def route(self) -> None:
         """Give waiting chats to free agents, and tell both sides."""
-        for conversation_id, agent_id in route_waiting(self.queue, self.presence):
-            self._assigned(conversation_id, agent_id)
+        self._route_waiting()
         self._queue_changed()
+
+    def _route_waiting(self) -> bool:
+        """Give waiting chats to free agents, and tell both sides; True if any was given."""
+        assigned = route_waiting(self.queue, self.presence)
+        for conversation_id, agent_id in assigned:
+            self._assigned(conversation_id, agent_id)
+        return bool(assigned)
 
     def _assigned(self, conversation_id: str, agent_id: str) -> None:
         state = self.presence.get(agent_id)
@@ -623,10 +629,7 @@ class Gateway:
                 )
         # A safety net: a chat left waiting while an agent has room (a wake-up lost between
         # threads or gateway processes) is routed within a second.
-        missed = route_waiting(self.queue, self.presence)
-        for conversation_id, agent_id in missed:
-            self._assigned(conversation_id, agent_id)
-        if missed:
+        if self._route_waiting():
             self._queue_changed()
         if self._redis.getdel(QUEUE_CHANGED_KEY):
             self.push_queue()
