@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
+from actions.accounts import AccountClient
 from bot.settings import ROOT, Settings
 from bot.stack import Stack
 from bot.training import model_path
@@ -72,3 +73,12 @@ def agent_account(stack: Stack) -> Iterator[Callable[..., tuple[str, str]]]:
 
     yield make
     directory.close()
+
+
+@pytest.fixture
+def accounts(stack: Stack) -> Iterator[AccountClient]:
+    """The database the action server uses, reseeded with the demo customers."""
+    client = AccountClient(stack.settings.database_url)
+    client.seed_demo()
+    yield client
+    client.close()

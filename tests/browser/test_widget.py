@@ -174,15 +174,6 @@ def greeted_over_a_network(stack: Stack, new_page: NewPage) -> tuple[Widget, Net
 
 
 @pytest.fixture
-def accounts(stack: Stack) -> Iterator[AccountClient]:
-    """The database the action server uses, reseeded with the demo customers."""
-    client = AccountClient(stack.settings.database_url)
-    client.seed_demo()
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def agents(stack: Stack) -> Iterator[list[AgentClient]]:
     opened: list[AgentClient] = []
     yield opened
