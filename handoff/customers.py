@@ -76,7 +76,7 @@ class CustomerNamespace(GatewayNamespace):
                 "mode": conversation.mode,
                 "messages": self.gateway.missed(session_id, last_seq),
                 "last_seq": conversation.last_seq,
-                "queue": self.gateway.queue_status(session_id),
+                "queue": self.gateway.queue_status(conversation),
             },
         )
 

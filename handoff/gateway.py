@@ -392,11 +392,13 @@ class Gateway:
             namespace=AGENTS,
         )
 
-    def queue_status(self, conversation_id: str) -> dict[str, Any] | None:
+    def queue_status(self, conversation: Conversation) -> dict[str, Any] | None:
         """A waiting customer's place and wait, for the `history` after a reload; else None."""
+        if conversation.mode != "queued":  # most are with the bot: no need to read the queue
+            return None
         entries = self.queue.entries()
         for entry in entries:
-            if entry.conversation_id == conversation_id:
+            if entry.conversation_id == conversation.id:
                 return queue_place(entry, self.queue.estimated_waits(entries))
         return None
 
