@@ -9,29 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from bot.stack import Stack
+from tests.browser.widget import demo
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>hi</b>'
-
-
-def open_widget(page: Page, url: str) -> Page:
-    page.goto(url)
-    page.get_by_role("button", name="Open chat").click()
-    expect(page.get_by_role("textbox", name="Message")).to_be_focused()
-    return page
-
-
-def customer_says(page: Page, text: str) -> None:
-    box = page.get_by_role("textbox", name="Message")
-    box.fill(text)
-    box.press("Enter")
-
-
-def widget_lines(page: Page, sender: str) -> Locator:
-    """The text of each line `sender` wrote, as the widget shows it."""
-    return page.locator(f".tandem-log [data-sender='{sender}'] .tandem-bubble")
 
 
 def log_in(page: Page, url: str, login: str, password: str) -> Page:
@@ -53,49 +36,48 @@ def test_a_customer_and_an_agent_talk_then_the_bot_takes_over_again(
     console = log_in(new_page(), stack.gateway_url, login, password)
     console.get_by_label("Status").select_option("away")  # so the chat waits to be accepted
 
-    customer = open_widget(new_page(), stack.gateway_url)
-    customer_says(customer, "I want to talk to a human")
-    expect(customer.locator(".tandem-status")).to_contain_text("next in line")
-    customer.reload()  # still waiting, and still told where
-    expect(customer.locator(".tandem-status")).to_contain_text("next in line")
+    customer = demo(new_page, stack)
+    customer.open()
+    customer.say("I want to talk to a human")
+    expect(customer.status).to_contain_text("next in line")
+    customer.page.reload()  # still waiting, and still told where
+    expect(customer.status).to_contain_text("next in line")
 
     row = console.locator("#queue-rows tr").first
     expect(row).to_contain_text("general")
     row.get_by_role("button", name="Accept").click()
     chat = console.locator("article.chat").first
     expect(chat.locator(".transcript")).to_contain_text("I want to talk to a human")
-    expect(customer.locator(".tandem-subtitle")).to_contain_text("Ann Lee")
+    expect(customer.subtitle).to_contain_text("Ann Lee")
 
     chat.get_by_label("Reply").fill("Hello, I'm Ann. How can I help?")
     chat.get_by_role("button", name="Send").click()
-    agent_line = widget_lines(customer, "agent").last
+    agent_line = customer.bubbles("agent").last
     expect(agent_line).to_contain_text("Hello, I'm Ann. How can I help?")
-    expect(customer.locator(".tandem-log [data-sender='agent'] .tandem-author").last).to_have_text(
-        "Ann Lee"
-    )
+    expect(customer.messages("agent").locator(".tandem-author").last).to_have_text("Ann Lee")
 
-    customer_says(customer, HOSTILE)
+    customer.say(HOSTILE)
     expect(chat.locator(".transcript")).to_contain_text(HOSTILE)
-    expect(widget_lines(customer, "customer").last).to_have_text(HOSTILE)
+    expect(customer.bubbles("customer").last).to_have_text(HOSTILE)
 
     # A reload in the middle: the same conversation, every line once.
-    before = widget_lines(customer, "customer").count() + widget_lines(customer, "agent").count()
-    customer.reload()  # the panel stays open across the reload
-    expect(widget_lines(customer, "customer").last).to_have_text(HOSTILE)
-    after = widget_lines(customer, "customer").count() + widget_lines(customer, "agent").count()
+    before = customer.bubbles("customer").count() + customer.bubbles("agent").count()
+    customer.page.reload()  # the panel stays open across the reload
+    expect(customer.bubbles("customer").last).to_have_text(HOSTILE)
+    after = customer.bubbles("customer").count() + customer.bubbles("agent").count()
     assert after == before
     chat.get_by_label("Reply").fill("Still here after your reload?")
     chat.get_by_role("button", name="Send").click()
-    expect(widget_lines(customer, "agent").last).to_contain_text("Still here after your reload?")
+    expect(customer.bubbles("agent").last).to_contain_text("Still here after your reload?")
     screenshot(console, "console-handoff")
 
-    for page in (customer, console):
+    for page in (customer.page, console):
         assert page.evaluate("window.__pwned") is None, "customer HTML ran as markup"
         assert page.locator("b", has_text="hi").count() == 0
 
     chat.get_by_role("button", name="Hand back to bot").click()
     console.get_by_role("button", name="Confirm hand back").click()
-    expect(customer.locator(".tandem-log [data-status='returned_to_bot']")).to_be_visible()
-    bot_lines = widget_lines(customer, "bot").count()
-    customer_says(customer, "what is my balance")
-    expect(widget_lines(customer, "bot").nth(bot_lines)).to_be_visible(timeout=30_000)
+    expect(customer.log.locator("[data-status='returned_to_bot']")).to_be_visible()
+    bot_lines = customer.bubbles("bot").count()
+    customer.say("what is my balance")
+    expect(customer.bubbles("bot").nth(bot_lines)).to_be_visible(timeout=30_000)

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 import redis
-from playwright.sync_api import ConsoleMessage, Locator, Page, WebSocketRoute, expect
+from playwright.sync_api import ConsoleMessage, Page, WebSocketRoute, expect
 
 from actions.accounts import AccountClient
 from bot.gateway_client import AgentClient
@@ -24,6 +24,7 @@ from handoff.conversations import rate_key
 from handoff.customer_tokens import sign_customer_token
 from handoff.gateway import MESSAGES_PER_MINUTE
 from tests.browser import a11y
+from tests.browser.widget import BOT, Widget, demo
 from tests.conftest import CUSTOMER_TOKEN_SECRET
 
 NewPage = Callable[..., Page]
@@ -32,67 +33,6 @@ Screenshot = Callable[[Page, str], object]
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>'
 PHONE = {"width": 390, "height": 844}
-# The bot through the gateway, with custom actions, on a busy 2-core machine.
-BOT = 20_000
-
-
-class Widget:
-    """The chat widget on a page, used as a customer would."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.launcher = page.get_by_role("button", name="Open chat")
-        self.panel = page.get_by_role("dialog")
-        self.input = page.get_by_role("textbox", name="Message")
-        self.log = page.get_by_role("log", name="Conversation")
-        self.status = page.locator(".tandem-status")
-        self.subtitle = page.locator(".tandem-subtitle")
-        self.badge = page.locator(".tandem-badge")
-        self.suggestions = page.get_by_role("group", name="Suggested replies")
-
-    def messages(self, sender: str | None = None) -> Locator:
-        """Lines of the conversation (optionally from one sender), confirmed or still pending."""
-        return self.log.locator(f"li[data-sender{f'={sender!r}' if sender else ''}]")
-
-    def open(self) -> None:
-        self.launcher.click()
-        expect(self.input).to_be_focused()
-
-    def say(self, text: str) -> None:
-        self.input.fill(text)
-        self.input.press("Enter")
-
-    def bot_says(self, text: str) -> Locator:
-        said = self.messages("bot").filter(has_text=text).last
-        expect(said).to_be_visible(timeout=BOT)
-        return said
-
-    def quick_reply(self, title: str) -> None:
-        self.suggestions.get_by_role("button", name=title, exact=True).click()
-
-    def texts(self, sender: str) -> list[str]:
-        return self.messages(sender).locator(".tandem-bubble").all_text_contents()
-
-    def transcript(self) -> list[tuple[int, str, str]]:
-        """(seq, sender, text) of every line the gateway confirmed."""
-        lines = self.page.evaluate(
-            """() => [...document.querySelectorAll('.tandem-messages li[data-seq]')].map(
-                (li) => [Number(li.dataset.seq), li.dataset.sender,
-                         li.querySelector('.tandem-bubble').textContent])"""
-        )
-        return [tuple(line) for line in lines]
-
-    def session_id(self) -> str:
-        stored: str = self.page.evaluate(
-            """() => Object.entries(localStorage).find(([key]) => key.endsWith(':session'))[1]"""
-        )
-        return stored
-
-
-def demo(new_page: NewPage, stack: Stack, viewport: dict | None = None) -> Widget:
-    page = new_page(viewport=viewport) if viewport else new_page()
-    page.goto(f"{stack.gateway_url}/")
-    return Widget(page)
 
 
 def modules_page(page: Page, stack: Stack) -> None:
@@ -168,8 +108,7 @@ def greeted_over_a_network(stack: Stack, new_page: NewPage) -> tuple[Widget, Net
     page.goto(f"{stack.gateway_url}/")
     widget = Widget(page)
     widget.open()
-    widget.say("hello")
-    widget.bot_says("I can reset your password")
+    widget.greet()
     return widget, network
 
 
@@ -221,8 +160,7 @@ def test_a_reload_keeps_the_conversation_without_duplicates(
 ) -> None:
     widget = demo(new_page, stack)
     widget.open()
-    widget.say("hello")
-    widget.bot_says("I can reset your password")
+    widget.greet()
     widget.say("help")
     widget.bot_says("You can say")
     before = widget.transcript()
@@ -254,7 +192,7 @@ def test_html_typed_by_a_customer_is_shown_as_text(stack: Stack, new_page: NewPa
     expect(widget.messages("bot")).to_have_count(1, timeout=BOT)
     widget.page.reload()  # and again from the replayed history
     expect(widget.log.locator("li[data-seq]")).to_have_count(2)
-    expect(widget.messages("customer").locator(".tandem-bubble")).to_have_text(HOSTILE)
+    expect(widget.bubbles("customer")).to_have_text(HOSTILE)
     assert widget.log.locator("img, script, b").count() == 0
     assert widget.page.evaluate("window.__pwned") is None
 
@@ -303,8 +241,7 @@ def test_a_conversation_the_gateway_lost_starts_afresh(stack: Stack, new_page: N
     network.restore()
     expect(widget.log.locator("li[data-seq]")).to_have_count(0)
     # The new conversation numbers from 1 again; nothing is mistaken for a line seen before.
-    widget.say("hello")
-    widget.bot_says("I can reset your password")
+    widget.greet()
     assert [seq for seq, _, _ in widget.transcript()] == [1, 2]
 
 
@@ -313,8 +250,7 @@ def test_a_refused_message_is_marked_not_sent_with_the_reason(
 ) -> None:
     widget = demo(new_page, stack)
     widget.open()
-    widget.say("hello")
-    widget.bot_says("I can reset your password")
+    widget.greet()
     # This conversation has used up its messages for this minute (and the next).
     assert stack.redis is not None
     store = redis.Redis.from_url(stack.redis.url)
@@ -399,7 +335,7 @@ def test_a_closed_chat_asks_for_a_rating_then_thanks(
 ) -> None:
     widget, ann, conversation_id = handed_to_ann(stack, new_page, agent_account, agents)
     ann.act("send", conversation_id=conversation_id, text=HOSTILE)  # agents' text is text too
-    expect(widget.messages("agent").locator(".tandem-bubble")).to_have_text(HOSTILE)
+    expect(widget.bubbles("agent")).to_have_text(HOSTILE)
     assert widget.log.locator("img, script, b").count() == 0
     assert widget.page.evaluate("window.__pwned") is None
 
@@ -524,12 +460,9 @@ def test_the_tag_sets_title_and_colour_and_text_stays_readable(
     expect(widget.launcher).to_have_css("background-color", "rgb(255, 215, 0)")
     widget.open()
     expect(page.get_by_role("dialog", name="Shop help")).to_be_visible()
-    widget.say("hello")
-    widget.bot_says("I can reset your password")
+    widget.greet()
     # Black, not white, on a light accent: the customer's own message stays readable.
-    expect(widget.messages("customer").locator(".tandem-bubble")).to_have_css(
-        "color", "rgb(0, 0, 0)"
-    )
+    expect(widget.bubbles("customer")).to_have_css("color", "rgb(0, 0, 0)")
     assert a11y.problems(page) == []
     assert said == []
 
@@ -563,8 +496,7 @@ def test_with_storage_blocked_the_chat_still_works_for_the_page(
     said = host_page(page, stack)
     widget = Widget(page)
     widget.open()
-    widget.say("hello")
-    widget.bot_says("I can reset your password")
+    widget.greet()
     assert said == ["warning: Tandem: localStorage is blocked; the chat will not survive a reload."]
 
 
