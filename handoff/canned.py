@@ -217,8 +217,8 @@ class CannedResponses:
         """The response filled in with ``variables``; raises ``RenderError``, ``UnknownCanned``."""
         body = self.get(canned_id).body
         try:
-            check_template(self._sandbox, body)
-            text = self._sandbox.from_string(body).render(variables)
+            tree = check_template(self._sandbox, body)
+            text = self._sandbox.from_string(tree).render(variables)
         except InvalidCanned as error:
             raise RenderError(str(error)) from error
         except TemplateError as error:
@@ -250,8 +250,11 @@ def _sandbox() -> ImmutableSandboxedEnvironment:
     return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
-def check_template(environment: ImmutableSandboxedEnvironment, body: str) -> None:
-    """Refuse a template that does not parse or uses more than canned responses need."""
+def check_template(environment: ImmutableSandboxedEnvironment, body: str) -> nodes.Template:
+    """Refuse a template that does not parse or uses more than canned responses need.
+
+    Returns the parsed template, so rendering need not parse it again.
+    """
     try:
         tree = environment.parse(body)
     except TemplateError as error:
@@ -260,6 +263,7 @@ def check_template(environment: ImmutableSandboxedEnvironment, body: str) -> Non
         raise InvalidCanned(f"The template has a syntax error{where}: {error}") from error
     for node in tree.find_all(nodes.Node):
         _check_node(node)
+    return tree
 
 
 def _check_node(node: nodes.Node) -> None:
