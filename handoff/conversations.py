@@ -416,6 +416,19 @@ class ConversationStore:
         except redis.ResponseError as error:
             raise script_error(error) from None
 
+    def reasons_and_names(self, conversation_ids: list[str]) -> list[tuple[str | None, Any]]:
+        """Each conversation's handoff reason and customer name, in one round trip.
+
+        Two fields, not whole conversations (packets can be large): for the queue's table.
+        """
+        pipe = self._redis.pipeline(transaction=False)
+        for conversation_id in conversation_ids:
+            pipe.hmget(conversation_key(conversation_id), "reason", "customer")
+        return [
+            (reason, json.loads(customer or "{}").get("name"))
+            for reason, customer in pipe.execute()
+        ]
+
     def live(self, now: float | None = None) -> list[Conversation]:
         """Every conversation that is not closed, oldest first (for supervisors).
 

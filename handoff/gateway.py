@@ -9,7 +9,6 @@ queue, presence), so any gateway process can serve any event.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -24,7 +23,6 @@ from handoff.conversations import (
     QUEUE_PUSHED_KEY,
     Conversation,
     ConversationStore,
-    conversation_key,
     rate_key,
     sla_raised_key,
 )
@@ -408,14 +406,11 @@ class Gateway:
         Asked for over HTTP when the console meets new entries, not added to every `queue`
         push: those go to every agent each second and must stay as light as they are.
         """
-        pipe = self._redis.pipeline(transaction=False)
-        for entry in entries:
-            pipe.hmget(conversation_key(entry.conversation_id), "reason", "customer")
-        view = []
-        for entry, (reason, customer) in zip(entries, pipe.execute(), strict=True):
-            name = json.loads(customer or "{}").get("name")
-            view.append({**asdict(entry), "reason": reason, "customer_name": name})
-        return view
+        details = self.conversations.reasons_and_names([e.conversation_id for e in entries])
+        return [
+            {**asdict(entry), "reason": reason, "customer_name": name}
+            for entry, (reason, name) in zip(entries, details, strict=True)
+        ]
 
     # --- agents ------------------------------------------------------------------
 
