@@ -6,19 +6,16 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page
 
-from bot.settings import ROOT
 from bot.stack import Stack
-
-SOCKET_MODULE = ROOT / "widget" / "socket.js"
 
 
 def page_with_socket(stack: Stack, new_page: Callable[..., Page]) -> Page:
     """A page on the gateway's origin (allowed) with the socket module loaded as `Connection`."""
     page = new_page()
     page.goto(f"{stack.gateway_url}/health")
-    source = SOCKET_MODULE.read_text()
-    page.add_script_tag(content=source + "\nwindow.Connection = Connection;", type="module")
-    page.wait_for_function("() => window.Connection !== undefined")
+    page.evaluate(
+        "async () => { window.Connection = (await import('/widget/socket.js')).Connection; }"
+    )
     return page
 
 
