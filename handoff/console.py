@@ -33,6 +33,7 @@ from flask.typing import ResponseReturnValue
 from handoff.agents import Agent, AgentError
 from handoff.canned import (
     Canned,
+    CannedError,
     CannedExists,
     CannedResponses,
     InvalidCanned,
@@ -50,6 +51,13 @@ bp = Blueprint("console", __name__)
 # JSON bodies of the API are small: a canned response is at most a few thousand characters.
 MAX_BODY_BYTES = 16 * 1024
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# How the API answers each refusal of the canned responses: HTTP status and error code.
+CANNED_ERRORS: dict[type[CannedError], tuple[int, str]] = {
+    InvalidCanned: (400, "invalid_canned"),
+    CannedExists: (409, "canned_exists"),
+    UnknownCanned: (404, "unknown_canned"),
+    RenderError: (422, "template_error"),
+}
 
 
 class ApiError(Exception):
@@ -63,6 +71,12 @@ class ApiError(Exception):
 @bp.errorhandler(ApiError)
 def api_error(error: ApiError) -> ResponseReturnValue:
     return jsonify(error=error.code, message=str(error)), error.status
+
+
+@bp.errorhandler(CannedError)
+def canned_error(error: CannedError) -> ResponseReturnValue:
+    status, code = CANNED_ERRORS[type(error)]
+    return api_error(ApiError(status, code, str(error)))
 
 
 @bp.before_request
@@ -178,12 +192,7 @@ def list_canned(agent: Agent) -> ResponseReturnValue:
 @api(role="supervisor")
 def add_canned(agent: Agent) -> ResponseReturnValue:
     body = json_body()
-    try:
-        added = canned_store().add(text_field(body, "title"), text_field(body, "body"), agent.id)
-    except InvalidCanned as error:
-        raise ApiError(400, "invalid_canned", str(error)) from error
-    except CannedExists as error:
-        raise ApiError(409, "canned_exists", str(error)) from error
+    added = canned_store().add(text_field(body, "title"), text_field(body, "body"), agent.id)
     return jsonify(canned=canned_json(added)), 201
 
 
@@ -191,26 +200,16 @@ def add_canned(agent: Agent) -> ResponseReturnValue:
 @api(role="supervisor")
 def edit_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
     body = json_body()
-    try:
-        edited = canned_store().edit(
-            canned_id, text_field(body, "title"), text_field(body, "body"), agent.id
-        )
-    except InvalidCanned as error:
-        raise ApiError(400, "invalid_canned", str(error)) from error
-    except CannedExists as error:
-        raise ApiError(409, "canned_exists", str(error)) from error
-    except UnknownCanned as error:
-        raise ApiError(404, "unknown_canned", str(error)) from error
+    edited = canned_store().edit(
+        canned_id, text_field(body, "title"), text_field(body, "body"), agent.id
+    )
     return jsonify(canned=canned_json(edited))
 
 
 @bp.delete("/agent/api/canned/<int:canned_id>")
 @api(role="supervisor")
 def delete_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
-    try:
-        canned_store().delete(canned_id)
-    except UnknownCanned as error:
-        raise ApiError(404, "unknown_canned", str(error)) from error
+    canned_store().delete(canned_id)
     return jsonify(deleted=canned_id)
 
 
@@ -226,12 +225,7 @@ def render_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
         raise ApiError(404, "unknown_conversation", "No such conversation.") from error
     if conversation.mode != "assigned" or conversation.agent_id != agent.id:
         raise ApiError(403, "not_your_conversation", "This conversation is not assigned to you.")
-    try:
-        text = canned_store().render(canned_id, canned_variables(conversation, agent.name))
-    except UnknownCanned as error:
-        raise ApiError(404, "unknown_canned", str(error)) from error
-    except RenderError as error:
-        raise ApiError(422, "template_error", str(error)) from error
+    text = canned_store().render(canned_id, canned_variables(conversation, agent.name))
     return jsonify(text=text)
 
 
