@@ -10,9 +10,10 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, request, send_from_directory
 
+from bot.settings import ROOT
 from handoff.page_policy import content_security_policy
 
-WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
+WIDGET_DIR = ROOT / "widget"
 # What may be fetched from widget/ (not the demo page, not the README), with its type:
 # module scripts must come with a JavaScript type, whatever the machine's mimetypes say.
 WIDGET_FILE_TYPES = {".js": "text/javascript", ".css": "text/css"}
