@@ -8,7 +8,6 @@ started once for the session by tests/conftest.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -67,15 +66,6 @@ def handoff_of(replies: list[dict[str, Any]]) -> dict[str, Any]:
 @pytest.fixture
 def chat(stack: Stack) -> Chat:
     return Chat(stack)
-
-
-@pytest.fixture
-def accounts(stack: Stack) -> Iterator[AccountClient]:
-    """The same database the action server uses, reseeded so each test starts from the demo data."""
-    client = AccountClient(stack.settings.database_url)
-    client.seed_demo()
-    yield client
-    client.close()
 
 
 def test_password_reset_sends_one_link_and_reveals_nothing(
