@@ -61,13 +61,14 @@ class DailyCounts:
         """Conversations of ``at``'s day: all, handed off, and handled by the bot alone."""
         day = day_of(at)
         wrote, handed = wrote_key(day), handed_off_key(day)
+        # Counts, not members: only the (small) handed-off overlap comes back as ids.
         pipe = self._redis.pipeline(transaction=False)
-        pipe.sunion(wrote, handed)
+        pipe.scard(wrote)
         pipe.scard(handed)
-        pipe.sdiff(wrote, handed)
-        everyone, handed_off, bot_alone = pipe.execute()
+        pipe.sinter(wrote, handed)
+        wrote_count, handed_count, both = pipe.execute()
         return {
-            "conversations": len(everyone),
-            "handed_off": int(handed_off),
-            "bot_alone": len(bot_alone),
+            "conversations": int(wrote_count) + int(handed_count) - len(both),
+            "handed_off": int(handed_count),
+            "bot_alone": int(wrote_count) - len(both),
         }
