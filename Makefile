@@ -92,7 +92,6 @@ test: venv chromium
 	$(MAKE) --no-print-directory test-integration
 	$(MAKE) --no-print-directory test-gateway
 	$(MAKE) --no-print-directory test-bot
-	$(MAKE) --no-print-directory test-nlu
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-browser
 
@@ -111,8 +110,9 @@ test-stories: train
 check: venv
 	$(PYTHON) -m bot check
 
-# The editors' story and conversation tests (a private stack) and their report,
-# reports/test-bot.md; then the tests of the editors' tools themselves.
+# The editors' story and conversation tests (a private stack) and the held-out NLU bar of
+# test-nlu (so `test` runs it once), with their report, reports/test-bot.md; then the tests
+# of the editors' tools themselves.
 test-bot: train
 	$(PYTHON) -m bot test-bot
 	$(PYTHON) -m pytest tests/editor -q

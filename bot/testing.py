@@ -1,5 +1,8 @@
 """`python -m bot test-bot` (`make test-bot`): every test of the content, and one report on them.
 
+It fails on a failed story or conversation test, or a held-out intent F1 below
+``bot.evaluation.MIN_F1`` (the bar `python -m bot evaluate` applies on its own).
+
 In order: train if config.yml, domain.yml or data/ changed; run Rasa's story tests
 (tests/stories/, `rasa test core`) and held-out NLU test (tests/nlu/heldout.yml);
 start a private stack (gateway, Redis, Rasa, action server on free ports, its own
@@ -10,6 +13,7 @@ tests/conversations/ through it; write reports/test-bot.md (bot/report.py).
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import subprocess
 import sys
@@ -18,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.conversation_tests import ConversationTestError, Outcome, load_all, run
+from bot.evaluation import HELDOUT, MIN_F1, summarise
 from bot.process import QUIET_ENV
 from bot.redaction import mask_card_numbers
 from bot.report import Results, story_failures, write_report
@@ -26,7 +31,6 @@ from bot.stack import Stack
 from bot.training import train_if_needed
 
 STORIES = Path("tests/stories")
-HELDOUT = Path("tests/nlu/heldout.yml")
 CONVERSATIONS = Path("tests/conversations")
 OUT = Path("results/test-bot")
 REPORT = Path("reports/test-bot.md")
@@ -110,5 +114,8 @@ def main(settings: Settings) -> int:
     for failure in results.failures():
         print(f"FAILED {mask_card_numbers(failure)[0]}")
     print(results.summary())
+    report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
+    _, weighted = summarise(report)
+    print(f"Held-out intent F1 {weighted:.3f} (required: {MIN_F1}).")
     print(f"Report: {REPORT}")
-    return 1 if results.failures() else 0
+    return 1 if results.failures() or weighted < MIN_F1 else 0
