@@ -22,6 +22,7 @@ from handoff.customer_tokens import sign_customer_token
 from handoff.daily import start_of_day
 from handoff.gateway import RESOLUTIONS
 from tests.browser import a11y
+from tests.browser.console import log_in
 from tests.conftest import CUSTOMER_TOKEN_SECRET
 
 NewPage = Callable[..., Page]
@@ -50,14 +51,6 @@ def customers(stack: Stack) -> Iterator[NewCustomer]:
 
 def ask_for_person(customer: Customer) -> None:
     customer.say("/request_human")
-
-
-def log_in(page: Page, stack: Stack, login: str, password: str) -> None:
-    page.goto(f"{stack.gateway_url}/agent")
-    page.get_by_label("Login").fill(login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
 
 
 def console(new_page: NewPage, stack: Stack, account: tuple[str, str]) -> Page:

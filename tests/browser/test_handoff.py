@@ -12,18 +12,10 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from bot.stack import Stack
+from tests.browser.console import log_in
 from tests.browser.widget import demo
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>hi</b>'
-
-
-def log_in(page: Page, url: str, login: str, password: str) -> Page:
-    page.goto(f"{url}/agent")
-    page.get_by_label("Login").fill(login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#connection")).to_have_text("Connected")
-    return page
 
 
 def test_a_customer_and_an_agent_talk_then_the_bot_takes_over_again(
@@ -33,7 +25,8 @@ def test_a_customer_and_an_agent_talk_then_the_bot_takes_over_again(
     screenshot: Callable[[Page, str], object],
 ) -> None:
     login, password = agent_account(name="Ann Lee")
-    console = log_in(new_page(), stack.gateway_url, login, password)
+    console = new_page()
+    log_in(console, stack, login, password)
     console.get_by_label("Status").select_option("away")  # so the chat waits to be accepted
 
     customer = demo(new_page, stack)
