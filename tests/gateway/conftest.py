@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from bot.gateway_client import AgentClient, Client, Customer
 from bot.stack import Stack
-from tests.gateway.clients import AgentClient, Client, Customer
 
 
 @pytest.fixture(autouse=True)

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import redis
 
+from bot.gateway_client import AgentClient, Customer
 from bot.stack import Stack
 from handoff.archive import Archive
 from handoff.conversations import ConversationStore
 from handoff.queue import HandoffQueue
-from tests.gateway.clients import AgentClient, Customer
 
 NewCustomer = Callable[[], Customer]
 NewAgent = Callable[..., tuple[AgentClient, str]]

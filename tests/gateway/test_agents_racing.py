@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import redis
 
+from bot.gateway_client import AgentClient
 from bot.stack import Stack
 from handoff.conversations import ConversationStore
 from handoff.queue import HandoffQueue
-from tests.gateway.clients import AgentClient
 
 CHATS = 1000
 AGENTS = 50

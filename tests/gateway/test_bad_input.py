@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 import socketio
 
+from bot.gateway_client import AgentClient, Customer
 from bot.stack import Stack
-from tests.gateway.clients import AgentClient, Customer
 
 NewCustomer = Callable[[], Customer]
 NewAgent = Callable[..., tuple[AgentClient, str]]

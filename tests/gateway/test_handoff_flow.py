@@ -8,10 +8,10 @@ from typing import Any
 import requests
 
 from actions.accounts import AccountClient
+from bot.gateway_client import AgentClient, Customer, has_text
 from bot.stack import Stack
 from handoff.customer_tokens import sign_customer_token
 from tests.conftest import CUSTOMER_TOKEN_SECRET, RASA_TOKEN
-from tests.gateway.clients import AgentClient, Customer, has_text
 
 NewCustomer = Callable[[], Customer]
 NewAgent = Callable[..., tuple[AgentClient, str]]

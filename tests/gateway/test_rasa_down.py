@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
+from bot.gateway_client import AgentClient, Customer
 from bot.process import QUIET_ENV, ChildProcess, free_port
 from bot.stack import Stack
-from tests.gateway.clients import AgentClient, Customer
 
 
 @pytest.fixture
