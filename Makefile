@@ -7,7 +7,7 @@ PYTHON := .venv/bin/python
 MODEL := models/tandem.tar.gz
 # pip, setuptools and wheel are not in a pip freeze; these match the working venv.
 PIP_PINS := pip==24.0 setuptools==70.3.0 wheel==0.45.1
-LINT_PATHS := $(wildcard bot actions tests bench handoff)
+LINT_PATHS := $(wildcard bot actions core tests bench handoff)
 
 # Quieter Rasa and TensorFlow, and no telemetry, for every command below.
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -1,7 +1,7 @@
 """Password reset: ask for the account's email or username, then send a single-use link.
 
 The answer never tells whether an account exists; the backend does equal work
-either way (see AccountClient.request_password_reset).
+either way (see ResetTokens.request).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.accounts import ResetRateLimited
-from actions.backend import account_client
+from actions.backend import reset_tokens
 from actions.forms import Slots, TaskForm, answer_text, entity_value
+from actions.reset_tokens import ResetRateLimited
 
 
 class ValidatePasswordResetForm(TaskForm):
@@ -61,7 +61,7 @@ class ActionResetPassword(Action):
     ) -> list[EventType]:
         identifier = tracker.get_slot("reset_identifier")
         try:
-            account_client().request_password_reset(identifier, tracker.sender_id)
+            reset_tokens().request(identifier, tracker.sender_id)
         except ResetRateLimited:
             dispatcher.utter_message(response="utter_reset_rate_limited")
         else:

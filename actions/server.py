@@ -30,8 +30,10 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.auth import is_authorized
-from bot.settings import Settings
+from actions.accounts import AccountClient
+from core.mail import Outbox
+from core.service_tokens import is_authorized
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -124,13 +126,10 @@ def create_app(settings: Settings, package: str = "actions") -> Sanic:
     return app
 
 
-def prepare_accounts(settings: Settings) -> None:
-    """Create the account schema and load the demo customers (both idempotent)."""
-    from actions.accounts import AccountClient
-
-    client = AccountClient.from_settings(settings)
-    client.create_schema()
-    client.seed_demo()
+def prepare_database(settings: Settings) -> None:
+    """Create the tables of the accounts and the outbox that are missing (safe to repeat)."""
+    AccountClient.from_settings(settings).create_schema()
+    Outbox.from_settings(settings).create_schema()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -144,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     if not settings.actions_token:
         sys.exit("ACTIONS_TOKEN is not set; the action server refuses to run without it.")
-    prepare_accounts(settings)
+    prepare_database(settings)
     app = create_app(settings, args.package)
     logger.info("Action server on http://127.0.0.1:%d", settings.actions_port)
     # No access log: Rasa sends the token in the query string.

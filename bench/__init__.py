@@ -6,7 +6,7 @@ import re
 import statistics
 from pathlib import Path
 
-from bot.settings import ROOT
+from core.settings import ROOT
 
 REPORT = ROOT / "docs" / "performance.md"
 HEADER = "# Performance\n\nMeasured by `make bench` on this project's machines; rerun to compare.\n"

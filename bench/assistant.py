@@ -24,9 +24,9 @@ import requests
 
 from bench import latency_row, write_section
 from bot.process import QUIET_ENV
-from bot.settings import ROOT, Settings
-from bot.stack import Stack
+from bot.stack import Stack, private_settings
 from bot.training import train_if_needed
+from core.settings import ROOT, Settings
 
 # A turn the rules answer with a response alone, and one that runs one custom action.
 PLAIN_TURN = "hello"
@@ -94,7 +94,7 @@ def run(turns: int, skip_training: bool) -> Results:
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
         var = Path(tmp)
         training_s = None if skip_training else time_training(var / "models")
-        settings = settings.private(var)
+        settings = private_settings(settings, var)
         stack = Stack(settings, model, var_dir=var)
         started = time.perf_counter()
         stack.start(with_rasa=False)

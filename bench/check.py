@@ -21,7 +21,7 @@ import psutil
 
 from bench import write_section
 from bot.process import QUIET_ENV
-from bot.settings import ROOT
+from core.settings import ROOT
 
 TARGET_SECONDS = 10.0
 

@@ -22,10 +22,10 @@ import websocket
 
 from bench import latency_row, write_section
 from bot.gateway_client import AgentClient, Customer, has_text
-from bot.settings import Settings
-from bot.stack import Stack
+from bot.stack import Stack, private_settings
 from bot.training import train_if_needed
-from handoff.agents import AgentDirectory
+from core.settings import Settings
+from handoff.records.agents import AgentDirectory
 
 PASSWORD = "bench password 123"
 # The gateway refuses floods (a burst of 10 events, then 2 a second per socket; 30 messages a
@@ -153,7 +153,7 @@ def run(turns: int, idle: int) -> str:
     settings = Settings.from_env()
     model = train_if_needed(settings)
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
-        settings = settings.private(Path(tmp))
+        settings = private_settings(settings, Path(tmp))
         with Stack(settings, model, var_dir=Path(tmp)) as stack:
             AgentDirectory(settings.database_url).add("bench", "Bench Agent", PASSWORD)
             agent = AgentClient(stack)

@@ -15,14 +15,14 @@ from types import FrameType
 
 from bot.process import free_port
 from bot.redis_server import RedisError
-from bot.settings import Settings
 from bot.stack import Stack, StackError
 from bot.training import TrainingError, train_if_needed
+from core.settings import Settings
 
 DESCRIPTION = """\
 Tandem, a Rasa customer-service assistant.
 
-Settings come from environment variables (see bot/settings.py); logs go to var/logs/.
+Settings come from environment variables (see core/settings.py); logs go to var/logs/.
 Run `python -m bot <command> --help` for details of a command.
 """
 
@@ -53,6 +53,9 @@ COMMANDS = {
     "to reports/suggestions.yml for an editor to review. Never changes data/.",
     "evaluate": "Measure intent F1 of the trained model on tests/nlu/heldout.yml (lines it never "
     "trained on); fails below 0.90.",
+    "accounts": "Look after the account backend in DATABASE_URL: `accounts seed` loads the demo "
+    "customers of data/demo/customers.yml, `accounts show ID` prints an account without its "
+    "secrets, `accounts outbox` prints the mail kept when no SMTP server is configured.",
     "agents": "Manage the handoff gateway's agent accounts in DATABASE_URL: `agents add LOGIN "
     "--name NAME` creates one (the password is asked twice, or read from --password-stdin), "
     "`agents list` shows them.",
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("--force", action="store_true", help="train even if unchanged")
         elif name == "agents":
             add_agents_arguments(command)
+        elif name == "accounts":
+            from bot.admin import add_accounts_arguments
+
+            add_accounts_arguments(command)
         elif name == "check":
             command.add_argument(
                 "--root", type=Path, help="check another copy of the project (default: this one)"
@@ -113,9 +120,13 @@ def main(argv: list[str] | None = None) -> int:
 
             return evaluate(settings.root)
         elif args.command == "agents":
-            from handoff.agents import run_cli
+            from bot.admin import run_agents
 
-            return run_cli(args, settings)
+            return run_agents(args, settings)
+        elif args.command == "accounts":
+            from bot.admin import run_accounts
+
+            return run_accounts(args, settings)
         else:
             from actions.server import main as actions_main
 
@@ -129,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def add_agents_arguments(command: argparse.ArgumentParser) -> None:
-    """``agents add`` and ``agents list``; handoff/agents.py runs them."""
+    """``agents add`` and ``agents list``; bot/admin.py runs them."""
     actions = command.add_subparsers(dest="agents_command", required=True, metavar="action")
     add = actions.add_parser(
         "add",
@@ -230,12 +241,13 @@ def with_session_tokens(settings: Settings) -> Settings:
 
 def print_demo_agents(settings: Settings) -> None:
     """Give the demo agents of data/demo/agents.yml new passwords and show them once."""
-    from handoff.agents import DEMO_AGENTS, AgentDirectory
+    from bot.demo import DEMO_AGENTS, seed_agents
+    from handoff.records.agents import AgentDirectory
 
     directory = AgentDirectory.from_settings(settings)
     try:
         directory.create_schema()
-        seeded = directory.seed_demo()
+        seeded = seed_agents(directory)
     finally:
         directory.close()
     print(f"\nDemo agents for the console (new passwords on every start; {DEMO_AGENTS.name}):")

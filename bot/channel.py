@@ -23,8 +23,8 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.auth import is_authorized
-from bot.redaction import mask_card_numbers
+from core.redaction import mask_card_numbers
+from core.service_tokens import is_authorized
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from bot.process import QUIET_ENV
-from bot.settings import Settings
 from bot.training import model_path
+from core.settings import Settings
 
 MIN_F1 = 0.90
 HELDOUT = Path("tests/nlu/heldout.yml")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.settings import Settings
+from core.settings import Settings
 
 
 def set_action_request_timeout(seconds: float) -> None:

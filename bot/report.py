@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 
 from bot.conversation_tests import Outcome
-from bot.redaction import mask_card_numbers
 from bot.validate import Content
+from core.redaction import mask_card_numbers
 
 _STORY = re.compile(r"^- story: (?P<name>.*) \((?P<file>[^()]+\.yml)\)$")
 _STEP = re.compile(r"^  - ")

@@ -8,7 +8,9 @@ any of them dies, so a half-running stack never lingers.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import secrets
 import socket
 import sys
 import time
@@ -19,9 +21,30 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from bot.process import QUIET_ENV, ChildProcess
+from bot.demo import seed_customers
+from bot.process import QUIET_ENV, ChildProcess, free_port
 from bot.redis_server import EmbeddedRedis, RedisInfo, parse_redis_url, wait_for_redis
-from bot.settings import Settings
+from core.settings import Settings
+
+
+def private_settings(settings: Settings, var: Path) -> Settings:
+    """``settings`` on free ports, embedded Redis, a database in ``var`` and new secrets.
+
+    A stack on them runs beside any other: tests, benchmarks and `test-bot` use it.
+    """
+    gateway_port = free_port()
+    return dataclasses.replace(
+        settings,
+        database_url=f"sqlite:///{var / 'tandem.db'}",
+        redis_url=None,
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        gateway_port=gateway_port,
+        allowed_origins=(f"http://127.0.0.1:{gateway_port}",),
+        rasa_token=secrets.token_urlsafe(32),
+        actions_token=secrets.token_urlsafe(32),
+        secret_key=secrets.token_urlsafe(32),
+    )
 
 
 class StackError(RuntimeError):
@@ -65,6 +88,7 @@ class Stack:
         """Start Redis and actions; then, unless ``with_rasa`` is False, Rasa and the gateway."""
         try:
             self._start_redis()
+            seed_customers(self.settings.database_url)
             _ensure_port_free(self.settings.actions_port, "ACTIONS_PORT")
             actions = self._spawn("actions", [sys.executable, "-m", "actions.server"])
             self._wait_until(actions, self.actions_timeout, "GET /health", self._actions_ready)

@@ -1,7 +1,7 @@
 """`python -m bot suggest`: learn from the humans — what customers said just before the bot
 fell back or handed them over to a person, grouped by similarity, with counts.
 
-It reads the conversations the gateway archived in SQL (handoff/archive.py) when
+It reads the conversations the gateway archived in SQL (handoff/records/archive.py) when
 agents closed them, and writes a draft (reports/suggestions.yml) an editor reviews
 and copies from into data/. It never edits data/ itself. A message counts as said
 "before a fallback" when the bot's next message is one of the fallback responses
@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 from sqlalchemy import inspect, select
 
-from bot.redaction import mask_card_numbers
-from bot.settings import Settings
+from core.redaction import mask_card_numbers
+from core.settings import Settings
 
 FALLBACK_RESPONSES = ("utter_default",)
 # The transcript's status lines that mean the chat left the bot for a person.
@@ -137,10 +137,10 @@ def fallback_texts(domain: Path) -> set[str]:
 
 def archived_moments(database_url: str, fallbacks: set[str]) -> tuple[int, list[Said]]:
     """The number of archived conversations, and what was said before a fallback or handoff."""
-    from actions.accounts import create_sql_engine
-    from handoff.archive import archived_conversations, archived_messages
+    from core.sql import engine_for
+    from handoff.records.archive import archived_conversations, archived_messages
 
-    engine = create_sql_engine(database_url)
+    engine = engine_for(database_url)
     c, m = archived_conversations.c, archived_messages.c
     try:
         if not inspect(engine).has_table(archived_conversations.name):

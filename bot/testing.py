@@ -24,11 +24,11 @@ from pathlib import Path
 from bot.conversation_tests import ConversationTestError, Outcome, load_all, run
 from bot.evaluation import HELDOUT, MIN_F1, summarise
 from bot.process import QUIET_ENV
-from bot.redaction import mask_card_numbers
 from bot.report import Results, story_failures, write_report
-from bot.settings import Settings
-from bot.stack import Stack
+from bot.stack import Stack, private_settings
 from bot.training import train_if_needed
+from core.redaction import mask_card_numbers
+from core.settings import Settings
 
 STORIES = Path("tests/stories")
 CONVERSATIONS = Path("tests/conversations")
@@ -81,7 +81,7 @@ def private_stack(settings: Settings, model: Path) -> Iterator[Stack]:
     var = settings.root / "var" / "test-bot"
     shutil.rmtree(var, ignore_errors=True)
     var.mkdir(parents=True)
-    private = dataclasses.replace(settings.private(var), business_hours="always")
+    private = dataclasses.replace(private_settings(settings, var), business_hours="always")
     with Stack(private, model, var_dir=var) as stack:
         yield stack
 

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from bot.process import QUIET_ENV
-from bot.settings import Settings
 from bot.validate import problems
+from core.settings import Settings
 
 MODEL_NAME = "tandem"
 

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.redaction import mask_card_numbers
-from bot.settings import ROOT
+from core.redaction import mask_card_numbers
+from core.settings import ROOT
 
 # Fewer examples than this and an intent is easily confused with its neighbours;
 # Tandem's intents have 50 or more, which is what its held-out F1 of 0.9+ rests on.

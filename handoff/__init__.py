@@ -13,18 +13,19 @@ import redis
 from flask import Flask
 from flask_socketio import SocketIO
 
-from bot.settings import Settings
-from handoff import console, routes, site
-from handoff.agent_console import AgentNamespace
-from handoff.agents import AgentDirectory
-from handoff.archive import Archive
-from handoff.canned import CannedResponses
+from core.settings import Settings
+from handoff import auth
+from handoff.auth import LoginTokens
 from handoff.customer_tokens import check_secret
-from handoff.customers import CustomerNamespace
-from handoff.gateway import Gateway
-from handoff.hours import BusinessHours
-from handoff.login import LoginTokens
 from handoff.rasa_client import RasaClient
+from handoff.records.agents import AgentDirectory
+from handoff.records.archive import Archive
+from handoff.records.canned import CannedResponses
+from handoff.service.gateway import Gateway
+from handoff.service.hours import BusinessHours
+from handoff.sockets.agents import AgentNamespace
+from handoff.sockets.customers import CustomerNamespace
+from handoff.web import console, health, site
 
 socketio = SocketIO()
 
@@ -86,7 +87,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["tandem"] = Tandem(settings, gateway, directory, tokens, canned)
     socketio.on_namespace(CustomerNamespace(gateway))
     socketio.on_namespace(AgentNamespace(gateway, directory, tokens))
-    app.register_blueprint(routes.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(console.bp)
     return app

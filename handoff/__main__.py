@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
-from bot.settings import Settings
+from core.settings import Settings
 from handoff import create_app, socketio
-from handoff.gateway import Gateway
+from handoff.service.gateway import Gateway
 
 TICK_SECONDS = 1.0
 log = logging.getLogger("handoff")

@@ -10,10 +10,11 @@ import pytest
 import redis
 
 from actions.accounts import AccountClient
-from bot.settings import ROOT, Settings
-from bot.stack import Stack
+from bot.demo import seed_customers
+from bot.stack import Stack, private_settings
 from bot.training import model_path
-from handoff.agents import AgentDirectory
+from core.settings import ROOT, Settings
+from handoff.records.agents import AgentDirectory
 
 RASA_TOKEN = "test-rasa-token"
 CUSTOMER_TOKEN_SECRET = "test-customer-token-secret-of-32-bytes!"
@@ -30,7 +31,7 @@ def new_stack(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Stack]:
     def make() -> Stack:
         var = tmp_path_factory.mktemp("stack")
         settings = dataclasses.replace(
-            Settings.from_env({}).private(var),
+            private_settings(Settings.from_env({}), var),
             rasa_token=RASA_TOKEN,
             customer_token_secret=CUSTOMER_TOKEN_SECRET,
             # short, so tests of the SLA and the grace period wait seconds, not minutes
@@ -78,7 +79,7 @@ def agent_account(stack: Stack) -> Iterator[Callable[..., tuple[str, str]]]:
 @pytest.fixture
 def accounts(stack: Stack) -> Iterator[AccountClient]:
     """The database the action server uses, reseeded with the demo customers."""
+    seed_customers(stack.settings.database_url)
     client = AccountClient(stack.settings.database_url)
-    client.seed_demo()
     yield client
     client.close()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
-from bot.settings import ROOT
+from core.settings import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL_CHROMIUM = "sudo apt-get install -y chromium"

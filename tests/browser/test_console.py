@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from actions.accounts import AccountClient
+from bot.demo import seed_customers
 from bot.gateway_client import Customer
 from bot.stack import Stack
-from handoff.archive import Archive
 from handoff.customer_tokens import sign_customer_token
-from handoff.daily import start_of_day
-from handoff.gateway import RESOLUTIONS
+from handoff.records.archive import Archive
+from handoff.service.gateway import RESOLUTIONS
+from handoff.stores.daily import start_of_day
 from tests.browser import a11y
 from tests.browser.console import log_in
 from tests.conftest import CUSTOMER_TOKEN_SECRET
@@ -344,7 +344,7 @@ def test_supervisor_view_and_who_may_edit_canned_responses(
 def test_hand_back_resumes_the_interrupted_task(
     stack: Stack, new_page: NewPage, agent_account: AgentAccount, customers: NewCustomer
 ) -> None:
-    AccountClient(stack.settings.database_url).seed_demo()
+    seed_customers(stack.settings.database_url)
     ann = console(new_page, stack, agent_account(name="Ann Lee"))
     dana = customers("Dana Whitfield", "ACC-1001")  # signed in on the website: verified
     dana.say("I want to pay my bill")

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.process import QUIET_ENV
-from bot.settings import ROOT
 from bot.validate import MIN_EXAMPLES, check
+from core.settings import ROOT
 
 FAULTS = Path(__file__).parent / "faults"
 

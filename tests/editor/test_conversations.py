@@ -13,8 +13,8 @@ from bot.conversation_tests import (
     load_all,
     run,
 )
-from bot.settings import ROOT
 from bot.stack import Stack
+from core.settings import ROOT
 
 FAULTS = Path(__file__).parent / "faults"
 CONVERSATIONS = load_all(ROOT / "tests" / "conversations", ROOT)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from bot.conversation_tests import ConversationTest, Outcome
 from bot.report import Results, render, story_failures
-from bot.settings import ROOT
 from bot.validate import Content
+from core.settings import ROOT
 
 RESULTS = Path(__file__).parent / "faults" / "rasa_results"
 STORIES = "tests/editor/faults/failed_stories.yml"

@@ -13,11 +13,11 @@ from pathlib import Path
 import yaml
 from sqlalchemy import delete
 
-from actions.accounts import create_sql_engine
 from bot.gateway_client import AgentClient, Customer
 from bot.stack import Stack
 from bot.suggest import Said, draft, group, main, moments
-from handoff.archive import archived_conversations, archived_messages, tickets
+from core.sql import engine_for
+from handoff.records.archive import archived_conversations, archived_messages, tickets
 
 HANDLED_BY_PEOPLE = "a person on our team handles"
 NOT_UNDERSTOOD = "I didn't quite get that"
@@ -34,7 +34,7 @@ GIBBERISH = ["zzqx vrrk plonk", "zzqx vrrk plonk plonk"]
 
 def empty_archive(database_url: str) -> None:
     """The session's stack is shared: start from an archive with nothing in it."""
-    engine = create_sql_engine(database_url)
+    engine = engine_for(database_url)
     with engine.begin() as conn:
         for table in (archived_messages, tickets, archived_conversations):
             conn.execute(delete(table))

@@ -9,9 +9,9 @@ import redis
 
 from bot.gateway_client import AgentClient, Customer
 from bot.stack import Stack
-from handoff.archive import Archive
-from handoff.conversations import ConversationStore
-from handoff.queue import HandoffQueue
+from handoff.records.archive import Archive
+from handoff.stores.conversations import ConversationStore
+from handoff.stores.queue import HandoffQueue
 
 NewCustomer = Callable[[], Customer]
 NewAgent = Callable[..., tuple[AgentClient, str]]

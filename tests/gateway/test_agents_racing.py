@@ -11,8 +11,8 @@ import redis
 
 from bot.gateway_client import AgentClient
 from bot.stack import Stack
-from handoff.conversations import ConversationStore
-from handoff.queue import HandoffQueue
+from handoff.stores.conversations import ConversationStore
+from handoff.stores.queue import HandoffQueue
 
 CHATS = 1000
 AGENTS = 50

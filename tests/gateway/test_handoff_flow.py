@@ -7,9 +7,10 @@ from typing import Any
 
 import requests
 
-from actions.accounts import AccountClient
+from bot.demo import seed_customers
 from bot.gateway_client import AgentClient, Customer, has_text
 from bot.stack import Stack
+from core.mail import Outbox
 from handoff.customer_tokens import sign_customer_token
 from tests.conftest import CUSTOMER_TOKEN_SECRET, RASA_TOKEN
 
@@ -109,7 +110,7 @@ def test_while_an_agent_owns_the_chat_the_bot_hears_nothing(
 def test_hand_back_resumes_the_interrupted_payment(
     stack: Stack, customer: NewCustomer, agent: NewAgent
 ) -> None:
-    AccountClient(stack.settings.database_url).seed_demo()
+    seed_customers(stack.settings.database_url)
     ann, _ = agent()
     dana = customer()
     dana.start()
@@ -212,7 +213,7 @@ def test_nobody_available_lets_the_customer_leave_an_email(
     ivy.emit("leave_email", {"email": "ivy@example.com", "session_id": ivy.session_id})
     ticket = ivy.status("ticket")
     assert ticket["ticket"].startswith("TKT-")
-    outbox = AccountClient(stack.settings.database_url).outbox(limit=5)
+    outbox = Outbox(stack.settings.database_url).newest(limit=5)
     assert any(mail.to == "ivy@example.com" for mail in outbox)
 
 

@@ -8,10 +8,10 @@ import pytest
 import redis
 
 from bot.redis_server import EmbeddedRedis, RedisInfo
-from handoff.conversations import ConversationStore
-from handoff.presence import Presence
-from handoff.queue import HandoffQueue
-from handoff.transcripts import TranscriptStore
+from handoff.stores.conversations import ConversationStore
+from handoff.stores.presence import Presence
+from handoff.stores.queue import HandoffQueue
+from handoff.stores.transcripts import TranscriptStore
 
 Connect = Callable[[], redis.Redis]
 

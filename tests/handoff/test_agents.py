@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from bot.__main__ import main
-from handoff.agents import (
+from bot.demo import seed_agents
+from handoff.records.agents import (
     Agent,
     AgentDirectory,
     AgentError,
@@ -308,11 +309,11 @@ def test_cli_needs_a_name(cli: Callable[..., tuple[int, str, str]]) -> None:
 
 
 def test_demo_agents_get_fresh_passwords_on_every_seed(directory: AgentDirectory) -> None:
-    first = directory.seed_demo()
+    first = seed_agents(directory)
     logins = [agent.id for agent, _ in first]
     assert logins == ["ann", "ben", "sam"]
     assert [agent.role for agent, _ in first] == ["agent", "agent", "supervisor"]
-    second = dict((agent.id, password) for agent, password in directory.seed_demo())
+    second = dict((agent.id, password) for agent, password in seed_agents(directory))
     for agent, old_password in first:
         assert second[agent.id] != old_password
         assert directory.authenticate(agent.id, second[agent.id]) == agent
@@ -322,7 +323,7 @@ def test_demo_agents_get_fresh_passwords_on_every_seed(directory: AgentDirectory
 
 
 def test_demo_agents_leave_other_accounts_alone(directory: AgentDirectory, ann: Agent) -> None:
-    directory.seed_demo()
+    seed_agents(directory)
     assert directory.authenticate("ann.lee", PASSWORD) == ann
 
 
@@ -342,14 +343,14 @@ def test_a_bad_demo_agents_file_names_the_entry(
     path = tmp_path / "agents.yml"
     path.write_text(content)
     with pytest.raises(InvalidAgent, match=message):
-        directory.seed_demo(path)
+        seed_agents(directory, path)
 
 
 def test_make_run_prints_each_demo_agent_with_a_password_that_works(
     database_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from bot.__main__ import print_demo_agents
-    from bot.settings import Settings
+    from core.settings import Settings
 
     database_url = f"sqlite:///{database_path}"
     print_demo_agents(Settings.from_env({"DATABASE_URL": database_url}))

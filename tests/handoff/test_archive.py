@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from actions.accounts import AccountClient
-from handoff.archive import Archive, InvalidEmail, NotClosed
-from handoff.conversations import Conversation, ConversationStore
-from handoff.transcripts import Message, TranscriptStore
+from core.mail import Outbox
+from handoff.records.archive import Archive, InvalidEmail, NotClosed
+from handoff.stores.conversations import Conversation, ConversationStore
+from handoff.stores.transcripts import Message, TranscriptStore
 
 CARD = "4111 1111 1111 1111"
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC, before any ticket a test makes
@@ -76,9 +76,9 @@ def archive(database_path: Path) -> Iterator[Archive]:
 
 
 @pytest.fixture
-def outbox(database_path: Path) -> Iterator[AccountClient]:
+def outbox(database_path: Path) -> Iterator[Outbox]:
     """The mail the archive sent, read the way the operator reads it."""
-    client = AccountClient(f"sqlite:///{database_path}")
+    client = Outbox(f"sqlite:///{database_path}")
     yield client
     client.close()
 
@@ -172,7 +172,7 @@ def test_card_numbers_are_masked_again_on_the_way_in(archive: Archive, database_
 
 
 def test_a_ticket_is_kept_and_the_transcript_mailed_without_notes(
-    archive: Archive, outbox: AccountClient
+    archive: Archive, outbox: Outbox
 ) -> None:
     lines = [
         *MESSAGES,
@@ -181,7 +181,7 @@ def test_a_ticket_is_kept_and_the_transcript_mailed_without_notes(
     ]
     ticket = archive.create_ticket("conv-1", " dana@example.com ", lines)
     assert re.fullmatch(r"TKT-[0-9A-F]{8}", ticket)
-    [mail] = outbox.outbox()
+    [mail] = outbox.newest()
     assert (mail.to, mail.subject) == ("dana@example.com", f"Your request {ticket}")
     assert f"Your reference is {ticket}." in mail.body
     assert "] You: I was charged twice" in mail.body
@@ -214,12 +214,12 @@ def test_tickets_are_listed_with_the_archived_conversation(archive: Archive) -> 
     ],
 )
 def test_a_bad_email_is_refused_and_nothing_kept(
-    archive: Archive, outbox: AccountClient, database_path: Path, email: str
+    archive: Archive, outbox: Outbox, database_path: Path, email: str
 ) -> None:
     with pytest.raises(InvalidEmail, match="email address"):
         archive.create_ticket("conv-1", email, MESSAGES)
     assert count(database_path, "tickets") == 0
-    assert outbox.outbox() == []
+    assert outbox.newest() == []
 
 
 # --- figures --------------------------------------------------------------------------

@@ -18,10 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bot.redis_server import RedisInfo
-from bot.settings import Settings
+from core.settings import Settings
 from handoff import create_app
-from handoff.agents import AgentDirectory
-from handoff.gateway import Gateway
+from handoff.records.agents import AgentDirectory
+from handoff.service.gateway import Gateway
 
 PASSWORD = "correct horse battery"
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import redis
 
-from handoff.conversations import (
+from handoff.stores.conversations import (
     BOT_QUIET_SECONDS,
     LIVE_KEY,
     MODES,
@@ -19,9 +19,9 @@ from handoff.conversations import (
     UnknownConversation,
     conversation_key,
 )
-from handoff.presence import Presence
-from handoff.queue import HandoffQueue
-from handoff.transcripts import TranscriptStore
+from handoff.stores.presence import Presence
+from handoff.stores.queue import HandoffQueue
+from handoff.stores.transcripts import TranscriptStore
 
 # The edges of the contract, written out rather than read from the code under test.
 ALLOWED = {

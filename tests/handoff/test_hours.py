@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from handoff.hours import BusinessHours
+from handoff.service.hours import BusinessHours
 
 
 def at(text: str) -> float:

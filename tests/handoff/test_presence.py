@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from handoff.conversations import ConversationStore
-from handoff.presence import AgentState, Presence, UnknownAgent
-from handoff.queue import HandoffQueue
+from handoff.stores.conversations import ConversationStore
+from handoff.stores.presence import AgentState, Presence, UnknownAgent
+from handoff.stores.queue import HandoffQueue
 
 
 def test_online_agents_are_available_with_no_load(presence: Presence) -> None:

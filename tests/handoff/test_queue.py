@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from handoff.conversations import ConversationStore, InvalidTransition, UnknownConversation
-from handoff.presence import Presence
-from handoff.queue import (
+from handoff.stores.conversations import ConversationStore, InvalidTransition, UnknownConversation
+from handoff.stores.presence import Presence
+from handoff.stores.queue import (
     DEFAULT_HANDLE_TIME,
     AgentUnavailable,
     AtCapacity,

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import redis
 
-from handoff.conversations import ConversationStore
-from handoff.presence import Presence
-from handoff.queue import PRIORITIES, AtCapacity, HandoffQueue, NotQueued
+from handoff.stores.conversations import ConversationStore
+from handoff.stores.presence import Presence
+from handoff.stores.queue import PRIORITIES, AtCapacity, HandoffQueue, NotQueued
 
 AGENTS = 50
 CHATS = 1000

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from handoff.conversations import ConversationStore
-from handoff.presence import Presence
-from handoff.queue import HandoffQueue
-from handoff.routing import pick_agent, route_waiting
+from handoff.service.routing import pick_agent, route_waiting
+from handoff.stores.conversations import ConversationStore
+from handoff.stores.presence import Presence
+from handoff.stores.queue import HandoffQueue
 
 
 @pytest.fixture

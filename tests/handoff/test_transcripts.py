@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from handoff.conversations import ConversationStore, UnknownConversation, transcript_key
-from handoff.transcripts import TranscriptStore
+from handoff.stores.conversations import ConversationStore, UnknownConversation, transcript_key
+from handoff.stores.transcripts import TranscriptStore
 
 CARD = "4111 1111 1111 1111"
 

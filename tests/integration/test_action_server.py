@@ -16,7 +16,7 @@ import requests
 from actions.accounts import AccountClient
 from actions.server import TIMEOUT_REPLY
 from bot.process import QUIET_ENV, ChildProcess, free_port
-from bot.settings import ROOT, Settings
+from core.settings import ROOT, Settings
 
 TOKEN = "test-actions-token"
 ACTION_TIMEOUT = 1.0

@@ -18,9 +18,9 @@ import redis
 import requests
 from rasa.shared.core.domain import Domain
 
-from bot.settings import ROOT, Settings
 from bot.stack import Stack, StackError
 from bot.training import model_path
+from core.settings import ROOT, Settings
 
 TOKEN = "test-rasa-token"
 CARD = "4111 1111 1111 1111"

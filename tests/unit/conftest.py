@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 from actions.accounts import AccountClient
+from actions.reset_tokens import ResetTokens
+from bot.demo import seed_customers
+from core.mail import Outbox
+from core.settings import Settings
 
 
 class Clock:
@@ -38,8 +42,25 @@ def database_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def accounts(database_path: Path, clock: Clock) -> Iterator[AccountClient]:
     """An AccountClient on a fresh SQLite file, seeded with the demo customers."""
+    seed_customers(f"sqlite:///{database_path}")
     client = AccountClient(f"sqlite:///{database_path}", now=clock)
-    client.create_schema()
-    client.seed_demo()
     yield client
     client.close()
+
+
+@pytest.fixture
+def outbox(database_path: Path, clock: Clock) -> Iterator[Outbox]:
+    """The outbox of the test's database (no SMTP server: mail is kept)."""
+    store = Outbox(f"sqlite:///{database_path}", now=clock)
+    store.create_schema()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def resets(
+    accounts: AccountClient, outbox: Outbox, database_path: Path, clock: Clock
+) -> ResetTokens:
+    """Password reset links for the seeded accounts, mailed to the outbox."""
+    link_base = Settings.from_env({}).reset_link_base
+    return ResetTokens(f"sqlite:///{database_path}", outbox, link_base, now=clock)

@@ -1,4 +1,5 @@
-"""The account backend against a real SQLite file: lookups, payments, password resets, CLI."""
+"""The account backend against a real SQLite file: lookups, payments, password resets, mail,
+the demo customers file and the operator's `python -m bot accounts`."""
 
 from __future__ import annotations
 
@@ -23,23 +24,22 @@ from actions.accounts import (
     AccountClient,
     AccountError,
     AccountNotFound,
-    CustomerFileError,
     InvalidAmount,
-    InvalidResetToken,
     PaymentDeclined,
-    ResetRateLimited,
-    main,
 )
-from actions.mailer import SmtpMailer
-from bot.settings import ROOT, Settings
+from actions.reset_tokens import InvalidResetToken, ResetRateLimited, ResetTokens
+from bot.__main__ import main
+from bot.demo import CustomerFileError, seed_customers
+from core.mail import Outbox, SmtpMailer
+from core.settings import ROOT, Settings
 
 LINK_BASE = Settings.from_env({}).reset_link_base
 LINK = re.compile(re.escape(LINK_BASE) + r"([A-Za-z0-9_-]+)")
 
 
-def reset_tokens(client: AccountClient) -> list[str]:
+def reset_tokens(outbox: Outbox) -> list[str]:
     """The tokens of the reset links in the outbox, oldest first."""
-    tokens = [LINK.findall(message.body) for message in client.outbox(limit=100)]
+    tokens = [LINK.findall(message.body) for message in outbox.newest(limit=100)]
     return [found[0] for found in reversed(tokens) if found]
 
 
@@ -225,14 +225,14 @@ def test_pay_unknown_account_raises(accounts: AccountClient) -> None:
 
 
 def test_reset_for_known_and_unknown_returns_the_same_and_mails_only_the_known(
-    accounts: AccountClient, database_path: Path
+    resets: ResetTokens, outbox: Outbox, accounts: AccountClient, database_path: Path
 ) -> None:
     # Typed as returning nothing; check at run time that it really gives None.
-    request: Callable[[str, str], object] = accounts.request_password_reset
+    request: Callable[[str, str], object] = resets.request
     assert request("nobody@example.com", "conv-a") is None
-    assert accounts.outbox() == []
+    assert outbox.newest() == []
     assert request("DANA", "conv-b") is None
-    [message] = accounts.outbox()
+    [message] = outbox.newest()
     assert message.to == "dana@example.com"
     assert LINK.search(message.body)
     # Both requests were recorded, so both did the same writes up to the token.
@@ -243,88 +243,102 @@ def test_reset_for_known_and_unknown_returns_the_same_and_mails_only_the_known(
 
 
 def test_reset_token_is_stored_only_as_its_hash(
-    accounts: AccountClient, database_path: Path
+    outbox: Outbox, resets: ResetTokens, accounts: AccountClient, database_path: Path
 ) -> None:
-    accounts.request_password_reset("dana@example.com", "conv-1")
-    [token] = reset_tokens(accounts)
+    resets.request("dana@example.com", "conv-1")
+    [token] = reset_tokens(outbox)
     assert len(token) >= 43  # 32 random bytes
     everything_but_the_mail = dump(database_path, skip="outbox")
     assert token not in everything_but_the_mail
     assert hashlib.sha256(token.encode()).hexdigest() in everything_but_the_mail
 
 
-def test_reset_token_works_once(accounts: AccountClient) -> None:
-    accounts.request_password_reset("dana@example.com", "conv-1")
-    [token] = reset_tokens(accounts)
-    assert accounts.redeem_reset_token(token) == "ACC-1001"
+def test_reset_token_works_once(
+    outbox: Outbox, resets: ResetTokens, accounts: AccountClient
+) -> None:
+    resets.request("dana@example.com", "conv-1")
+    [token] = reset_tokens(outbox)
+    assert resets.redeem(token) == "ACC-1001"
     with pytest.raises(InvalidResetToken):
-        accounts.redeem_reset_token(token)
+        resets.redeem(token)
 
 
-def test_redeeming_one_link_voids_the_others(accounts: AccountClient) -> None:
-    accounts.request_password_reset("dana@example.com", "conv-1")
-    accounts.request_password_reset("dana@example.com", "conv-1")
-    first, second = reset_tokens(accounts)
-    assert accounts.redeem_reset_token(second) == "ACC-1001"
+def test_redeeming_one_link_voids_the_others(
+    outbox: Outbox, resets: ResetTokens, accounts: AccountClient
+) -> None:
+    resets.request("dana@example.com", "conv-1")
+    resets.request("dana@example.com", "conv-1")
+    first, second = reset_tokens(outbox)
+    assert resets.redeem(second) == "ACC-1001"
     with pytest.raises(InvalidResetToken):
-        accounts.redeem_reset_token(first)
+        resets.redeem(first)
 
 
 @pytest.mark.parametrize("token", ["", "made-up-token", LINK_BASE])
-def test_unknown_reset_token_is_rejected(accounts: AccountClient, token: str) -> None:
+def test_unknown_reset_token_is_rejected(
+    resets: ResetTokens, accounts: AccountClient, token: str
+) -> None:
     with pytest.raises(InvalidResetToken):
-        accounts.redeem_reset_token(token)
+        resets.redeem(token)
 
 
-def test_reset_token_expires_after_15_minutes(accounts: AccountClient, clock) -> None:
-    accounts.request_password_reset("dana@example.com", "conv-1")
-    accounts.request_password_reset("luis@example.com", "conv-2")
-    dana, luis = reset_tokens(accounts)
+def test_reset_token_expires_after_15_minutes(
+    outbox: Outbox, resets: ResetTokens, accounts: AccountClient, clock
+) -> None:
+    resets.request("dana@example.com", "conv-1")
+    resets.request("luis@example.com", "conv-2")
+    dana, luis = reset_tokens(outbox)
     clock.advance(minutes=14, seconds=59)
-    assert accounts.redeem_reset_token(dana) == "ACC-1001"
+    assert resets.redeem(dana) == "ACC-1001"
     clock.advance(seconds=2)
     with pytest.raises(InvalidResetToken):
-        accounts.redeem_reset_token(luis)
+        resets.redeem(luis)
 
 
-def test_one_conversation_gets_three_requests_an_hour(accounts: AccountClient, clock) -> None:
+def test_one_conversation_gets_three_requests_an_hour(
+    resets: ResetTokens, outbox: Outbox, accounts: AccountClient, clock
+) -> None:
     for identifier in ["nobody@example.com", "dana", "luis@example.com"]:
-        accounts.request_password_reset(identifier, "conv-busy")
+        resets.request(identifier, "conv-busy")
         clock.advance(minutes=1)
     # The limit does not depend on the account existing: no enumeration through it.
     for identifier in ["nobody@example.com", "priya.n"]:
         with pytest.raises(ResetRateLimited):
-            accounts.request_password_reset(identifier, "conv-busy")
-    assert len(accounts.outbox()) == 2
-    accounts.request_password_reset("dana", "conv-other")
+            resets.request(identifier, "conv-busy")
+    assert len(outbox.newest()) == 2
+    resets.request("dana", "conv-other")
     clock.advance(hours=1)
-    accounts.request_password_reset("priya.n", "conv-busy")
-    assert len(accounts.outbox()) == 4
+    resets.request("priya.n", "conv-busy")
+    assert len(outbox.newest()) == 4
 
 
 def test_one_account_gets_three_links_an_hour_then_silently_none(
-    accounts: AccountClient, clock
+    resets: ResetTokens, outbox: Outbox, accounts: AccountClient, clock
 ) -> None:
     for number in range(5):
-        accounts.request_password_reset("dana", f"conv-{number}")
+        resets.request("dana", f"conv-{number}")
         clock.advance(minutes=5)
-    assert len(accounts.outbox()) == 3
+    assert len(outbox.newest()) == 3
     clock.advance(minutes=40)
-    accounts.request_password_reset("dana", "conv-later")
-    assert len(accounts.outbox()) == 4
+    resets.request("dana", "conv-later")
+    assert len(outbox.newest()) == 4
 
 
 def test_logs_never_contain_the_reset_token(
-    accounts: AccountClient, database_path: Path, caplog: pytest.LogCaptureFixture
+    outbox: Outbox,
+    resets: ResetTokens,
+    accounts: AccountClient,
+    database_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="sqlalchemy")
-    accounts.request_password_reset("dana@example.com", "conv-1")
+    resets.request("dana@example.com", "conv-1")
     [(body,)] = rows(database_path, "SELECT body FROM outbox")
     token = LINK.findall(str(body))[0]
-    accounts.redeem_reset_token(token)
+    resets.redeem(token)
     with pytest.raises(InvalidResetToken):
-        accounts.redeem_reset_token(token)
+        resets.redeem(token)
     assert "INSERT INTO reset_tokens" in caplog.text  # SQL was logged too
     assert token not in caplog.text
     assert hashlib.sha256(token.encode()).hexdigest() not in caplog.text
@@ -382,19 +396,17 @@ def smtp_sink() -> Iterator[_SmtpSink]:
 
 
 def test_reset_mail_goes_over_smtp_when_configured(
-    tmp_path: Path, smtp_sink: _SmtpSink, clock
+    outbox: Outbox, tmp_path: Path, smtp_sink: _SmtpSink, clock
 ) -> None:
     database_path = tmp_path / "smtp.db"
     port = smtp_sink.server_address[1]
-    client = AccountClient(
-        f"sqlite:///{database_path}",
-        mailer=SmtpMailer("127.0.0.1", port, "support@tandem.example"),
-        now=clock,
-    )
-    client.create_schema()
-    client.seed_demo()
-    client.request_password_reset("nobody@example.com", "conv-1")
-    client.request_password_reset("luis@example.com", "conv-1")
+    url = f"sqlite:///{database_path}"
+    seed_customers(url)
+    mail = Outbox(url, SmtpMailer("127.0.0.1", port, "support@tandem.example"), now=clock)
+    mail.create_schema()
+    client = ResetTokens(url, mail, LINK_BASE, now=clock)
+    client.request("nobody@example.com", "conv-1")
+    client.request("luis@example.com", "conv-1")
     client.close()  # waits for the background delivery
 
     [raw] = smtp_sink.messages
@@ -408,21 +420,23 @@ def test_reset_mail_goes_over_smtp_when_configured(
     assert token not in dump(database_path)
 
 
-def test_send_mail_goes_to_the_outbox_without_smtp(accounts: AccountClient) -> None:
-    accounts.send_mail(" dana@example.com ", " Your request TKT-1 ", "Hello,\n\nThe transcript.\n")
-    [message] = accounts.outbox()
+def test_send_mail_goes_to_the_outbox_without_smtp(outbox: Outbox, accounts: AccountClient) -> None:
+    outbox.send(" dana@example.com ", " Your request TKT-1 ", "Hello,\n\nThe transcript.\n")
+    [message] = outbox.newest()
     assert (message.to, message.subject) == ("dana@example.com", "Your request TKT-1")
     assert message.body == "Hello,\n\nThe transcript.\n"
 
 
-def test_send_mail_goes_over_smtp_when_configured(tmp_path: Path, smtp_sink: _SmtpSink) -> None:
+def test_send_mail_goes_over_smtp_when_configured(
+    outbox: Outbox, tmp_path: Path, smtp_sink: _SmtpSink
+) -> None:
     database_path = tmp_path / "smtp.db"
-    client = AccountClient(
+    client = Outbox(
         f"sqlite:///{database_path}",
-        mailer=SmtpMailer("127.0.0.1", smtp_sink.server_address[1], "support@tandem.example"),
+        SmtpMailer("127.0.0.1", smtp_sink.server_address[1], "support@tandem.example"),
     )
     client.create_schema()
-    client.send_mail("dana@example.com", "Your request TKT-1", "The transcript.")
+    client.send("dana@example.com", "Your request TKT-1", "The transcript.")
     client.close()  # waits for the background delivery
 
     [raw] = smtp_sink.messages
@@ -442,11 +456,11 @@ def test_send_mail_goes_over_smtp_when_configured(tmp_path: Path, smtp_sink: _Sm
     ],
 )
 def test_send_mail_refuses_what_cannot_be_a_header(
-    accounts: AccountClient, to: str, subject: str
+    outbox: Outbox, accounts: AccountClient, to: str, subject: str
 ) -> None:
     with pytest.raises(ValueError, match="must be one line"):
-        accounts.send_mail(to, subject, "body")
-    assert accounts.outbox() == []
+        outbox.send(to, subject, "body")
+    assert outbox.newest() == []
 
 
 # --- schema, seed file and engine -----------------------------------------------------
@@ -455,7 +469,7 @@ def test_send_mail_refuses_what_cannot_be_a_header(
 def test_schema_and_seed_are_idempotent(accounts: AccountClient, database_path: Path) -> None:
     accounts.pay("ACC-1001", Decimal("20.00"), "key-1")
     accounts.create_schema()
-    assert accounts.seed_demo() == 5
+    assert seed_customers(f"sqlite:///{database_path}") == 5
     assert rows(database_path, "SELECT count(*) FROM accounts") == [(5,)]
     assert accounts.get("ACC-1001").balance == Decimal("120.50")
 
@@ -478,14 +492,14 @@ def test_sqlite_folder_is_created(tmp_path: Path) -> None:
     ],
 )
 def test_bad_customer_file_names_customer_and_field(
-    accounts: AccountClient, tmp_path: Path, change: tuple[str, str], complaint: str
+    database_path: Path, tmp_path: Path, change: tuple[str, str], complaint: str
 ) -> None:
     text = (ROOT / "data" / "demo" / "customers.yml").read_text(encoding="utf-8")
     assert change[0] in text
     path = tmp_path / "customers.yml"
     path.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
     with pytest.raises(CustomerFileError, match=re.escape(complaint)):
-        accounts.seed_demo(path)
+        seed_customers(f"sqlite:///{database_path}", path)
 
 
 # --- CLI ------------------------------------------------------------------------------
@@ -502,7 +516,7 @@ def cli_env(accounts: AccountClient, database_path: Path, monkeypatch: pytest.Mo
 def test_cli_show_prints_the_account_without_secrets(
     cli_env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["show", "Dana@Example.com"]) == 0
+    assert main(["accounts", "show", "Dana@Example.com"]) == 0
     out = capsys.readouterr().out
     assert "ACC-1001" in out and "Dana Whitfield" in out
     assert "Visa ending 4242" in out and "120.50" in out
@@ -510,33 +524,33 @@ def test_cli_show_prints_the_account_without_secrets(
 
 
 def test_cli_show_unknown_exits_1(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["show", "ACC-9999"]) == 1
+    assert main(["accounts", "show", "ACC-9999"]) == 1
     assert "No account matches 'ACC-9999'" in capsys.readouterr().err
 
 
 def test_cli_outbox_prints_the_newest_mail(
-    cli_env: str, accounts: AccountClient, capsys: pytest.CaptureFixture[str]
+    outbox: Outbox, cli_env: str, resets: ResetTokens, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["outbox"]) == 0
+    assert main(["accounts", "outbox"]) == 0
     assert "The outbox is empty." in capsys.readouterr().out
-    accounts.request_password_reset("dana", "conv-1")
-    accounts.request_password_reset("priya.n", "conv-2")
-    assert main(["outbox", "--limit", "1"]) == 0
+    resets.request("dana", "conv-1")
+    resets.request("priya.n", "conv-2")
+    assert main(["accounts", "outbox", "--limit", "1"]) == 0
     out = capsys.readouterr().out
     assert "To: priya@example.com" in out and LINK.search(out)
     assert "dana@example.com" not in out
 
 
 def test_cli_seed_is_idempotent(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["seed"]) == 0
-    assert main(["seed"]) == 0
+    assert main(["accounts", "seed"]) == 0
+    assert main(["accounts", "seed"]) == 0
     assert capsys.readouterr().out.count("5 demo customers loaded") == 2
 
 
-def test_cli_as_a_module(cli_env: str) -> None:
+def test_cli_as_a_module(outbox: Outbox, cli_env: str) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "actions.accounts", *args],
+            [sys.executable, "-m", "bot", "accounts", *args],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handoff.canned import (
+from handoff.records.canned import (
     DEFAULTS,
     MAX_BODY_CHARS,
     MAX_TITLE_CHARS,
@@ -18,7 +18,7 @@ from handoff.canned import (
     UnknownCanned,
     variables,
 )
-from handoff.conversations import Conversation
+from handoff.stores.conversations import Conversation
 
 CUSTOMER = {"customer": {"name": "Maria Garcia", "id": "C-1001", "verified": True}}
 # The customer as the website's token gives it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from bot.settings import ROOT
+from core.settings import ROOT
 
 
 def test_without_chromium_make_says_how_to_install_it() -> None:

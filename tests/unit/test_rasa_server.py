@@ -8,7 +8,7 @@ import pytest
 import rasa.core.actions.action as rasa_action
 
 from bot.rasa_server import rasa_run_argv, set_action_request_timeout
-from bot.settings import Settings
+from core.settings import Settings
 
 
 def test_action_request_timeout_is_lowered(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.redaction import luhn_valid, mask_card_numbers
+from core.redaction import luhn_valid, mask_card_numbers
 
 
 @pytest.mark.parametrize(

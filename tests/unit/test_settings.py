@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from bot.settings import ROOT, Settings
+from core.settings import ROOT, Settings
 
 
 def test_defaults_from_an_empty_environment() -> None:

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot.settings import Settings
+from core.settings import Settings
 from handoff import create_app
-from handoff.site import WIDGET_DIR
+from handoff.web.site import WIDGET_DIR
 
 HOST_SITE = "https://shop.example.com"
 

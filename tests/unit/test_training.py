@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
 from bot.training import fingerprint, fingerprint_path, model_path, train_if_needed
+from core.settings import Settings
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.settings import ROOT
 from bot.validate import (
     Located,
     Problem,
@@ -12,6 +11,7 @@ from bot.validate import (
     normalised,
     responses_named_in_code,
 )
+from core.settings import ROOT
 
 
 def test_a_problem_reads_file_line_problem_fix() -> None:

@@ -20,18 +20,17 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    g,
     jsonify,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 
-from handoff.agents import Agent, AgentError
-from handoff.canned import (
+from handoff.auth import logged_in_agent
+from handoff.records.agents import Agent
+from handoff.records.canned import (
     Canned,
     CannedError,
     CannedExists,
@@ -40,11 +39,11 @@ from handoff.canned import (
     RenderError,
     UnknownCanned,
 )
-from handoff.canned import variables as canned_variables
-from handoff.conversations import UnknownConversation
-from handoff.daily import start_of_day
-from handoff.page_policy import content_security_policy
-from handoff.presence import AgentState
+from handoff.records.canned import variables as canned_variables
+from handoff.stores.conversations import UnknownConversation
+from handoff.stores.daily import start_of_day
+from handoff.stores.presence import AgentState
+from handoff.web.page_policy import content_security_policy
 
 bp = Blueprint("console", __name__)
 
@@ -98,21 +97,6 @@ def page_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def logged_in_agent() -> Agent | None:
-    """The agent of this session, or None (not logged in, or the account is gone)."""
-    if "agent" not in g:
-        login = session.get("agent")
-        agent = None
-        if isinstance(login, str):
-            try:
-                agent = current_app.extensions["tandem"].directory.get(login)
-            except AgentError:
-                session.clear()
-        g.agent = agent
-    found: Agent | None = g.agent
-    return found
 
 
 def api(role: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

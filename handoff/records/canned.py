@@ -32,9 +32,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from actions.accounts import create_sql_engine
-from bot.settings import Settings
-from handoff.conversations import Conversation
+from core.settings import Settings
+from core.sql import SqlStore
+from handoff.stores.conversations import Conversation
 
 MAX_TITLE_CHARS = 80
 # Ids are SQL integers: anything larger cannot be one (and would overflow the driver).
@@ -130,23 +130,22 @@ canned_responses = Table(
 )
 
 
-class CannedResponses:
+class CannedResponses(SqlStore):
     """Lists, edits and renders canned responses."""
 
+    metadata = metadata
+
     def __init__(self, database_url: str) -> None:
-        self._engine = create_sql_engine(database_url)
+        super().__init__(database_url)
         self._sandbox = _sandbox()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CannedResponses:
         return cls(settings.database_url)
 
-    def close(self) -> None:
-        self._engine.dispose()
-
     def create_schema(self) -> None:
         """Create the table if missing and seed the defaults into an empty one; safe to repeat."""
-        metadata.create_all(self._engine)
+        super().create_schema()
         if self.all():
             return
         for title, body in DEFAULTS:

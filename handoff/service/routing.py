@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from handoff.presence import AgentState, Presence
-from handoff.queue import AtCapacity, HandoffQueue, NotQueued
+from handoff.stores.presence import AgentState, Presence
+from handoff.stores.queue import AtCapacity, HandoffQueue, NotQueued
 
 
 def pick_agent(presence: Presence, skill: str) -> AgentState | None:

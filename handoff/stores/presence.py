@@ -1,6 +1,6 @@
 """Agent presence in Redis: who is connected, their status, skills, capacity and load.
 
-Accounts live in SQL (``handoff.agents``); this is the live side the router
+Accounts live in SQL (``handoff.records.agents``); this is the live side the router
 reads. An agent's load is the size of their chat set, which only conversation
 transitions change, so load and assignments cannot drift apart.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from handoff.conversations import (
+from handoff.stores.conversations import (
     AGENTS_KEY,
     DISCONNECTED_KEY,
     agent_chats_key,

@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 
-from bot.redaction import mask_card_numbers
+from core.redaction import mask_card_numbers
 
 PREFIX = "tandem:"
 LIVE_KEY = f"{PREFIX}conversations:live"  # set: ids of conversations not closed

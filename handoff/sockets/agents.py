@@ -11,13 +11,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import request, session
+from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
 
-from handoff.agents import Agent, AgentDirectory, AgentError
-from handoff.gateway import ALL_AGENTS, SUPERVISORS, Gateway, GatewayError, agent_room
-from handoff.login import LoginTokens
-from handoff.namespace import GatewayNamespace, field, optional, text_field
+from handoff.auth import LoginTokens, socket_agent
+from handoff.records.agents import Agent, AgentDirectory
+from handoff.service.gateway import ALL_AGENTS, SUPERVISORS, Gateway, GatewayError, agent_room
+from handoff.sockets.namespace import GatewayNamespace, field, optional, text_field
 
 
 def conversation_field(data: Any) -> str:
@@ -46,14 +46,9 @@ class AgentNamespace(GatewayNamespace):
 
     def on_connect(self, auth: Any = None) -> None:
         """Only agents with a valid login token or session may connect."""
-        token = auth.get("token") if isinstance(auth, dict) else None
-        login = self.tokens.login_of(token) if isinstance(token, str) else session.get("agent")
-        if not login:
+        agent = socket_agent(auth, self.directory, self.tokens)
+        if agent is None:
             raise ConnectionRefusedError("Log in at /agent/login first.")
-        try:
-            agent = self.directory.get(login)
-        except AgentError as error:
-            raise ConnectionRefusedError("Unknown agent.") from error
         with self._agents_lock:
             self._agents[request.sid] = agent  # type: ignore[attr-defined]
         join_room(agent_room(agent.id))

@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from handoff.conversations import (
+from handoff.stores.conversations import (
     HANDLE_TIMES_KEY,
     LIVE_KEY,
     QUEUE_ARRIVALS_KEY,
@@ -30,7 +30,7 @@ from handoff.conversations import (
     encode_fields,
     script_error,
 )
-from handoff.presence import Presence
+from handoff.stores.presence import Presence
 
 PRIORITIES = ("urgent", "high", "normal")
 HANDLE_TIME_WINDOW = 20  # closed chats the mean handle time is taken over

@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from handoff.conversations import (
+from handoff.stores.conversations import (
     conversation_key,
     masked,
     require_text_client,

@@ -36,10 +36,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from actions.accounts import AccountClient, create_sql_engine
-from bot.settings import Settings
-from handoff.conversations import Conversation, masked
-from handoff.transcripts import Message
+from core.mail import Outbox
+from core.settings import Settings
+from core.sql import SqlStore
+from handoff.stores.conversations import Conversation, masked
+from handoff.stores.transcripts import Message
 
 RESOLVED = "resolved"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -113,27 +114,29 @@ tickets = Table(
 )
 
 
-class Archive:
+class Archive(SqlStore):
     """Archived conversations, their transcripts, and tickets, in one SQL database."""
 
-    def __init__(self, database_url: str, mail: AccountClient | None = None) -> None:
+    metadata = metadata
+
+    def __init__(self, database_url: str, mail: Outbox | None = None) -> None:
         """Use ``database_url``; ticket mail goes through ``mail`` (default: its outbox)."""
-        self._engine = create_sql_engine(database_url)
-        self._mail = mail or AccountClient(database_url)
+        super().__init__(database_url)
+        self._mail = mail or Outbox(database_url)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Archive:
         """The archive a gateway uses: its database, and mail as the assistant sends it."""
-        return cls(settings.database_url, AccountClient.from_settings(settings))
+        return cls(settings.database_url, Outbox.from_settings(settings))
 
     def close(self) -> None:
         """Release the connections, after queued mail has gone out."""
         self._mail.close()
-        self._engine.dispose()
+        super().close()
 
     def create_schema(self) -> None:
         """Create the archive's tables, and the outbox's, if missing; safe to repeat."""
-        metadata.create_all(self._engine)
+        super().create_schema()
         self._mail.create_schema()
 
     def archive(self, conversation: Conversation, messages: Iterable[Message]) -> None:
@@ -215,7 +218,7 @@ class Archive:
                     created_at=time.time(),
                 )
             )
-        self._mail.send_mail(address, f"Your request {ticket}", _ticket_mail(ticket, messages))
+        self._mail.send(address, f"Your request {ticket}", _ticket_mail(ticket, messages))
         return ticket
 
     def stats(self, since: float) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, request, send_from_directory
 
-from bot.settings import ROOT
-from handoff.page_policy import content_security_policy
+from core.settings import ROOT
+from handoff.web.page_policy import content_security_policy
 
 WIDGET_DIR = ROOT / "widget"
 # What may be fetched from widget/ (not the demo page, not the README), with its type:

@@ -16,8 +16,8 @@ from typing import Any
 from flask import request
 from flask_socketio import join_room
 
-from handoff.gateway import Gateway, GatewayError, conversation_room
-from handoff.namespace import GatewayNamespace, field, optional, text_field
+from handoff.service.gateway import Gateway, GatewayError, conversation_room
+from handoff.sockets.namespace import GatewayNamespace, field, optional, text_field
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}")

@@ -7,9 +7,7 @@ Every process (stack launcher, Rasa wrapper, action server, CLI tools) builds a
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,27 +77,6 @@ class Settings:
             queue_sla_seconds=float(env.get("QUEUE_SLA_SECONDS", "120")),
             agent_grace_seconds=float(env.get("AGENT_GRACE_SECONDS", "60")),
             business_hours=env.get("BUSINESS_HOURS", "always"),
-        )
-
-    def private(self, var: Path) -> Settings:
-        """These settings on free ports, embedded Redis, a database in ``var`` and new secrets.
-
-        A stack on them runs beside any other: tests, benchmarks and `test-bot` use it.
-        """
-        from bot.process import free_port
-
-        gateway_port = free_port()
-        return dataclasses.replace(
-            self,
-            database_url=f"sqlite:///{var / 'tandem.db'}",
-            redis_url=None,
-            rasa_port=free_port(),
-            actions_port=free_port(),
-            gateway_port=gateway_port,
-            allowed_origins=(f"http://127.0.0.1:{gateway_port}",),
-            rasa_token=secrets.token_urlsafe(32),
-            actions_token=secrets.token_urlsafe(32),
-            secret_key=secrets.token_urlsafe(32),
         )
 
     def as_env(self) -> dict[str, str]:

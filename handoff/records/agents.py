@@ -1,7 +1,7 @@
 """Agent accounts: who may log in to the agent console, with which role, skills and capacity.
 
 Accounts live in the SQL database of the customer accounts (``DATABASE_URL``);
-whether an agent is online, and how busy, is in Redis (``handoff.presence``).
+whether an agent is online, and how busy, is in Redis (``handoff.stores.presence``).
 Passwords are stored only as werkzeug scrypt hashes. Operators manage accounts
 with ``python -m bot agents add | list``; ``make run`` adds the demo agents of
 data/demo/agents.yml with fresh random passwords.
@@ -9,27 +9,20 @@ data/demo/agents.yml with fresh random passwords.
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import re
 import secrets
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-import yaml
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from actions.accounts import create_sql_engine
-from bot.settings import ROOT, Settings
-
-DEMO_AGENTS = ROOT / "data" / "demo" / "agents.yml"
+from core.settings import Settings
+from core.sql import SqlStore
 
 ROLES = ("agent", "supervisor")
 SKILLS = ("account", "billing", "technical", "general")
@@ -85,22 +78,14 @@ agents = Table(
 )
 
 
-class AgentDirectory:
+class AgentDirectory(SqlStore):
     """Creates agent accounts and checks their passwords."""
 
-    def __init__(self, database_url: str) -> None:
-        self._engine = create_sql_engine(database_url)
+    metadata = metadata
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AgentDirectory:
         return cls(settings.database_url)
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-    def create_schema(self) -> None:
-        """Create the agents table if missing; safe to repeat."""
-        metadata.create_all(self._engine)
 
     def add(
         self,
@@ -166,49 +151,16 @@ class AgentDirectory:
             raise UnknownAgent(f"no agent has login {key!r}")
         return _agent(row)
 
-    def seed_demo(self, path: Path = DEMO_AGENTS) -> list[tuple[Agent, str]]:
-        """(Re)create the demo agents of ``path``, each with a new random password.
-
-        Returns each agent with its password, which is shown once and stored only hashed.
-        Raises ``InvalidAgent`` naming the entry when the file is wrong.
-        """
-        entries = _demo_entries(path)
-        seeded = []
-        for number, entry in enumerate(entries, start=1):
-            password = secrets.token_urlsafe(9)
-            login = str(entry.get("login", ""))
-            with self._engine.begin() as conn:
-                conn.execute(delete(agents).where(agents.c.login == login.strip().lower()))
-            try:
-                agent = self.add(
-                    login,
-                    str(entry.get("name", "")),
-                    password,
-                    role=str(entry.get("role", "agent")),
-                    skills=entry.get("skills") or ("general",),
-                    capacity=int(entry.get("capacity", 3)),
-                )
-            except (InvalidAgent, TypeError, ValueError) as error:
-                raise InvalidAgent(f"{path}: agent {number}: {error}") from error
-            seeded.append((agent, password))
-        return seeded
+    def remove(self, login: str) -> None:
+        """Delete the account with this login, if there is one."""
+        with self._engine.begin() as conn:
+            conn.execute(delete(agents).where(agents.c.login == login.strip().lower()))
 
     def all(self) -> list[Agent]:
         """Every agent, by login."""
         with self._engine.connect() as conn:
             rows = conn.execute(select(agents).order_by(agents.c.login)).all()
         return [_agent(row) for row in rows]
-
-
-def _demo_entries(path: Path) -> list[dict[str, Any]]:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise InvalidAgent(f"{path}: cannot read the demo agents: {error}") from error
-    entries = document.get("agents") if isinstance(document, dict) else None
-    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-        raise InvalidAgent(f"{path}: expected a top-level 'agents:' list of accounts")
-    return entries
 
 
 def _normal_login(login: str) -> str:
@@ -274,53 +226,3 @@ def _agent(row: Any) -> Agent:
         skills=tuple(row.skills.split(",")),
         capacity=row.capacity,
     )
-
-
-def run_cli(args: argparse.Namespace, settings: Settings, stdin: TextIO | None = None) -> int:
-    """``python -m bot agents add | list``; returns the exit status."""
-    directory = AgentDirectory.from_settings(settings)
-    try:
-        directory.create_schema()
-        if args.agents_command == "list":
-            _print_agents(directory.all())
-            return 0
-        password = _read_password(args.password_stdin, stdin or sys.stdin)
-        agent = directory.add(
-            args.login,
-            args.name,
-            password,
-            role=args.role,
-            skills=args.skills.split(","),
-            capacity=args.capacity,
-        )
-    except AgentError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    finally:
-        directory.close()
-    print(
-        f"Agent {agent.id} ({agent.name}) added: {agent.role}, "
-        f"skills {', '.join(agent.skills)}, up to {agent.capacity} chats at once."
-    )
-    return 0
-
-
-def _read_password(from_stdin: bool, stdin: TextIO) -> str:
-    """One line of ``stdin``, or asked twice on the terminal without echo."""
-    if from_stdin:
-        return stdin.readline().rstrip("\r\n")
-    password = getpass.getpass("Password: ")
-    if getpass.getpass("Password again: ") != password:
-        raise InvalidAgent("the two passwords differ")
-    return password
-
-
-def _print_agents(found: list[Agent]) -> None:
-    if not found:
-        print("No agents yet. Add one with: python -m bot agents add LOGIN --name NAME")
-        return
-    for agent in found:
-        print(
-            f"{agent.id:<20} {agent.name:<30} {agent.role:<10} "
-            f"capacity {agent.capacity:<3} skills {','.join(agent.skills)}"
-        )

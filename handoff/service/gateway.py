@@ -16,9 +16,12 @@ from typing import Any
 
 import redis
 
-from handoff.agents import Agent
-from handoff.archive import Archive, InvalidEmail
-from handoff.conversations import (
+from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
+from handoff.rasa_client import RasaClient, RasaError
+from handoff.records.agents import Agent
+from handoff.records.archive import Archive, InvalidEmail
+from handoff.service.routing import route_waiting
+from handoff.stores.conversations import (
     QUEUE_CHANGED_KEY,
     QUEUE_PUSHED_KEY,
     Conversation,
@@ -26,13 +29,10 @@ from handoff.conversations import (
     rate_key,
     sla_raised_key,
 )
-from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
-from handoff.daily import DailyCounts
-from handoff.presence import Presence
-from handoff.queue import AtCapacity, HandoffQueue, NotQueued, QueueEntry
-from handoff.rasa_client import RasaClient, RasaError
-from handoff.routing import route_waiting
-from handoff.transcripts import Message, TranscriptStore
+from handoff.stores.daily import DailyCounts
+from handoff.stores.presence import Presence
+from handoff.stores.queue import AtCapacity, HandoffQueue, NotQueued, QueueEntry
+from handoff.stores.transcripts import Message, TranscriptStore
 
 CUSTOMERS = "/"
 AGENTS = "/agent"

@@ -14,7 +14,7 @@ from typing import Any
 from flask import request
 from flask_socketio import Namespace, emit
 
-from handoff.gateway import Gateway, GatewayError
+from handoff.service.gateway import Gateway, GatewayError
 
 log = logging.getLogger(__name__)
 # A message longer than this is refused (the widget limits typing to it too).

@@ -1,0 +1,144 @@
+"""Operators' commands: ``python -m bot agents add | list`` and ``python -m bot accounts ...``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import TextIO
+
+from actions.accounts import Account, AccountClient
+from bot.demo import DEMO_CUSTOMERS, CustomerFileError, seed_customers
+from core.mail import Outbox
+from core.settings import Settings
+from handoff.records.agents import Agent, AgentDirectory, AgentError, InvalidAgent
+
+
+def add_accounts_arguments(command: argparse.ArgumentParser) -> None:
+    """``accounts seed``, ``accounts show ID`` and ``accounts outbox``."""
+    actions = command.add_subparsers(dest="accounts_command", required=True, metavar="action")
+    actions.add_parser(
+        "seed",
+        help="load the demo customers of data/demo/customers.yml (safe to repeat)",
+        description="Insert or refresh the demo customers; other accounts stay.",
+    )
+    show = actions.add_parser(
+        "show",
+        help="print one account, without its secrets",
+        description="Print an account found by id, email or username (any case).",
+    )
+    show.add_argument("identifier", metavar="ID_OR_EMAIL", help="ACC-1001, email or username")
+    mail = actions.add_parser(
+        "outbox",
+        help="print the mail kept when no SMTP server is configured",
+        description="Print the newest outbox mail (reset links included), newest first.",
+    )
+    mail.add_argument("--limit", type=_positive_int, default=20, help="how many mails (default 20)")
+
+
+def run_accounts(args: argparse.Namespace, settings: Settings) -> int:
+    """``python -m bot accounts seed | show | outbox``; returns the exit status."""
+    if args.accounts_command == "seed":
+        try:
+            count = seed_customers(settings.database_url)
+        except CustomerFileError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(f"{count} demo customers loaded from {DEMO_CUSTOMERS}.")
+        return 0
+    if args.accounts_command == "show":
+        client = AccountClient.from_settings(settings)
+        try:
+            client.create_schema()
+            account = client.find(args.identifier)
+        finally:
+            client.close()
+        if account is None:
+            print(f"No account matches {args.identifier!r}.", file=sys.stderr)
+            return 1
+        print(_describe(account))
+        return 0
+    outbox = Outbox.from_settings(settings)
+    try:
+        outbox.create_schema()
+        messages = outbox.newest(args.limit)
+    finally:
+        outbox.close()
+    if not messages:
+        print("The outbox is empty.")
+    for message in messages:
+        print(f"#{message.id}  {message.created_at:%Y-%m-%d %H:%M} UTC")
+        print(f"To: {message.to}\nSubject: {message.subject}\n")
+        print(message.body)
+    return 0
+
+
+def _describe(account: Account) -> str:
+    """An account for the operator's terminal, without the verification digits."""
+    return "\n".join(
+        [
+            f"{account.id}  {account.name}",
+            f"  email     {account.email}",
+            f"  username  {account.username}",
+            f"  address   {account.street}, {account.city} {account.postal_code}",
+            f"  balance   ${account.balance} due {account.due_date.isoformat()}",
+            f"  card      {account.card} ({account.card_status})",
+        ]
+    )
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def run_agents(args: argparse.Namespace, settings: Settings, stdin: TextIO | None = None) -> int:
+    """``python -m bot agents add | list``; returns the exit status."""
+    directory = AgentDirectory.from_settings(settings)
+    try:
+        directory.create_schema()
+        if args.agents_command == "list":
+            _print_agents(directory.all())
+            return 0
+        password = _read_password(args.password_stdin, stdin or sys.stdin)
+        agent = directory.add(
+            args.login,
+            args.name,
+            password,
+            role=args.role,
+            skills=args.skills.split(","),
+            capacity=args.capacity,
+        )
+    except AgentError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        directory.close()
+    print(
+        f"Agent {agent.id} ({agent.name}) added: {agent.role}, "
+        f"skills {', '.join(agent.skills)}, up to {agent.capacity} chats at once."
+    )
+    return 0
+
+
+def _read_password(from_stdin: bool, stdin: TextIO) -> str:
+    """One line of ``stdin``, or asked twice on the terminal without echo."""
+    if from_stdin:
+        return stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        raise InvalidAgent("the two passwords differ")
+    return password
+
+
+def _print_agents(found: list[Agent]) -> None:
+    if not found:
+        print("No agents yet. Add one with: python -m bot agents add LOGIN --name NAME")
+        return
+    for agent in found:
+        print(
+            f"{agent.id:<20} {agent.name:<30} {agent.role:<10} "
+            f"capacity {agent.capacity:<3} skills {','.join(agent.skills)}"
+        )
