@@ -16,15 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import TRIES_BEFORE_HELP, failures, latest_intent
+from core.vocabulary import HANDOFF_REASONS
 
-REASONS = (
-    "explicit_request",
-    "repeated_fallback",
-    "failed_validation",
-    "failed_task",
-    "unsupported_topic",
-    "identity_verification",
-)
 # Slots a person may see; the facts used to verify identity are never passed on.
 SHARED_SLOTS = (
     "customer_id",
@@ -117,8 +110,9 @@ def priority_for(tracker: Tracker, reason: str) -> str:
 
 def build_packet(tracker: Tracker, reason: str, skill: str | None = None) -> dict[str, Any]:
     """Everything the agent needs to carry on without asking the customer again."""
-    if reason not in REASONS:
-        raise ValueError(f"unknown handoff reason {reason!r}; expected one of {REASONS}")
+    if reason not in HANDOFF_REASONS:
+        known = ", ".join(HANDOFF_REASONS)
+        raise ValueError(f"unknown handoff reason {reason!r}; expected one of {known}")
     return {
         "reason": reason,
         "skill": skill or skill_for(tracker),

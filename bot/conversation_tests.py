@@ -37,6 +37,7 @@ import yaml
 from bot.gateway_client import AgentClient, Customer, NoReply
 from bot.stack import Stack
 from bot.validate import Problem
+from core.vocabulary import SKILLS
 
 KINDS = ("customer", "bot", "agent", "handoff", "hand_back", "close")
 # How long a turn may take before the test says nothing came.
@@ -44,7 +45,7 @@ TURN_TIMEOUT = 20.0
 # After the last turn, how long the bot must stay quiet for the test to pass.
 SETTLE_SECONDS = 0.5
 AGENT_NAME = "Ann Lee"
-AGENT_SKILLS = ("account", "billing", "technical", "general")
+AGENT_SKILLS = SKILLS
 
 
 class ConversationTestError(ValueError):

@@ -18,7 +18,7 @@ def housekeeping(gateway: Gateway) -> None:
     while True:
         socketio.sleep(TICK_SECONDS)
         try:
-            gateway.tick(time.time())
+            gateway.housekeeping.tick(time.time())
         except Exception:  # one bad tick must not stop the next ones
             log.exception("Housekeeping failed; trying again in a second.")
 

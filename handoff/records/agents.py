@@ -23,9 +23,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.settings import Settings
 from core.sql import SqlStore
+from core.vocabulary import ROLES, SKILLS
 
-ROLES = ("agent", "supervisor")
-SKILLS = ("account", "billing", "technical", "general")
 MIN_CAPACITY, MAX_CAPACITY = 1, 10
 PASSWORD_METHOD = "scrypt"
 MAX_PASSWORD_CHARS = 1024

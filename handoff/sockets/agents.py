@@ -16,7 +16,9 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from handoff.auth import LoginTokens, socket_agent
 from handoff.records.agents import Agent, AgentDirectory
-from handoff.service.gateway import ALL_AGENTS, SUPERVISORS, Gateway, GatewayError, agent_room
+from handoff.service.errors import GatewayError
+from handoff.service.gateway import Gateway
+from handoff.service.relay import AGENTS, ALL_AGENTS, SUPERVISORS, agent_room
 from handoff.sockets.namespace import GatewayNamespace, field, optional, text_field
 
 
@@ -31,7 +33,7 @@ class AgentNamespace(GatewayNamespace):
     """Events from the agent console."""
 
     def __init__(self, gateway: Gateway, directory: AgentDirectory, tokens: LoginTokens) -> None:
-        super().__init__("/agent", gateway)
+        super().__init__(AGENTS, gateway)
         self.directory = directory
         self.tokens = tokens
         self._agents: dict[str, Agent] = {}
@@ -55,8 +57,8 @@ class AgentNamespace(GatewayNamespace):
         join_room(ALL_AGENTS)
         if agent.role == "supervisor":
             join_room(SUPERVISORS)
-        self.reply("state", self.gateway.agent_online(agent))
-        self.gateway.route()
+        self.reply("state", self.gateway.agents.online(agent))
+        self.gateway.handoffs.route()
 
     def on_disconnect(self, reason: Any = None) -> None:
         sid = request.sid  # type: ignore[attr-defined]
@@ -64,36 +66,36 @@ class AgentNamespace(GatewayNamespace):
             agent = self._agents.pop(sid, None)
         self.forget(sid)
         if agent is not None:
-            self.gateway.agent_disconnected(agent.id)
+            self.gateway.agents.disconnected(agent.id)
 
     def on_set_status(self, data: Any = None) -> None:
         """The agent is available for chats, or away."""
-        self.gateway.set_status(self._agent(), text_field(data, "status"))
+        self.gateway.agents.set_status(self._agent(), text_field(data, "status"))
 
     def on_accept(self, data: Any = None) -> None:
         """The agent takes a waiting chat from the queue."""
-        self.gateway.accept(self._agent(), conversation_field(data))
+        self.gateway.agents.accept(self._agent(), conversation_field(data))
 
     def on_send(self, data: Any = None) -> None:
         """The agent writes to the customer."""
-        self.gateway.agent_says(self._agent(), conversation_field(data), text_field(data, "text"))
+        self.gateway.agents.says(self._agent(), conversation_field(data), text_field(data, "text"))
 
     def on_typing(self, data: Any = None) -> None:
         """The agent started or stopped typing."""
         typing = field(data, "typing")
         if not isinstance(typing, bool):
             raise GatewayError("bad_payload", "'typing' must be true or false.")
-        self.gateway.agent_typing(self._agent(), conversation_field(data), typing)
+        self.gateway.agents.typing(self._agent(), conversation_field(data), typing)
 
     def on_note(self, data: Any = None) -> None:
         """An internal note on the chat, never shown to the customer."""
-        self.gateway.note(self._agent(), conversation_field(data), text_field(data, "text"))
+        self.gateway.agents.note(self._agent(), conversation_field(data), text_field(data, "text"))
 
     def on_resume(self, data: Any = None) -> None:
         """After a reconnect: the messages of a chat after `last_seq`."""
         conversation_id = conversation_field(data)
         last_seq = optional(data, "last_seq", int, 0)
-        messages = self.gateway.resume(self._agent(), conversation_id, last_seq)
+        messages = self.gateway.agents.resume(self._agent(), conversation_id, last_seq)
         self.reply("missed", {"conversation_id": conversation_id, "messages": messages})
 
     def on_transfer(self, data: Any = None) -> None:
@@ -102,14 +104,16 @@ class AgentNamespace(GatewayNamespace):
         to_skill = optional(data, "to_skill", str)
         if not (to_agent or to_skill):
             raise GatewayError("bad_payload", "Give 'to_agent' or 'to_skill'.")
-        self.gateway.transfer(self._agent(), conversation_field(data), to_agent, to_skill)
+        self.gateway.agents.transfer(self._agent(), conversation_field(data), to_agent, to_skill)
 
     def on_hand_back(self, data: Any = None) -> None:
         """Return the customer to the bot: `resume` the interrupted task with corrected `slots`."""
         resume = optional(data, "resume", bool, False)
         slots = optional(data, "slots", dict, {})
-        self.gateway.hand_back(self._agent(), conversation_field(data), resume, slots)
+        self.gateway.agents.hand_back(self._agent(), conversation_field(data), resume, slots)
 
     def on_close(self, data: Any = None) -> None:
         """End the chat with a resolution; the customer is asked for a rating."""
-        self.gateway.close(self._agent(), conversation_field(data), text_field(data, "resolution"))
+        self.gateway.agents.close(
+            self._agent(), conversation_field(data), text_field(data, "resolution")
+        )

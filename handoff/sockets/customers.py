@@ -16,7 +16,9 @@ from typing import Any
 from flask import request
 from flask_socketio import join_room
 
-from handoff.service.gateway import Gateway, GatewayError, conversation_room
+from handoff.service.errors import GatewayError
+from handoff.service.gateway import Gateway
+from handoff.service.relay import CUSTOMERS, conversation_room
 from handoff.sockets.namespace import GatewayNamespace, field, optional, text_field
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -27,7 +29,7 @@ class CustomerNamespace(GatewayNamespace):
     """Events from customers' chat widgets."""
 
     def __init__(self, gateway: Gateway) -> None:
-        super().__init__("/", gateway)
+        super().__init__(CUSTOMERS, gateway)
         self._sessions: dict[str, str] = {}
         self._sessions_lock = threading.Lock()
 
@@ -62,7 +64,7 @@ class CustomerNamespace(GatewayNamespace):
         last_seq = optional(data, "last_seq", int, 0)
         if last_seq < 0:
             raise GatewayError("bad_payload", "'last_seq' cannot be negative.")
-        conversation, problem = self.gateway.open_session(session_id, token)
+        conversation, problem = self.gateway.customers.open_session(session_id, token)
         with self._sessions_lock:
             self._sessions[request.sid] = session_id  # type: ignore[attr-defined]
         join_room(conversation_room(session_id))
@@ -74,9 +76,9 @@ class CustomerNamespace(GatewayNamespace):
             {
                 "session_id": session_id,
                 "mode": conversation.mode,
-                "messages": self.gateway.missed(session_id, last_seq),
+                "messages": self.gateway.customers.missed(session_id, last_seq),
                 "last_seq": conversation.last_seq,
-                "queue": self.gateway.queue_status(conversation),
+                "queue": self.gateway.handoffs.queue_status(conversation),
             },
         )
 
@@ -84,26 +86,26 @@ class CustomerNamespace(GatewayNamespace):
         """The customer wrote something: to the bot, the queue or their agent."""
         text = text_field(data, "message")
         conversation_id = self._session(data)
-        self.gateway.check_conversation_rate(conversation_id)
-        self.gateway.customer_says(conversation_id, text)
+        self.gateway.customers.check_rate(conversation_id)
+        self.gateway.customers.says(conversation_id, text)
 
     def on_typing(self, data: Any = None) -> None:
         """The customer started or stopped typing (shown to their agent)."""
         typing = field(data, "typing")
         if not isinstance(typing, bool):
             raise GatewayError("bad_payload", "'typing' must be true or false.")
-        self.gateway.customer_typing(self._session(data), typing)
+        self.gateway.customers.typing(self._session(data), typing)
 
     def on_leave_email(self, data: Any = None) -> None:
         """Nobody is available: the customer leaves an email for a follow-up ticket."""
         email = text_field(data, "email").strip()
         if not EMAIL.fullmatch(email):
             raise GatewayError("bad_email", "That doesn't look like an email address.")
-        self.gateway.leave_email(self._session(data), email)
+        self.gateway.customers.leave_email(self._session(data), email)
 
     def on_csat(self, data: Any = None) -> None:
         """The customer rates the ended chat from 1 to 5."""
         rating = field(data, "rating")
         if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
             raise GatewayError("bad_rating", "'rating' is a whole number from 1 to 5.")
-        self.gateway.rate(self._session(data), rating)
+        self.gateway.customers.rate(self._session(data), rating)

@@ -14,7 +14,8 @@ from typing import Any
 from flask import request
 from flask_socketio import Namespace, emit
 
-from handoff.service.gateway import Gateway, GatewayError
+from handoff.service.errors import GatewayError
+from handoff.service.gateway import Gateway
 
 log = logging.getLogger(__name__)
 # A message longer than this is refused (the widget limits typing to it too).

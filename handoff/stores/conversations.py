@@ -4,7 +4,7 @@ A conversation belongs to exactly one owner at a time: the bot, the queue or one
 agent. Its mode and the indexes that mirror ownership (the live set, the queue,
 each agent's chat set) change together in one Lua function, ``TRANSITION_LUA``,
 which every script that moves a conversation embeds; it is the only code that
-changes a conversation's mode. Every Redis key of the gateway is named here.
+changes a conversation's mode. Every Redis key of the gateway is named in ``keys.py``.
 """
 
 from __future__ import annotations
@@ -18,49 +18,10 @@ from typing import Any
 import redis
 
 from core.redaction import mask_card_numbers
+from handoff.stores.keys import LIVE_KEY, QUEUE_KEY, agent_chats_key, conversation_key, rate_key
 
-PREFIX = "tandem:"
-LIVE_KEY = f"{PREFIX}conversations:live"  # set: ids of conversations not closed
 # A chat with the bot this long without a message is over for supervisors' eyes.
 BOT_QUIET_SECONDS = 30 * 60
-QUEUE_KEY = f"{PREFIX}queue"  # sorted set: queued conversation ids, in queue order
-QUEUE_ARRIVALS_KEY = f"{PREFIX}queue:arrivals"  # counter: arrival order within a priority
-HANDLE_TIMES_KEY = f"{PREFIX}handle-times"  # list: the latest handle times, newest first
-AGENTS_KEY = f"{PREFIX}agents"  # set: ids of agents presence knows
-DISCONNECTED_KEY = f"{PREFIX}agents:disconnected"  # sorted set: agent id by disconnect time
-QUEUE_CHANGED_KEY = f"{PREFIX}queue:changed"  # flag: the queue changed since the last push
-QUEUE_PUSHED_KEY = f"{PREFIX}queue:pushed"  # hash: conversation id -> "position|wait" last pushed
-
-
-def rate_key(conversation_id: str, minute: int) -> str:
-    """Counter: messages a conversation sent in one minute (expires)."""
-    return f"{PREFIX}rate:{conversation_id}:{minute}"
-
-
-def sla_raised_key(conversation_id: str) -> str:
-    """Flag: supervisors were told this conversation waited past the SLA."""
-    return f"{PREFIX}sla-raised:{conversation_id}"
-
-
-def conversation_key(conversation_id: str) -> str:
-    """Hash: mode, owner, handoff details, timestamps and ``last_seq`` of one conversation."""
-    return f"{PREFIX}conversation:{conversation_id}"
-
-
-def transcript_key(conversation_id: str) -> str:
-    """Stream: the conversation's messages, entry id ``<seq>-0``."""
-    return f"{PREFIX}transcript:{conversation_id}"
-
-
-def agent_key(agent_id: str) -> str:
-    """Hash: an agent's name, status, skills, capacity and disconnect time."""
-    return f"{PREFIX}agent:{agent_id}"
-
-
-def agent_chats_key(agent_id: str) -> str:
-    """Set: ids of the conversations assigned to the agent (its size is the agent's load)."""
-    return f"{PREFIX}chats:{agent_id}"
-
 
 MODES = ("bot", "queued", "assigned", "closed")
 TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -415,6 +376,15 @@ class ConversationStore:
             )
         except redis.ResponseError as error:
             raise script_error(error) from None
+
+    def count_message(self, conversation_id: str, now: float) -> int:
+        """Count one more message from the conversation in this minute; the minute's total."""
+        key = rate_key(conversation_id, int(now // 60))
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        count, _ = pipe.execute()
+        return int(count)
 
     def reasons_and_names(self, conversation_ids: list[str]) -> list[tuple[str | None, Any]]:
         """Each conversation's handoff reason and customer name, in one round trip.

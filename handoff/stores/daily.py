@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import redis
 
-from handoff.stores.conversations import PREFIX
+from handoff.stores.keys import PREFIX
 
 KEEP_SECONDS = 8 * 86400
 

@@ -14,18 +14,9 @@ from typing import Any
 
 import redis
 
-from handoff.stores.conversations import (
-    AGENTS_KEY,
-    DISCONNECTED_KEY,
-    agent_chats_key,
-    agent_key,
-    hash_from_reply,
-    require_text_client,
-    script_error,
-)
-
-STATUSES = ("available", "away", "offline")
-GENERAL_SKILL = "general"
+from core.vocabulary import AGENT_STATUSES, GENERAL_SKILL
+from handoff.stores.conversations import hash_from_reply, require_text_client, script_error
+from handoff.stores.keys import AGENTS_KEY, DISCONNECTED_KEY, agent_chats_key, agent_key
 
 # KEYS: agent, agents set, disconnected set, chats. ARGV: id, name, skills JSON, capacity.
 _ONLINE = """
@@ -125,8 +116,10 @@ class Presence:
 
     def set_status(self, agent_id: str, status: str) -> AgentState:
         """Set available, away or offline; raises UnknownAgent."""
-        if status not in STATUSES:
-            raise ValueError(f"Unknown status {status!r}; statuses are {', '.join(STATUSES)}.")
+        if status not in AGENT_STATUSES:
+            raise ValueError(
+                f"Unknown status {status!r}; statuses are {', '.join(AGENT_STATUSES)}."
+            )
         try:
             reply = self._set_status(
                 keys=[agent_key(agent_id), DISCONNECTED_KEY, agent_chats_key(agent_id)],

@@ -11,28 +11,34 @@ nor left queued outside the set.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
+from core.vocabulary import PRIORITIES
 from handoff.stores.conversations import (
-    HANDLE_TIMES_KEY,
-    LIVE_KEY,
-    QUEUE_ARRIVALS_KEY,
-    QUEUE_KEY,
     Conversation,
     ConversationStore,
-    agent_chats_key,
-    agent_key,
     conversation_from_reply,
-    conversation_key,
     encode_fields,
     script_error,
 )
+from handoff.stores.keys import (
+    HANDLE_TIMES_KEY,
+    LIVE_KEY,
+    QUEUE_ARRIVALS_KEY,
+    QUEUE_CHANGED_KEY,
+    QUEUE_KEY,
+    QUEUE_PUSHED_KEY,
+    agent_chats_key,
+    agent_key,
+    conversation_key,
+    sla_raised_key,
+)
 from handoff.stores.presence import Presence
 
-PRIORITIES = ("urgent", "high", "normal")
 HANDLE_TIME_WINDOW = 20  # closed chats the mean handle time is taken over
 DEFAULT_HANDLE_TIME = 300.0  # seconds, until a chat has been handled
 # Centre of each priority's score band; arrivals (< 2**40) never cross into the next band.
@@ -238,6 +244,33 @@ class HandoffQueue:
         """Waiting conversations queued more than ``sla_seconds`` ago, in queue order."""
         deadline = (time.time() if now is None else now) - sla_seconds
         return [entry for entry in self.entries() if entry.queued_at < deadline]
+
+    def mark_changed(self) -> None:
+        """Flag the queue for the next push of places and waits (see ``take_changed``)."""
+        self._redis.set(QUEUE_CHANGED_KEY, "1")
+
+    def take_changed(self) -> bool:
+        """Whether the queue changed since the last call; clears the flag for every process."""
+        return bool(self._redis.getdel(QUEUE_CHANGED_KEY))
+
+    def pushed(self) -> dict[str, str]:
+        """What each waiting customer was last told, as "position|wait", by conversation id."""
+        told: dict[str, str] = self._redis.hgetall(QUEUE_PUSHED_KEY)
+        return told
+
+    def record_pushed(self, told: dict[str, str], gone: Iterable[str] = ()) -> None:
+        """Remember what customers were told; forget those no longer waiting."""
+        pipe = self._redis.pipeline(transaction=True)
+        if told:
+            pipe.hset(QUEUE_PUSHED_KEY, mapping=told)
+        gone = list(gone)
+        if gone:
+            pipe.hdel(QUEUE_PUSHED_KEY, *gone)
+        pipe.execute()
+
+    def first_sla_alert(self, conversation_id: str) -> bool:
+        """True only the first time a waiting chat is found past its SLA, in any process."""
+        return bool(self._redis.set(sla_raised_key(conversation_id), "1", nx=True, ex=86400))
 
     def _mean_handle_time(self) -> float:
         times = [float(t) for t in self._redis.lrange(HANDLE_TIMES_KEY, 0, -1)]

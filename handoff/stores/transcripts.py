@@ -16,13 +16,8 @@ from typing import Any
 
 import redis
 
-from handoff.stores.conversations import (
-    conversation_key,
-    masked,
-    require_text_client,
-    script_error,
-    transcript_key,
-)
+from handoff.stores.conversations import masked, require_text_client, script_error
+from handoff.stores.keys import conversation_key, transcript_key
 
 KINDS = ("customer", "bot", "agent", "system", "note")
 

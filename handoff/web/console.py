@@ -10,6 +10,7 @@ the session cookie is ``SameSite=Lax`` besides. See docs/protocol.md.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -28,6 +29,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from core import vocabulary
 from handoff.auth import logged_in_agent
 from handoff.records.agents import Agent
 from handoff.records.canned import (
@@ -40,9 +42,10 @@ from handoff.records.canned import (
     UnknownCanned,
 )
 from handoff.records.canned import variables as canned_variables
+from handoff.service.errors import GatewayError
+from handoff.service.gateway import Gateway
+from handoff.service.supervision import agent_summary
 from handoff.stores.conversations import UnknownConversation
-from handoff.stores.daily import start_of_day
-from handoff.stores.presence import AgentState
 from handoff.web.page_policy import content_security_policy
 
 bp = Blueprint("console", __name__)
@@ -59,6 +62,10 @@ CANNED_ERRORS: dict[type[CannedError], tuple[int, str]] = {
 }
 
 
+# HTTP statuses of the service's refusals; any other is a 400.
+SERVICE_ERRORS = {"not_your_conversation": 403}
+
+
 class ApiError(Exception):
     """A refused API request: the HTTP status, a code and a message the console shows."""
 
@@ -70,6 +77,17 @@ class ApiError(Exception):
 @bp.errorhandler(ApiError)
 def api_error(error: ApiError) -> ResponseReturnValue:
     return jsonify(error=error.code, message=str(error)), error.status
+
+
+@bp.errorhandler(GatewayError)
+def refused(error: GatewayError) -> ResponseReturnValue:
+    """The service's refusals, as the socket events give them, with an HTTP status."""
+    return api_error(ApiError(SERVICE_ERRORS.get(error.code, 400), error.code, str(error)))
+
+
+@bp.errorhandler(UnknownConversation)
+def unknown_conversation(error: UnknownConversation) -> ResponseReturnValue:
+    return api_error(ApiError(404, "unknown_conversation", "No such conversation."))
 
 
 @bp.errorhandler(CannedError)
@@ -144,7 +162,16 @@ def console_page() -> ResponseReturnValue:
     agent = logged_in_agent()
     if agent is None:
         return render_template("login.html")
-    return render_template("console.html", agent=agent, now=time.time())
+    return render_template(
+        "console.html", agent=agent, now=time.time(), resolutions=vocabulary.RESOLUTIONS
+    )
+
+
+@bp.get("/agent/vocabulary.js")
+def vocabulary_module() -> ResponseReturnValue:
+    """The shared words (core/vocabulary.py) as an ES module the console's scripts import."""
+    source = f"export default {json.dumps(vocabulary.for_browser())};\n"
+    return Response(source, mimetype="text/javascript")
 
 
 @bp.get("/agent/supervisor")
@@ -159,6 +186,11 @@ def supervisor_page() -> ResponseReturnValue:
 
 
 # --- canned responses ----------------------------------------------------------
+
+
+def gateway() -> Gateway:
+    found: Gateway = current_app.extensions["tandem"].gateway
+    return found
 
 
 def canned_store() -> CannedResponses:
@@ -202,91 +234,31 @@ def delete_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
 def render_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
     """Fill a response in with the customer of one of the agent's own chats."""
     conversation_id = text_field(json_body(), "conversation_id")
-    gateway = current_app.extensions["tandem"].gateway
-    try:
-        conversation = gateway.conversations.get(conversation_id)
-    except UnknownConversation as error:
-        raise ApiError(404, "unknown_conversation", "No such conversation.") from error
-    if conversation.mode != "assigned" or conversation.agent_id != agent.id:
-        raise ApiError(403, "not_your_conversation", "This conversation is not assigned to you.")
+    conversation = gateway().agents.owned(agent, conversation_id)
     text = canned_store().render(canned_id, canned_variables(conversation, agent.name))
     return jsonify(text=text)
 
 
-# --- who is there, and today's figures -----------------------------------------
+# --- who is there, the queue, and today's figures ------------------------------
 
 
 @bp.get("/agent/api/agents")
 @api()
 def online_agents(agent: Agent) -> ResponseReturnValue:
     """Connected agents, for transfers: who is available and how busy."""
-    presence = current_app.extensions["tandem"].gateway.presence
-    return jsonify(agents=[agent_json(a) for a in presence.all() if a.disconnected_at is None])
-
-
-def agent_json(state: AgentState) -> dict[str, Any]:
-    return {
-        "id": state.agent_id,
-        "name": state.name,
-        "status": state.status,
-        "skills": list(state.skills),
-        "load": state.load,
-        "capacity": state.capacity,
-        "connected": state.disconnected_at is None,
-    }
+    colleagues = gateway().agents.connected_colleagues()
+    return jsonify(agents=[agent_summary(a) for a in colleagues])
 
 
 @bp.get("/agent/api/queue")
 @api()
 def queue_details(agent: Agent) -> ResponseReturnValue:
     """The queue with each chat's handoff reason and customer name (`queue` events lack them)."""
-    gateway = current_app.extensions["tandem"].gateway
-    return jsonify(entries=gateway.queue_view(gateway.queue.entries()))
+    return jsonify(entries=gateway().handoffs.queue_view())
 
 
 @bp.get("/agent/api/supervisor")
 @api(role="supervisor")
 def supervisor_snapshot(agent: Agent) -> ResponseReturnValue:
     """Every live conversation, the agents, the queue and today's figures, as of now."""
-    gateway = current_app.extensions["tandem"].gateway
-    now = time.time()
-    agents = gateway.presence.all()
-    names = {a.agent_id: a.name for a in agents}
-    entries = gateway.queue.entries()
-    closed = gateway.archive.stats(start_of_day(now))
-    return jsonify(
-        now=now,
-        conversations=[
-            {
-                "id": c.id,
-                "mode": c.mode,
-                "agent": names.get(c.agent_id or "", c.agent_id),
-                "skill": c.skill,
-                "priority": c.priority,
-                "reason": c.reason,
-                "customer": (c.customer or {}).get("name"),
-                "created_at": c.created_at,
-                "queued_at": c.queued_at,
-                "assigned_at": c.assigned_at,
-            }
-            for c in gateway.conversations.live()
-        ],
-        agents=[agent_json(a) for a in agents],
-        queue={
-            "length": len(entries),
-            "longest_wait_seconds": max((now - e.queued_at for e in entries), default=None),
-            "sla_seconds": gateway.sla_seconds,
-        },
-        today={
-            **gateway.daily.counts(now),
-            "closed": closed["conversations"],
-            "tickets": closed["tickets"],
-            "avg_wait_seconds": closed["avg_wait_seconds"],
-            "avg_first_response_seconds": closed["avg_first_response_seconds"],
-            "avg_handle_seconds": closed["avg_handle_seconds"],
-            "resolution_rate": closed["resolution_rate"],
-            "resolutions": closed["resolutions"],
-            "avg_csat": closed["avg_csat"],
-            "csat_responses": closed["csat_responses"],
-        },
-    )
+    return jsonify(gateway().supervision.snapshot(time.time()))

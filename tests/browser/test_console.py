@@ -17,9 +17,9 @@ from playwright.sync_api import Locator, Page, expect
 from bot.demo import seed_customers
 from bot.gateway_client import Customer
 from bot.stack import Stack
+from core.vocabulary import RESOLUTIONS
 from handoff.customer_tokens import sign_customer_token
 from handoff.records.archive import Archive
-from handoff.service.gateway import RESOLUTIONS
 from handoff.stores.daily import start_of_day
 from tests.browser import a11y
 from tests.browser.console import log_in

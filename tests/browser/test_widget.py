@@ -21,8 +21,8 @@ from actions.accounts import AccountClient
 from bot.gateway_client import AgentClient
 from bot.stack import Stack
 from handoff.customer_tokens import sign_customer_token
-from handoff.service.gateway import MESSAGES_PER_MINUTE
-from handoff.stores.conversations import rate_key
+from handoff.service.customers import MESSAGES_PER_MINUTE
+from handoff.stores.keys import rate_key
 from tests.browser import a11y
 from tests.browser.widget import BOT, Widget, demo
 from tests.conftest import CUSTOMER_TOKEN_SECRET

@@ -66,13 +66,13 @@ def assigned_chat(
 ) -> str:
     """A conversation handed off by the bot and taken by ``agent``; its id."""
     gateway = gateway_of(app)
-    conversation_id = f"conv-{agent}-{len(gateway.conversations.live())}"
-    gateway.conversations.open(conversation_id, customer)
-    gateway.queue.enqueue(
+    conversation_id = f"conv-{agent}-{len(gateway.stores.conversations.live())}"
+    gateway.stores.conversations.open(conversation_id, customer)
+    gateway.stores.queue.enqueue(
         conversation_id, "normal", "general", reason="explicit_request", packet={"slots": slots}
     )
-    gateway.presence.online(agent, agent, ["general"], 3)
-    gateway.queue.claim(conversation_id, agent)
+    gateway.stores.presence.online(agent, agent, ["general"], 3)
+    gateway.stores.queue.claim(conversation_id, agent)
     return conversation_id
 
 
@@ -252,11 +252,11 @@ def test_a_template_that_cannot_be_filled_in_says_why(app: Flask) -> None:
 def test_the_supervisor_snapshot(app: Flask) -> None:
     gateway = gateway_of(app)
     assigned_chat(app, "ann", {"name": "Maria"})
-    gateway.conversations.open("bot-only", {"name": "Lena"})
-    gateway.daily.customer_wrote("bot-only", 1e9 + 1)  # another day: not counted today
+    gateway.stores.conversations.open("bot-only", {"name": "Lena"})
+    gateway.stores.daily.customer_wrote("bot-only", 1e9 + 1)  # another day: not counted today
     for conversation_id in ("bot-only", "conv-ann-0"):
-        gateway.daily.customer_wrote(conversation_id, time.time())
-    gateway.daily.handed_off("conv-ann-0", time.time())
+        gateway.stores.daily.customer_wrote(conversation_id, time.time())
+    gateway.stores.daily.handed_off("conv-ann-0", time.time())
 
     snapshot = client_of(app, "sue").get("/agent/api/supervisor").get_json()
     modes = {c["id"]: (c["mode"], c["agent"], c["customer"]) for c in snapshot["conversations"]}
@@ -286,10 +286,10 @@ def test_online_agents_for_transfers(app: Flask) -> None:
 
 def test_the_queue_with_reasons_and_names(app: Flask) -> None:
     gateway = gateway_of(app)
-    gateway.conversations.open("waiting", {"name": "Omar"})
-    gateway.queue.enqueue("waiting", "urgent", "billing", reason="failed_task")
-    gateway.conversations.open("anonymous")
-    gateway.queue.enqueue("anonymous", "normal", "general")
+    gateway.stores.conversations.open("waiting", {"name": "Omar"})
+    gateway.stores.queue.enqueue("waiting", "urgent", "billing", reason="failed_task")
+    gateway.stores.conversations.open("anonymous")
+    gateway.stores.queue.enqueue("anonymous", "normal", "general")
     entries = client_of(app, "ann").get("/agent/api/queue").get_json()["entries"]
     assert [
         (e["conversation_id"], e["position"], e["skill"], e["reason"], e["customer_name"])

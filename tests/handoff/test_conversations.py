@@ -11,14 +11,12 @@ import redis
 
 from handoff.stores.conversations import (
     BOT_QUIET_SECONDS,
-    LIVE_KEY,
     MODES,
-    QUEUE_KEY,
     ConversationStore,
     InvalidTransition,
     UnknownConversation,
-    conversation_key,
 )
+from handoff.stores.keys import LIVE_KEY, QUEUE_KEY, conversation_key
 from handoff.stores.presence import Presence
 from handoff.stores.queue import HandoffQueue
 from handoff.stores.transcripts import TranscriptStore

@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import redis
 
+from core.vocabulary import PRIORITIES
 from handoff.stores.conversations import ConversationStore
 from handoff.stores.presence import Presence
-from handoff.stores.queue import PRIORITIES, AtCapacity, HandoffQueue, NotQueued
+from handoff.stores.queue import AtCapacity, HandoffQueue, NotQueued
 
 AGENTS = 50
 CHATS = 1000
@@ -72,7 +73,7 @@ def test_fifty_agents_race_for_a_thousand_chats(
         presence.online(agent_id, agent_id, ["general"], capacity[agent_id])
     for n in range(CHATS):
         conversations.open(f"chat-{n:04d}")
-        queue.enqueue(f"chat-{n:04d}", PRIORITIES[n % 3], "general")
+        queue.enqueue(f"chat-{n:04d}", list(PRIORITIES)[n % 3], "general")
     total_capacity = sum(capacity.values())
 
     owner: dict[str, str] = {}  # every assignment ever made, conversation -> agent

@@ -9,7 +9,8 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from handoff.stores.conversations import ConversationStore, UnknownConversation, transcript_key
+from handoff.stores.conversations import ConversationStore, UnknownConversation
+from handoff.stores.keys import transcript_key
 from handoff.stores.transcripts import TranscriptStore
 
 CARD = "4111 1111 1111 1111"

@@ -147,7 +147,7 @@ async function closeChat(panel) {
   const confirmed = await confirmIn(
     dialog,
     `Close the chat with ${panel.name}? They will be asked to rate it.`,
-    () => { dialog.querySelector("#resolution-resolved").checked = true; },
+    () => { dialog.querySelector("input[name=resolution]").checked = true; },
   );
   if (!confirmed) return;
   const resolution = dialog.querySelector("input[name=resolution]:checked").value;

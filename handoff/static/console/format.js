@@ -1,21 +1,16 @@
 // Pure functions that turn the gateway's data into words and times for the console and the
-// supervisor view. No DOM, no socket: easy to read, easy to test.
+// supervisor view. No DOM, no socket: easy to read, easy to test. The words themselves
+// (skills, priorities, handoff reasons, resolutions) come from the server's vocabulary.
 
-export const REASONS = {
-  explicit_request: "Asked for a person",
-  repeated_fallback: "Bot did not understand",
-  failed_validation: "Could not give valid details",
-  failed_task: "Task failed",
-  unsupported_topic: "Topic the bot does not handle",
-  identity_verification: "Identity verification",
-  bot_unavailable: "Assistant was down",
-};
+import vocabulary from "/agent/vocabulary.js";
 
-export const PRIORITIES = { urgent: "Urgent", high: "High", normal: "Normal" };
+export const REASONS = vocabulary.reasons;
 
-export const RESOLUTIONS = ["resolved", "unresolved", "duplicate", "spam"];
+export const PRIORITIES = vocabulary.priorities;
 
-export const SKILLS = ["account", "billing", "technical", "general"];
+export const RESOLUTIONS = Object.keys(vocabulary.resolutions);
+
+export const SKILLS = vocabulary.skills;
 
 // What the bot's slots are called for a person reading the profile.
 const SLOT_LABELS = {

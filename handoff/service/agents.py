@@ -1,0 +1,193 @@
+"""The agent side: an agent comes and goes, takes chats, writes, and hands them on or back.
+
+Agents act only on their own chats (supervisors too); ``owned`` is that rule,
+used by the socket events and the console's HTTP API alike.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+from core.vocabulary import RESOLUTIONS
+from handoff.rasa_client import RasaClient, RasaError
+from handoff.records.agents import Agent
+from handoff.records.archive import Archive
+from handoff.service.errors import GatewayError
+from handoff.service.handoffs import Handoffs
+from handoff.service.relay import Relay, agent_view, customer_view
+from handoff.stores import Stores
+from handoff.stores.conversations import Conversation
+from handoff.stores.presence import AgentState
+from handoff.stores.queue import AtCapacity, NotQueued
+
+
+class AgentService:
+    """What happens when an agent connects, sets a status, or acts on a chat."""
+
+    def __init__(
+        self,
+        stores: Stores,
+        relay: Relay,
+        handoffs: Handoffs,
+        rasa: RasaClient,
+        archive: Archive,
+    ) -> None:
+        self.stores = stores
+        self.relay = relay
+        self.handoffs = handoffs
+        self.rasa = rasa
+        self.archive = archive
+
+    def online(self, agent: Agent) -> dict[str, Any]:
+        """An agent connected (or came back within the grace period): their chats and the queue.
+
+        Call ``handoffs.route`` once the agent has this state, so new chats arrive after it.
+        """
+        presence = self.stores.presence
+        presence.online(agent.id, agent.name, agent.skills, agent.capacity)
+        chats = [self.handoffs.chat_for_agent(c) for c in sorted(presence.chats(agent.id))]
+        return {
+            "agent": asdict(agent),
+            "chats": chats,
+            "queue": [asdict(e) for e in self.stores.queue.entries()],
+        }
+
+    def disconnected(self, agent_id: str) -> None:
+        """Keep their chats for the grace period; housekeeping requeues them after it."""
+        self.stores.presence.disconnected(agent_id, time.time())
+
+    def connected_colleagues(self) -> list[AgentState]:
+        """Agents connected now, for transfers: who is available and how busy."""
+        return [a for a in self.stores.presence.all() if a.disconnected_at is None]
+
+    def set_status(self, agent: Agent, status: str) -> None:
+        if status not in ("available", "away"):
+            raise GatewayError("bad_status", "Status is 'available' or 'away'.")
+        self.stores.presence.set_status(agent.id, status)
+        # Every console of the agent shows it, and a client knows when it has taken effect.
+        self.relay.to_agent(agent.id, "status", {"status": status})
+        if status == "available":
+            self.handoffs.route()
+
+    def owned(self, agent: Agent, conversation_id: str) -> Conversation:
+        """The conversation, if this agent owns it (supervisors too act only on their own)."""
+        conversation = self.stores.conversations.get(conversation_id)
+        if conversation.mode != "assigned" or conversation.agent_id != agent.id:
+            raise GatewayError("not_your_conversation", "This conversation is not assigned to you.")
+        return conversation
+
+    def accept(self, agent: Agent, conversation_id: str) -> None:
+        """An agent picks a chat from the queue by hand."""
+        try:
+            self.stores.queue.claim(conversation_id, agent.id)
+        except NotQueued as error:
+            raise GatewayError("not_queued", "Someone else has taken this chat.") from error
+        except AtCapacity as error:
+            raise GatewayError("at_capacity", "You have as many chats as you can take.") from error
+        self.handoffs.assigned(conversation_id, agent.id)
+        self.handoffs.queue_changed()
+
+    def says(self, agent: Agent, conversation_id: str, text: str) -> None:
+        """The agent writes to the customer; their other consoles see it too."""
+        self.owned(agent, conversation_id)
+        message = self.stores.transcripts.append(conversation_id, "agent", text, sender=agent.name)
+        self.stores.conversations.set_fields(conversation_id, first_agent_reply_at=message.at)
+        self.relay.to_customer(conversation_id, "bot_uttered", customer_view(message))
+        self.relay.line_to_agent(agent.id, conversation_id, message)
+
+    def typing(self, agent: Agent, conversation_id: str, typing: bool) -> None:
+        self.owned(agent, conversation_id)
+        self.relay.to_customer(conversation_id, "typing", {"sender": "agent", "typing": typing})
+
+    def note(self, agent: Agent, conversation_id: str, text: str) -> None:
+        """An internal note: for agents and supervisors, never the customer."""
+        self.owned(agent, conversation_id)
+        message = self.stores.transcripts.append(conversation_id, "note", text, sender=agent.name)
+        self.relay.line_to_agent(agent.id, conversation_id, message)
+
+    def resume(self, agent: Agent, conversation_id: str, last_seq: int) -> list[dict[str, Any]]:
+        """What an agent missed in a chat of theirs (or any chat, for a supervisor)."""
+        if agent.role != "supervisor":
+            self.owned(agent, conversation_id)
+        messages = self.stores.transcripts.since(conversation_id, last_seq, include_notes=True)
+        return [agent_view(conversation_id, m) for m in messages]
+
+    def transfer(
+        self, agent: Agent, conversation_id: str, to_agent: str | None, to_skill: str | None
+    ) -> None:
+        """Hand the chat to a named agent (if they have room) or back to the queue for a skill."""
+        conversation = self.owned(agent, conversation_id)
+        if to_agent:
+            target = self.stores.presence.get(to_agent)
+            if target is None or not target.routable or target.free <= 0:
+                raise GatewayError("agent_unavailable", f"{to_agent} cannot take a chat now.")
+            self.stores.conversations.transition(conversation_id, "assigned", agent_id=to_agent)
+            self._released(agent, conversation_id, "transferred")
+            self._tell_transferred(conversation_id)
+            self.handoffs.assigned(conversation_id, to_agent)
+            return
+        self.handoffs.requeue(conversation, skill=to_skill)
+        self._released(agent, conversation_id, "transferred")
+        self._tell_transferred(conversation_id)
+        self.handoffs.route()
+
+    def _tell_transferred(self, conversation_id: str) -> None:
+        self.relay.system(
+            conversation_id, "transferred", "You're being transferred to a colleague."
+        )
+
+    def hand_back(
+        self, agent: Agent, conversation_id: str, resume: bool, slots: dict[str, Any]
+    ) -> None:
+        """Return the chat to the bot: resume the task with corrected slots, or greet."""
+        conversation = self.owned(agent, conversation_id)
+        self.stores.conversations.transition(conversation_id, "bot")
+        self._released(agent, conversation_id, "returned_to_bot")
+        self.handoffs.record_handle_time(conversation)
+        self.relay.system(
+            conversation_id, "returned_to_bot", f"{agent.name} handed you back to the assistant."
+        )
+        form = (conversation.packet or {}).get("active_form")
+        try:
+            if slots:
+                self.rasa.set_slots(conversation_id, slots)
+            if resume and form:
+                self.rasa.set_slots(conversation_id, {"interrupted_form": form})
+                replies = self.rasa.trigger(conversation_id, "EXTERNAL_resume_task")
+            else:
+                replies = self.rasa.trigger(conversation_id, "EXTERNAL_welcome_back")
+        except RasaError:
+            return
+        for reply in replies:
+            if reply.get("text"):
+                self.relay.bot_says(conversation_id, reply)
+        self.handoffs.route()
+
+    def close(self, agent: Agent, conversation_id: str, resolution: str) -> None:
+        """End the chat: archive it, free the agent, ask the customer for a rating."""
+        if resolution not in RESOLUTIONS:
+            raise GatewayError("bad_resolution", f"Resolution is one of {', '.join(RESOLUTIONS)}.")
+        conversation = self.owned(agent, conversation_id)
+        closed = self.stores.conversations.transition(
+            conversation_id, "closed", resolution=resolution
+        )
+        self._released(agent, conversation_id, "closed", resolution=resolution)
+        self.handoffs.record_handle_time(conversation)
+        notice = self.relay.status_line(
+            conversation_id,
+            "closed",
+            "This chat has ended. How would you rate it, from 1 (poor) to 5 (excellent)?",
+            csat_request=True,
+        )
+        # Archived before the customer can answer, so their rating is never overwritten.
+        self.archive.archive(closed, self.stores.transcripts.all(conversation_id))
+        self.relay.announce(conversation_id, notice)
+        self.handoffs.route()
+
+    def _released(self, agent: Agent, conversation_id: str, why: str, **data: Any) -> None:
+        """Tell the agent's consoles the chat is no longer theirs, and why."""
+        self.relay.to_agent(
+            agent.id, "released", {"conversation_id": conversation_id, "why": why, **data}
+        )

@@ -1,0 +1,170 @@
+"""The customer side: a conversation opened or resumed, and what the customer says and does.
+
+Whatever the customer writes is stored first, then given to whoever owns the
+conversation: the bot (through Rasa), the queue (kept for the agent who takes
+it) or their agent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
+from handoff.rasa_client import RasaClient, RasaError
+from handoff.records.archive import Archive, InvalidEmail
+from handoff.service.errors import GatewayError
+from handoff.service.handoffs import Handoffs
+from handoff.service.relay import Relay, customer_view
+from handoff.stores import Stores
+from handoff.stores.conversations import Conversation
+
+# The payload a customer's "Talk to a person" button sends; understood even when Rasa is down.
+REQUEST_HUMAN = "/request_human"
+# Per conversation, whatever the number of connections: at most this many messages a minute.
+MESSAGES_PER_MINUTE = 30
+
+
+class CustomerService:
+    """What happens when a customer opens a chat, writes, types, leaves an email or rates."""
+
+    def __init__(
+        self,
+        stores: Stores,
+        relay: Relay,
+        handoffs: Handoffs,
+        rasa: RasaClient,
+        archive: Archive,
+        customer_token_secret: str,
+    ) -> None:
+        self.stores = stores
+        self.relay = relay
+        self.handoffs = handoffs
+        self.rasa = rasa
+        self.archive = archive
+        self.customer_token_secret = customer_token_secret
+
+    def open_session(
+        self, session_id: str, customer_token: str | None
+    ) -> tuple[Conversation, GatewayError | None]:
+        """Create or resume a conversation; a bad token is reported and the chat stays anonymous."""
+        conversations = self.stores.conversations
+        customer: dict[str, Any] = {}
+        problem = None
+        if customer_token:
+            try:
+                customer = verify_customer_token(customer_token, self.customer_token_secret)
+            except InvalidCustomerToken as error:
+                problem = GatewayError("invalid_customer_token", f"{error} Continuing as a guest.")
+        conversation = conversations.open(session_id, customer or None)
+        if customer and conversation.customer != customer:
+            conversations.set_fields(session_id, customer=customer)
+        if customer and conversation.mode == "bot":
+            self._tell_bot_who(session_id, customer)
+        return conversations.get(session_id), problem
+
+    def _tell_bot_who(self, conversation_id: str, customer: dict[str, Any]) -> None:
+        """The website vouched for the customer: the assistant skips in-chat verification."""
+        # If Rasa is down, the next message to the bot reports it.
+        with contextlib.suppress(RasaError):
+            self.rasa.set_slots(
+                conversation_id,
+                {"customer_id": customer["customer_id"], "verified": True},
+            )
+
+    def check_rate(self, conversation_id: str) -> None:
+        """Refuse a flood spread over several connections of one conversation."""
+        if self.stores.conversations.count_message(conversation_id, time.time()) > (
+            MESSAGES_PER_MINUTE
+        ):
+            raise GatewayError(
+                "rate_limited", "Too many messages in a minute; please wait a moment."
+            )
+
+    def missed(self, conversation_id: str, last_seq: int) -> list[dict[str, Any]]:
+        """What the customer has not seen yet, for a resume."""
+        return [customer_view(m) for m in self.stores.transcripts.since(conversation_id, last_seq)]
+
+    def says(self, conversation_id: str, text: str) -> None:
+        """Store the message, then give it to whoever owns the conversation: bot, queue or agent."""
+        conversation = self.stores.conversations.get(conversation_id)
+        if conversation.mode == "closed":
+            conversation = self.stores.conversations.transition(conversation_id, "bot")
+        message = self.stores.transcripts.append(conversation_id, "customer", text)
+        self.stores.daily.customer_wrote(conversation_id, message.at)
+        self.relay.to_customer(conversation_id, "user_message", customer_view(message))
+        if conversation.mode == "bot":
+            self._ask_bot(conversation_id, message.text)
+        elif conversation.mode == "assigned" and conversation.agent_id:
+            self.relay.line_to_agent(conversation.agent_id, conversation_id, message)
+        # queued: kept in the transcript; the agent who takes the chat reads it there
+
+    def _ask_bot(self, conversation_id: str, text: str) -> None:
+        try:
+            replies = self.rasa.send(conversation_id, text)
+        except RasaError:
+            if text.strip() == REQUEST_HUMAN:
+                self.handoffs.hand_off(
+                    conversation_id, {"reason": "bot_unavailable", "skill": "general"}
+                )
+            else:
+                self.relay.system(
+                    conversation_id,
+                    "bot_unavailable",
+                    "Our assistant is not available right now. Would you like to talk to a person?",
+                    quick_replies=[{"title": "Talk to a person", "payload": REQUEST_HUMAN}],
+                )
+            return
+        for reply in replies:
+            packet = (reply.get("custom") or {}).get("handoff")
+            if packet is not None:
+                self.handoffs.hand_off(conversation_id, packet)
+            elif reply.get("text"):
+                self.relay.bot_says(conversation_id, reply)
+
+    def typing(self, conversation_id: str, typing: bool) -> None:
+        """Show the customer's agent that they are (or stopped) typing."""
+        conversation = self.stores.conversations.get(conversation_id)
+        if conversation.mode == "assigned" and conversation.agent_id:
+            self.relay.to_agent(
+                conversation.agent_id,
+                "typing",
+                {"conversation_id": conversation_id, "typing": typing},
+            )
+
+    def leave_email(self, conversation_id: str, email: str) -> str:
+        """No one to take the chat: keep a ticket with the transcript and close the chat."""
+        transcripts = self.stores.transcripts
+        try:
+            ticket = self.archive.create_ticket(
+                conversation_id, email, transcripts.all(conversation_id)
+            )
+        except InvalidEmail as error:
+            raise GatewayError("bad_email", str(error)) from error
+        conversation = self.stores.conversations.get(conversation_id)
+        if conversation.mode != "closed":
+            conversation = self.stores.conversations.transition(
+                conversation_id, "closed", resolution="ticket"
+            )
+            self.handoffs.queue_changed()
+        self.relay.system(
+            conversation_id,
+            "ticket",
+            f"Thanks, we'll email you at {email}. Your reference is {ticket}.",
+            ticket=ticket,
+        )
+        self.archive.archive(conversation, transcripts.all(conversation_id))
+        return ticket
+
+    def rate(self, conversation_id: str, rating: int) -> None:
+        """The customer's CSAT rating of an ended chat, kept with the archived copy."""
+        conversations = self.stores.conversations
+        conversation = conversations.get(conversation_id)
+        if conversation.mode != "closed":
+            raise GatewayError("not_closed", "Ratings are given when the chat has ended.")
+        conversations.set_fields(conversation_id, csat=rating)
+        self.archive.archive(
+            conversations.get(conversation_id), self.stores.transcripts.all(conversation_id)
+        )
+        self.relay.system(conversation_id, "rated", "Thanks for your feedback!", rating=rating)

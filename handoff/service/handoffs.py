@@ -1,0 +1,157 @@
+"""The queue side: a chat handed to people, routed to an agent, and the queue kept in view.
+
+Waiting customers are told their place and estimated wait whenever either
+changes; agents see the queue, supervisors every live chat. Pushes are batched
+to once a second (``Housekeeping``) because every move shifts everyone behind it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from handoff.service.relay import Relay, agent_view
+from handoff.service.routing import route_waiting
+from handoff.stores import Stores
+from handoff.stores.conversations import Conversation
+from handoff.stores.queue import QueueEntry
+
+
+def queue_place(entry: QueueEntry, waits: dict[str, float | None]) -> dict[str, Any]:
+    """What a waiting customer is told: their place, and the estimated wait in whole seconds."""
+    wait = waits[entry.conversation_id]
+    return {"position": entry.position, "wait_seconds": None if wait is None else round(wait)}
+
+
+class Handoffs:
+    """Queueing, routing and the queue's pushes, for every other part of the service."""
+
+    def __init__(self, stores: Stores, relay: Relay, is_open: Callable[[float], bool]) -> None:
+        self.stores = stores
+        self.relay = relay
+        self.is_open = is_open
+
+    def hand_off(self, conversation_id: str, packet: dict[str, Any]) -> None:
+        """The bot gave up or was asked to: queue the chat, or offer email if nobody can come."""
+        now = time.time()
+        skill = packet.get("skill") or "general"
+        priority = packet.get("priority") or "normal"
+        if not self.is_open(now) or not self._anyone_could_take(skill):
+            self.relay.system(
+                conversation_id,
+                "offline",
+                "No one from our team is available right now. Leave your email address and "
+                "we'll get back to you with this conversation in hand.",
+            )
+            return
+        self.stores.queue.enqueue(
+            conversation_id, priority, skill, reason=packet.get("reason"), packet=packet
+        )
+        self.stores.daily.handed_off(conversation_id, now)
+        self.route()
+        if self.stores.conversations.get(conversation_id).mode == "queued":
+            self.push_queue(only=conversation_id)
+
+    def requeue(self, conversation: Conversation, skill: str | None = None) -> None:
+        """Put an agent's chat back at the front of the queue (transfer, agent gone)."""
+        self.stores.queue.enqueue(
+            conversation.id,
+            conversation.priority or "normal",
+            skill or conversation.skill or "general",
+            front=True,
+        )
+
+    def _anyone_could_take(self, skill: str) -> bool:
+        """Someone connected with the skill, even if busy or away for a moment."""
+        return any(
+            a.status != "offline" and a.disconnected_at is None and a.can_handle(skill)
+            for a in self.stores.presence.all()
+        )
+
+    def route(self) -> None:
+        """Give waiting chats to free agents, and tell both sides."""
+        self.route_waiting()
+        self.queue_changed()
+
+    def route_waiting(self) -> bool:
+        """Give waiting chats to free agents, and tell both sides; True if any was given."""
+        assigned = route_waiting(self.stores.queue, self.stores.presence)
+        for conversation_id, agent_id in assigned:
+            self.assigned(conversation_id, agent_id)
+        return bool(assigned)
+
+    def assigned(self, conversation_id: str, agent_id: str) -> None:
+        """Tell the customer who joined, and give the agent the chat with its context."""
+        state = self.stores.presence.get(agent_id)
+        name = state.name if state else agent_id
+        self.relay.system(conversation_id, "assigned", f"{name} has joined the chat.", agent=name)
+        self.relay.to_agent(agent_id, "assigned", self.chat_for_agent(conversation_id))
+
+    def chat_for_agent(self, conversation_id: str) -> dict[str, Any]:
+        """Everything an agent sees beside a chat: packet, customer, transcript with notes."""
+        conversation = self.stores.conversations.get(conversation_id)
+        messages = self.stores.transcripts.since(conversation_id, 0, include_notes=True)
+        return {
+            "conversation": asdict(conversation),
+            "transcript": [agent_view(conversation_id, m) for m in messages],
+        }
+
+    def queue_changed(self) -> None:
+        """Mark the queue for the next ``push_queue`` (once a second, from housekeeping)."""
+        self.stores.queue.mark_changed()
+
+    def push_queue(self, only: str | None = None) -> None:
+        """Tell waiting customers their place and wait where either changed; agents the queue.
+
+        A customer who just joined the queue is told at once (``only``); everyone
+        else in the once-a-second batch.
+        """
+        queue = self.stores.queue
+        entries = queue.entries()
+        waits = queue.estimated_waits(entries)
+        pushed = queue.pushed()
+        changed = {}
+        for entry in entries:
+            if only not in (None, entry.conversation_id):
+                continue
+            update = {"status": "queued", **queue_place(entry, waits)}
+            signature = f"{update['position']}|{update['wait_seconds']}"
+            if pushed.get(entry.conversation_id) != signature:
+                changed[entry.conversation_id] = signature
+                self.relay.to_customer(entry.conversation_id, "handoff", update)
+        if only is not None:
+            queue.record_pushed(changed)
+            return
+        queue.record_pushed(changed, gone=set(pushed) - {e.conversation_id for e in entries})
+        self.relay.to_all_agents("queue", {"entries": [asdict(e) for e in entries]})
+        live = [asdict(c) for c in self.stores.conversations.live()]
+        self.relay.to_supervisors("live", {"conversations": live})
+
+    def queue_status(self, conversation: Conversation) -> dict[str, Any] | None:
+        """A waiting customer's place and wait, for the `history` after a reload; else None."""
+        if conversation.mode != "queued":  # most are with the bot: no need to read the queue
+            return None
+        entries = self.stores.queue.entries()
+        for entry in entries:
+            if entry.conversation_id == conversation.id:
+                return queue_place(entry, self.stores.queue.estimated_waits(entries))
+        return None
+
+    def queue_view(self) -> list[dict[str, Any]]:
+        """The queue with each chat's handoff reason and customer name, for the console's table.
+
+        Asked for over HTTP when the console meets new entries, not added to every `queue`
+        push: those go to every agent each second and must stay as light as they are.
+        """
+        entries = self.stores.queue.entries()
+        details = self.stores.conversations.reasons_and_names([e.conversation_id for e in entries])
+        return [
+            {**asdict(entry), "reason": reason, "customer_name": name}
+            for entry, (reason, name) in zip(entries, details, strict=True)
+        ]
+
+    def record_handle_time(self, conversation: Conversation) -> None:
+        if conversation.assigned_at:
+            self.stores.queue.record_handle_time(time.time() - conversation.assigned_at)

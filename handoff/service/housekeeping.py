@@ -1,0 +1,56 @@
+"""What runs every second in each gateway process, whatever clients do.
+
+Chats of agents gone past the grace period go back to the front of the queue;
+chats waiting past their SLA are raised to supervisors once; queue changes are
+pushed. Every effect is claimed in Redis, so several processes may tick at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from handoff.service.handoffs import Handoffs
+from handoff.service.relay import Relay
+from handoff.stores import Stores
+
+
+class Housekeeping:
+    """The once-a-second tick of a gateway process."""
+
+    def __init__(
+        self,
+        stores: Stores,
+        relay: Relay,
+        handoffs: Handoffs,
+        grace_seconds: float,
+        sla_seconds: float,
+    ) -> None:
+        self.stores = stores
+        self.relay = relay
+        self.handoffs = handoffs
+        self.grace_seconds = grace_seconds
+        self.sla_seconds = sla_seconds
+
+    def tick(self, now: float) -> None:
+        """Requeue chats of agents gone past the grace period; raise SLA breaches; push the
+        queue."""
+        presence, queue = self.stores.presence, self.stores.queue
+        for agent_id in presence.grace_expired(self.grace_seconds, now):
+            for conversation_id in sorted(presence.chats(agent_id)):
+                self.handoffs.requeue(self.stores.conversations.get(conversation_id))
+                self.relay.system(
+                    conversation_id,
+                    "requeued",
+                    "Sorry, your agent was disconnected. You're first in line for the next one.",
+                )
+            presence.offline(agent_id)
+            self.handoffs.route()
+        for entry in queue.overdue(self.sla_seconds):
+            if queue.first_sla_alert(entry.conversation_id):
+                self.relay.to_supervisors("sla_breach", asdict(entry))
+        # A safety net: a chat left waiting while an agent has room (a wake-up lost between
+        # threads or gateway processes) is routed within a second.
+        if self.handoffs.route_waiting():
+            self.handoffs.queue_changed()
+        if queue.take_changed():
+            self.handoffs.push_queue()

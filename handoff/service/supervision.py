@@ -1,0 +1,75 @@
+"""What supervisors see at a glance: every live chat, the agents, the queue and today's figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handoff.records.archive import Archive
+from handoff.stores import Stores
+from handoff.stores.daily import start_of_day
+from handoff.stores.presence import AgentState
+
+
+def agent_summary(state: AgentState) -> dict[str, Any]:
+    """An agent as the console lists them: status, skills, load and whether connected."""
+    return {
+        "id": state.agent_id,
+        "name": state.name,
+        "status": state.status,
+        "skills": list(state.skills),
+        "load": state.load,
+        "capacity": state.capacity,
+        "connected": state.disconnected_at is None,
+    }
+
+
+class Supervision:
+    """Reads for the supervisor view; it changes nothing."""
+
+    def __init__(self, stores: Stores, archive: Archive, sla_seconds: float) -> None:
+        self.stores = stores
+        self.archive = archive
+        self.sla_seconds = sla_seconds
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        """Every live conversation, the agents, the queue and today's figures, as of ``now``."""
+        agents = self.stores.presence.all()
+        names = {a.agent_id: a.name for a in agents}
+        entries = self.stores.queue.entries()
+        closed = self.archive.stats(start_of_day(now))
+        return {
+            "now": now,
+            "conversations": [
+                {
+                    "id": c.id,
+                    "mode": c.mode,
+                    "agent": names.get(c.agent_id or "", c.agent_id),
+                    "skill": c.skill,
+                    "priority": c.priority,
+                    "reason": c.reason,
+                    "customer": (c.customer or {}).get("name"),
+                    "created_at": c.created_at,
+                    "queued_at": c.queued_at,
+                    "assigned_at": c.assigned_at,
+                }
+                for c in self.stores.conversations.live()
+            ],
+            "agents": [agent_summary(a) for a in agents],
+            "queue": {
+                "length": len(entries),
+                "longest_wait_seconds": max((now - e.queued_at for e in entries), default=None),
+                "sla_seconds": self.sla_seconds,
+            },
+            "today": {
+                **self.stores.daily.counts(now),
+                "closed": closed["conversations"],
+                "tickets": closed["tickets"],
+                "avg_wait_seconds": closed["avg_wait_seconds"],
+                "avg_first_response_seconds": closed["avg_first_response_seconds"],
+                "avg_handle_seconds": closed["avg_handle_seconds"],
+                "resolution_rate": closed["resolution_rate"],
+                "resolutions": closed["resolutions"],
+                "avg_csat": closed["avg_csat"],
+                "csat_responses": closed["csat_responses"],
+            },
+        }

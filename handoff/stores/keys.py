@@ -1,0 +1,48 @@
+"""Every Redis key of the gateway, named in one place.
+
+A store owns the keys it reads and writes; the names live here so that no two
+stores can pick the same one, and an operator can see at a glance what Tandem
+keeps in Redis.
+"""
+
+from __future__ import annotations
+
+PREFIX = "tandem:"
+LIVE_KEY = f"{PREFIX}conversations:live"  # set: ids of conversations not closed
+QUEUE_KEY = f"{PREFIX}queue"  # sorted set: queued conversation ids, in queue order
+QUEUE_ARRIVALS_KEY = f"{PREFIX}queue:arrivals"  # counter: arrival order within a priority
+HANDLE_TIMES_KEY = f"{PREFIX}handle-times"  # list: the latest handle times, newest first
+AGENTS_KEY = f"{PREFIX}agents"  # set: ids of agents presence knows
+DISCONNECTED_KEY = f"{PREFIX}agents:disconnected"  # sorted set: agent id by disconnect time
+QUEUE_CHANGED_KEY = f"{PREFIX}queue:changed"  # flag: the queue changed since the last push
+QUEUE_PUSHED_KEY = f"{PREFIX}queue:pushed"  # hash: conversation id -> "position|wait" last pushed
+
+
+def rate_key(conversation_id: str, minute: int) -> str:
+    """Counter: messages a conversation sent in one minute (expires)."""
+    return f"{PREFIX}rate:{conversation_id}:{minute}"
+
+
+def sla_raised_key(conversation_id: str) -> str:
+    """Flag: supervisors were told this conversation waited past the SLA."""
+    return f"{PREFIX}sla-raised:{conversation_id}"
+
+
+def conversation_key(conversation_id: str) -> str:
+    """Hash: mode, owner, handoff details, timestamps and ``last_seq`` of one conversation."""
+    return f"{PREFIX}conversation:{conversation_id}"
+
+
+def transcript_key(conversation_id: str) -> str:
+    """Stream: the conversation's messages, entry id ``<seq>-0``."""
+    return f"{PREFIX}transcript:{conversation_id}"
+
+
+def agent_key(agent_id: str) -> str:
+    """Hash: an agent's name, status, skills, capacity and disconnect time."""
+    return f"{PREFIX}agent:{agent_id}"
+
+
+def agent_chats_key(agent_id: str) -> str:
+    """Set: ids of the conversations assigned to the agent (its size is the agent's load)."""
+    return f"{PREFIX}chats:{agent_id}"
