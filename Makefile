@@ -27,7 +27,7 @@ help:
 	@echo "make train     train the model if config.yml, domain.yml or data/ changed"
 	@echo "make run       start Redis, actions and Rasa (Ctrl-C stops all)"
 	@echo "make shell     chat with the bot in this terminal"
-	@echo "make lint      ruff and mypy"
+	@echo "make lint      ruff, mypy and the import layering (lint-imports)"
 	@echo "make validate  Rasa's data validation, without training"
 	@echo "make check     every content check, Rasa's and Tandem's, in seconds without training"
 	@echo "make test-bot  story and conversation tests; report in reports/test-bot.md"
@@ -80,6 +80,7 @@ shell: venv
 lint: venv
 	$(PYTHON) -m ruff check $(LINT_PATHS)
 	$(PYTHON) -m mypy $(LINT_PATHS)
+	.venv/bin/lint-imports --no-cache
 
 validate: venv
 	$(PYTHON) -m bot validate

@@ -34,9 +34,9 @@ from typing import Any
 import requests
 import yaml
 
+from bot.content import Problem
 from bot.gateway_client import AgentClient, Customer, NoReply
 from bot.stack import Stack
-from bot.validate import Problem
 from core.vocabulary import SKILLS
 
 KINDS = ("customer", "bot", "agent", "handoff", "hand_back", "close")

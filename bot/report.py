@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
+from bot.content import Content
 from bot.conversation_tests import Outcome
-from bot.validate import Content
 from core.redaction import mask_card_numbers
 
 _STORY = re.compile(r"^- story: (?P<name>.*) \((?P<file>[^()]+\.yml)\)$")

@@ -6,7 +6,7 @@ Two kinds of checks run, both without training:
   stories and rules, so it reports every response a form asks with
   (`utter_ask_<slot>`) or a custom action utters as unused, and intents the
   gateway triggers (`EXTERNAL_*`) as lacking examples; Tandem's response rule
-  below replaces those warnings. Rasa's messages name no line, so each is
+  below replaces those warnings (bot/rasa_validation.py). Rasa's messages name no line, so each is
   placed at the first line that mentions what it quotes.
 - Tandem's rules, in `RULES`: enough examples per intent, no example under two
   intents, every response used and every used response defined, no HTML or
@@ -21,16 +21,17 @@ tests, which an editor trying a change in `python -m bot shell` need not have ye
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import yaml
 
+from bot.content import Content, Located, Problem, line_of, relative
+from bot.conversation_tests import ConversationTestError, load
+from bot.rasa_validation import rasa_problems
 from core.redaction import mask_card_numbers
 from core.settings import ROOT
 
@@ -41,16 +42,6 @@ HANDOFF_ACTION = "action_handoff"
 # Leaving a form this way is not a digression: the task ends.
 TASK_ENDERS = {HANDOFF_ACTION, "action_deactivate_loop", "action_cancel_task"}
 
-# Rasa's warnings that Tandem's rules replace with located messages, and one that is expected:
-# intents named EXTERNAL_* are triggered by the gateway over Rasa's API, never typed.
-_RASA_REPLACED = re.compile(
-    r"The utterance 'utter_\w+' is not used in any story or rule\."
-    r"|The action 'utter_\w+' is used in the "
-    r"|The example '.*' was found labeled with multiple different intents"
-    r"|The intent 'EXTERNAL_\w+' is listed in the domain file, but is not",
-    re.DOTALL,
-)
-_QUOTED = re.compile(r"'([\w/.-]+)'")
 _NAMED = re.compile(r"""["'](utter_\w*)(\{?)""")
 # Quoted in code but not a response: Rasa's key for the response a bot message came from.
 _NOT_RESPONSES = {"utter_action"}
@@ -63,168 +54,6 @@ _SAID_PASSWORD = re.compile(
 )
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.\w+")
 _WORD = re.compile(r"\S+")
-
-
-@dataclasses.dataclass(frozen=True, order=True)
-class Problem:
-    """One fault in the content, where it is, and how to fix it."""
-
-    file: str  # relative to the project root
-    line: int  # 1-based; 0 when nothing in the files can be pointed at
-    what: str
-    fix: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.what} — {self.fix}"
-
-
-@dataclasses.dataclass(frozen=True)
-class Located:
-    """A value read from YAML, with the file and 1-based line it came from."""
-
-    value: str
-    file: str
-    line: int
-
-
-# --- reading YAML with line numbers -----------------------------------------------
-
-
-def _compose(path: Path) -> yaml.Node | None:
-    return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-
-
-def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    """The value under ``key`` of a mapping node, or None."""
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if k.value == key:
-                return v
-    return None
-
-
-def _items(node: yaml.Node | None) -> list[yaml.Node]:
-    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
-
-
-def _pairs(node: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:
-    return list(node.value) if isinstance(node, yaml.MappingNode) else []
-
-
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _yaml_files(root: Path, folder: str) -> list[Path]:
-    return sorted(p for p in (root / folder).rglob("*.yml") if "demo" not in p.parts)
-
-
-def _relative(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
-
-
-@dataclasses.dataclass
-class Content:
-    """The parts of domain.yml, data/ and tests/stories/ the rules look at, with lines."""
-
-    root: Path
-    intents: list[Located]
-    examples: dict[str, list[Located]]  # intent -> its training examples
-    intent_blocks: dict[str, Located]  # intent -> its first `- intent:` line in data/nlu/
-    responses: dict[str, yaml.Node]  # name -> its list of variants
-    response_lines: dict[str, int]
-    forms: dict[str, int]  # name -> line in domain.yml
-    form_slots: dict[str, list[str]]  # name -> its required slots
-    data_steps: list[tuple[Located, Located | None]]  # (key, value) of every story/rule step
-    test_stories: list[tuple[Located, list[tuple[Located, Located | None]]]]
-
-    @classmethod
-    def read(cls, root: Path) -> Content:
-        domain = _compose(root / "domain.yml")
-        intents = [
-            Located(_name(item), "domain.yml", _line(item))
-            for item in _items(_get(domain, "intents"))
-        ]
-        responses = {k.value: v for k, v in _pairs(_get(domain, "responses"))}
-        response_lines = {k.value: _line(k) for k, _ in _pairs(_get(domain, "responses"))}
-        forms = {k.value: _line(k) for k, _ in _pairs(_get(domain, "forms"))}
-        form_slots = {
-            k.value: [s.value for s in _items(_get(v, "required_slots"))]
-            for k, v in _pairs(_get(domain, "forms"))
-        }
-        examples: dict[str, list[Located]] = {}
-        blocks: dict[str, Located] = {}
-        steps: list[tuple[Located, Located | None]] = []
-        for path in _yaml_files(root, "data"):
-            node, name = _compose(path), _relative(root, path)
-            for block in _items(_get(node, "nlu")):
-                intent = _get(block, "intent")
-                if intent is not None:
-                    blocks.setdefault(intent.value, Located(intent.value, name, _line(intent)))
-                    found = examples.setdefault(intent.value, [])
-                    found.extend(_examples(_get(block, "examples"), name))
-            for kind in ("stories", "rules"):
-                for story in _items(_get(node, kind)):
-                    steps.extend(_steps(story, name))
-        tests = []
-        for path in _yaml_files(root, "tests/stories"):
-            name = _relative(root, path)
-            for story in _items(_get(_compose(path), "stories")):
-                title = _get(story, "story")
-                if title is not None:
-                    tests.append((Located(title.value, name, _line(title)), _steps(story, name)))
-        return cls(
-            root,
-            intents,
-            examples,
-            blocks,
-            responses,
-            response_lines,
-            forms,
-            form_slots,
-            steps,
-            tests,
-        )
-
-
-def _name(item: yaml.Node) -> str:
-    """An intent listed as `- greet` or as `- greet: {use_entities: ...}`."""
-    if isinstance(item, yaml.MappingNode) and item.value:
-        return str(item.value[0][0].value)
-    return str(item.value) if isinstance(item, yaml.ScalarNode) else ""
-
-
-def _examples(node: yaml.Node | None, file: str) -> Iterator[Located]:
-    """Each `- example` of a block scalar, with its own line."""
-    if not isinstance(node, yaml.ScalarNode):
-        return
-    # A block scalar's value starts on the line after its `|`, one value line per file line.
-    first = _line(node) + (1 if node.style == "|" else 0)
-    for offset, raw in enumerate(node.value.split("\n")):
-        text = raw.strip()
-        if text.startswith("- "):
-            yield Located(text[2:].strip(), file, first + offset)
-
-
-def _steps(story: yaml.Node, file: str) -> list[tuple[Located, Located | None]]:
-    """The (key, value) of each step; the value is None when it is not a plain name."""
-    steps = []
-    for step in _items(_get(story, "steps")):
-        for key, value in _pairs(step):
-            if key.value in ("user", "slot_was_set", "entities", "condition"):
-                continue
-            text = value.value if isinstance(value, yaml.ScalarNode) else None
-            steps.append(
-                (
-                    Located(key.value, file, _line(key)),
-                    None if text is None else Located(text, file, _line(value)),
-                )
-            )
-    return steps
-
-
-# --- Tandem's rules ----------------------------------------------------------------
 
 
 def enough_examples(content: Content) -> Iterator[Problem]:
@@ -314,7 +143,7 @@ def plain_text_and_https(content: Content) -> Iterator[Problem]:
             if tag:
                 yield Problem(
                     "domain.yml",
-                    _line(scalar),
+                    line_of(scalar),
                     f"the response '{name}' contains HTML ({tag.group()})",
                     "write plain text: the chat shows tags as they are typed",
                 )
@@ -322,7 +151,7 @@ def plain_text_and_https(content: Content) -> Iterator[Problem]:
                 if not link.lower().startswith("https://"):
                     yield Problem(
                         "domain.yml",
-                        _line(scalar),
+                        line_of(scalar),
                         f"the response '{name}' links to {link}",
                         "use an https:// link",
                     )
@@ -435,8 +264,6 @@ def _task_paths(form: str, steps: list[tuple[Located, Located | None]]) -> set[s
 
 def conversation_tests_readable(content: Content) -> Iterator[Problem]:
     """Every file in tests/conversations/ reads as conversation tests; test-bot plays them."""
-    from bot.conversation_tests import ConversationTestError, load
-
     for path in sorted((content.root / "tests" / "conversations").glob("*.yml")):
         try:
             load(path, content.root)
@@ -467,7 +294,7 @@ def responses_named_in_code(root: Path) -> tuple[dict[str, list[Located]], set[s
                 if templated:
                     prefixes.add(name)
                 else:
-                    place = Located(name, _relative(root, source), number)
+                    place = Located(name, relative(root, source), number)
                     names.setdefault(name, []).append(place)
     return names, prefixes
 
@@ -475,76 +302,6 @@ def responses_named_in_code(root: Path) -> tuple[dict[str, list[Located]], set[s
 def form_questions(form_slots: dict[str, list[str]]) -> set[str]:
     """The `utter_ask_<slot>` responses forms use for their required slots."""
     return {f"utter_ask_{slot}" for slots in form_slots.values() for slot in slots}
-
-
-def rasa_warnings(root: Path) -> tuple[bool, list[str]]:
-    """Run Rasa's own checks on the project; return whether they passed and their warnings."""
-    from rasa.shared.importers.importer import TrainingDataImporter
-    from rasa.validator import Validator
-
-    importer = TrainingDataImporter.load_from_config(
-        config_path=str(root / "config.yml"),
-        domain_path=str(root / "domain.yml"),
-        training_data_paths=[str(root / "data")],
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        validator = Validator.from_importer(importer)
-        passed = all(
-            [
-                validator.verify_domain_validity(),
-                validator.verify_actions_in_stories_rules(),
-                validator.verify_forms_in_stories_rules(),
-                validator.verify_form_slots(),
-                validator.verify_slot_mappings(),
-                validator.verify_nlu(ignore_warnings=False),
-                validator.verify_story_structure(ignore_warnings=False),
-            ]
-        )
-        validator.warn_if_config_mandatory_keys_are_not_set()
-    from rasa.utils.common import EXPECTED_WARNINGS  # ones Rasa itself silences when it runs
-
-    messages = [
-        str(w.message)
-        for w in caught
-        if issubclass(w.category, UserWarning)
-        and "/rasa/" in w.filename
-        and not any(
-            issubclass(w.category, kind) and re.match(pattern, str(w.message))
-            for kind, pattern in EXPECTED_WARNINGS
-        )
-    ]
-    return passed, list(dict.fromkeys(messages))
-
-
-def rasa_problems(root: Path) -> list[Problem]:
-    """Rasa's warnings that Tandem's rules do not replace, each at a line naming what it quotes."""
-    passed, messages = rasa_warnings(root)
-    # Rasa quotes files by absolute path and breaks lines; editors read paths from the root.
-    cleaned = [" ".join(m.replace(f"{root}/", "").split()) for m in messages]
-    kept = [m for m in cleaned if not _RASA_REPLACED.search(m)]
-    files = [root / "domain.yml", *_yaml_files(root, "data")] if kept else []
-    lines = {_relative(root, p): p.read_text(encoding="utf-8").splitlines() for p in files}
-    found = [_place(lines, m) for m in kept]
-    if not passed and not messages:
-        found.append(
-            Problem("data/", 0, "Rasa's validation failed", "run `rasa data validate` to see why")
-        )
-    return found
-
-
-def _place(lines: dict[str, list[str]], message: str) -> Problem:
-    """Rasa's message at the first line of domain.yml or data/ (``lines``) naming what it quotes."""
-    for name in _QUOTED.findall(message):
-        word = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
-        for file, texts in lines.items():
-            for number, text in enumerate(texts, 1):
-                if word.search(text):
-                    return Problem(file, number, message, _RASA_FIX)
-    return Problem("data/", 0, message, _RASA_FIX)
-
-
-_RASA_FIX = "Rasa's own check; docs/editing.md explains its usual causes"
 
 
 # --- entry points ------------------------------------------------------------------

@@ -7,7 +7,7 @@ used by the socket events and the console's HTTP API alike.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.vocabulary import RESOLUTIONS
@@ -23,22 +23,15 @@ from handoff.stores.presence import AgentState
 from handoff.stores.queue import AtCapacity, NotQueued
 
 
+@dataclass
 class AgentService:
     """What happens when an agent connects, sets a status, or acts on a chat."""
 
-    def __init__(
-        self,
-        stores: Stores,
-        relay: Relay,
-        handoffs: Handoffs,
-        rasa: RasaClient,
-        archive: Archive,
-    ) -> None:
-        self.stores = stores
-        self.relay = relay
-        self.handoffs = handoffs
-        self.rasa = rasa
-        self.archive = archive
+    stores: Stores
+    relay: Relay
+    handoffs: Handoffs
+    rasa: RasaClient
+    archive: Archive
 
     def online(self, agent: Agent) -> dict[str, Any]:
         """An agent connected (or came back within the grace period): their chats and the queue.

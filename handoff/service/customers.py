@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
@@ -26,24 +27,16 @@ REQUEST_HUMAN = "/request_human"
 MESSAGES_PER_MINUTE = 30
 
 
+@dataclass
 class CustomerService:
     """What happens when a customer opens a chat, writes, types, leaves an email or rates."""
 
-    def __init__(
-        self,
-        stores: Stores,
-        relay: Relay,
-        handoffs: Handoffs,
-        rasa: RasaClient,
-        archive: Archive,
-        customer_token_secret: str,
-    ) -> None:
-        self.stores = stores
-        self.relay = relay
-        self.handoffs = handoffs
-        self.rasa = rasa
-        self.archive = archive
-        self.customer_token_secret = customer_token_secret
+    stores: Stores
+    relay: Relay
+    handoffs: Handoffs
+    rasa: RasaClient
+    archive: Archive
+    customer_token_secret: str
 
     def open_session(
         self, session_id: str, customer_token: str | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from handoff.service.relay import Relay, agent_view
@@ -25,13 +25,13 @@ def queue_place(entry: QueueEntry, waits: dict[str, float | None]) -> dict[str, 
     return {"position": entry.position, "wait_seconds": None if wait is None else round(wait)}
 
 
+@dataclass
 class Handoffs:
     """Queueing, routing and the queue's pushes, for every other part of the service."""
 
-    def __init__(self, stores: Stores, relay: Relay, is_open: Callable[[float], bool]) -> None:
-        self.stores = stores
-        self.relay = relay
-        self.is_open = is_open
+    stores: Stores
+    relay: Relay
+    is_open: Callable[[float], bool]
 
     def hand_off(self, conversation_id: str, packet: dict[str, Any]) -> None:
         """The bot gave up or was asked to: queue the chat, or offer email if nobody can come."""

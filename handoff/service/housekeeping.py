@@ -7,29 +7,22 @@ pushed. Every effect is claimed in Redis, so several processes may tick at once.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from handoff.service.handoffs import Handoffs
 from handoff.service.relay import Relay
 from handoff.stores import Stores
 
 
+@dataclass
 class Housekeeping:
     """The once-a-second tick of a gateway process."""
 
-    def __init__(
-        self,
-        stores: Stores,
-        relay: Relay,
-        handoffs: Handoffs,
-        grace_seconds: float,
-        sla_seconds: float,
-    ) -> None:
-        self.stores = stores
-        self.relay = relay
-        self.handoffs = handoffs
-        self.grace_seconds = grace_seconds
-        self.sla_seconds = sla_seconds
+    stores: Stores
+    relay: Relay
+    handoffs: Handoffs
+    grace_seconds: float
+    sla_seconds: float
 
     def tick(self, now: float) -> None:
         """Requeue chats of agents gone past the grace period; raise SLA breaches; push the

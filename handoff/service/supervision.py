@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from handoff.records.archive import Archive
@@ -23,13 +24,13 @@ def agent_summary(state: AgentState) -> dict[str, Any]:
     }
 
 
+@dataclass
 class Supervision:
     """Reads for the supervisor view; it changes nothing."""
 
-    def __init__(self, stores: Stores, archive: Archive, sla_seconds: float) -> None:
-        self.stores = stores
-        self.archive = archive
-        self.sla_seconds = sla_seconds
+    stores: Stores
+    archive: Archive
+    sla_seconds: float
 
     def snapshot(self, now: float) -> dict[str, Any]:
         """Every live conversation, the agents, the queue and today's figures, as of ``now``."""

@@ -62,13 +62,17 @@ class PresenceError(Exception):
     """Base of the errors about agent presence."""
 
 
-class UnknownAgent(PresenceError):
-    """The agent has never come online."""
+class NotOnline(PresenceError):
+    """The agent has never come online (their account may well exist)."""
 
 
 @dataclass(frozen=True)
 class AgentState:
-    """An agent as the router sees them; ``load`` is how many chats they hold."""
+    """An agent as the router sees them; ``load`` is how many chats they hold.
+
+    Name, skills and capacity are copied from the account (``records.agents.Agent``)
+    when the agent comes online, so routing reads Redis alone, never SQL.
+    """
 
     agent_id: str
     name: str
@@ -115,7 +119,7 @@ class Presence:
         return _state(agent_id, *reply)
 
     def set_status(self, agent_id: str, status: str) -> AgentState:
-        """Set available, away or offline; raises UnknownAgent."""
+        """Set available, away or offline; raises NotOnline."""
         if status not in AGENT_STATUSES:
             raise ValueError(
                 f"Unknown status {status!r}; statuses are {', '.join(AGENT_STATUSES)}."
@@ -126,7 +130,7 @@ class Presence:
                 args=[agent_id, status],
             )
         except redis.ResponseError as error:
-            raise script_error(error, {"UNKNOWN": UnknownAgent}) from None
+            raise script_error(error, {"UNKNOWN": NotOnline}) from None
         return _state(agent_id, *reply)
 
     def disconnected(self, agent_id: str, at: float) -> None:
@@ -136,7 +140,7 @@ class Presence:
                 keys=[agent_key(agent_id), DISCONNECTED_KEY], args=[agent_id, repr(float(at))]
             )
         except redis.ResponseError as error:
-            raise script_error(error, {"UNKNOWN": UnknownAgent}) from None
+            raise script_error(error, {"UNKNOWN": NotOnline}) from None
 
     def offline(self, agent_id: str) -> None:
         """The agent is gone (logged out, or the grace period ran out)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.content import Content
 from bot.conversation_tests import ConversationTest, Outcome
 from bot.report import Results, render, story_failures
-from bot.validate import Content
 from core.settings import ROOT
 
 RESULTS = Path(__file__).parent / "faults" / "rasa_results"

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from handoff.stores.conversations import ConversationStore
-from handoff.stores.presence import AgentState, Presence, UnknownAgent
+from handoff.stores.presence import AgentState, NotOnline, Presence
 from handoff.stores.queue import HandoffQueue
 
 
@@ -37,9 +37,9 @@ def test_status_changes(presence: Presence) -> None:
     assert [a.status for a in presence.all()] == ["offline"]  # supervisors still see them
     with pytest.raises(ValueError):
         presence.set_status("ann", "asleep")
-    with pytest.raises(UnknownAgent):
+    with pytest.raises(NotOnline):
         presence.set_status("nobody", "away")
-    with pytest.raises(UnknownAgent):
+    with pytest.raises(NotOnline):
         presence.disconnected("nobody", 1.0)
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from bot.content import Located, Problem
 from bot.validate import (
-    Located,
-    Problem,
     _looks_like_password,
     _task_paths,
     form_questions,
