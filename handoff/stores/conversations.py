@@ -19,6 +19,7 @@ import redis
 
 from core.redaction import mask_card_numbers
 from handoff.stores.keys import LIVE_KEY, QUEUE_KEY, agent_chats_key, conversation_key, rate_key
+from handoff.stores.redis_io import hash_from_reply, lua_table, require_text_client
 
 # A chat with the bot this long without a message is over for supervisors' eyes.
 BOT_QUIET_SECONDS = 30 * 60
@@ -202,12 +203,6 @@ def script_error(
     return known[code](message) if code in known else error
 
 
-def require_text_client(client: redis.Redis) -> None:
-    """Refuse a client that returns bytes: the stores parse replies as text."""
-    if not client.connection_pool.connection_kwargs.get("decode_responses"):
-        raise ValueError("The handoff stores need a Redis client with decode_responses=True.")
-
-
 def encode_fields(fields: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:
     """Field name/value pairs as the scripts take them: text, masked, "" for None."""
     pairs: list[str] = []
@@ -226,13 +221,6 @@ def encode_fields(fields: Mapping[str, Any], allowed: frozenset[str]) -> list[st
             text = masked(str(value))
         pairs += [name, text]
     return pairs
-
-
-def hash_from_reply(reply: list[str] | dict[str, str]) -> dict[str, str]:
-    """HGETALL's reply as a dict: scripts get a flat name, value list, redis-py a dict."""
-    if isinstance(reply, dict):
-        return reply
-    return dict(zip(reply[::2], reply[1::2], strict=True))
 
 
 def _is_rating(value: Any) -> bool:
@@ -281,20 +269,6 @@ def _quiet_with_the_bot(conversation: Conversation, quiet_since: float) -> bool:
     return conversation.mode == "bot" and last < quiet_since
 
 
-def _lua_table(value: Mapping[str, frozenset[str]] | tuple[str, ...]) -> str:
-    """A Python edge map or tuple of names as a Lua table literal."""
-    if isinstance(value, tuple):
-        return "{" + ", ".join(f"'{name}'" for name in value) + "}"
-    return (
-        "{"
-        + ", ".join(
-            f"{mode} = {{" + ", ".join(f"{to} = true" for to in sorted(targets)) + "}"
-            for mode, targets in value.items()
-        )
-        + "}"
-    )
-
-
 class ConversationStore:
     """Create, read and move conversations; the client must decode responses."""
 
@@ -311,8 +285,8 @@ class ConversationStore:
         The queue's scripts embed the same function, so the edges are checked in
         one place however a conversation moves.
         """
-        source = TRANSITION_LUA.replace("__EDGES__", _lua_table(TRANSITIONS)).replace(
-            "__HANDOFF_FIELDS__", _lua_table(HANDOFF_FIELDS)
+        source = TRANSITION_LUA.replace("__EDGES__", lua_table(TRANSITIONS)).replace(
+            "__HANDOFF_FIELDS__", lua_table(HANDOFF_FIELDS)
         )
         return self._redis.register_script(source + body)
 

@@ -15,8 +15,9 @@ from typing import Any
 import redis
 
 from core.vocabulary import AGENT_STATUSES, GENERAL_SKILL
-from handoff.stores.conversations import hash_from_reply, require_text_client, script_error
+from handoff.stores.conversations import script_error
 from handoff.stores.keys import AGENTS_KEY, DISCONNECTED_KEY, agent_chats_key, agent_key
+from handoff.stores.redis_io import hash_from_reply, require_text_client
 
 # KEYS: agent, agents set, disconnected set, chats. ARGV: id, name, skills JSON, capacity.
 _ONLINE = """

@@ -16,8 +16,9 @@ from typing import Any
 
 import redis
 
-from handoff.stores.conversations import masked, require_text_client, script_error
+from handoff.stores.conversations import masked, script_error
 from handoff.stores.keys import conversation_key, transcript_key
+from handoff.stores.redis_io import require_text_client
 
 KINDS = ("customer", "bot", "agent", "system", "note")
 

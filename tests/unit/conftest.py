@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,6 +14,7 @@ from actions.reset_tokens import ResetTokens
 from bot.demo import seed_customers
 from core.mail import Outbox
 from core.settings import Settings
+from tests.unit.helpers import SmtpSink
 
 
 class Clock:
@@ -64,3 +66,14 @@ def resets(
     """Password reset links for the seeded accounts, mailed to the outbox."""
     link_base = Settings.from_env({}).reset_link_base
     return ResetTokens(f"sqlite:///{database_path}", outbox, link_base, now=clock)
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """An SMTP server on a free port that keeps every message it is sent."""
+    sink = SmtpSink()
+    thread = threading.Thread(target=sink.serve_forever, daemon=True)
+    thread.start()
+    yield sink
+    sink.shutdown()
+    sink.server_close()

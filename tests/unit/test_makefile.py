@@ -17,4 +17,3 @@ def test_without_chromium_make_says_how_to_install_it() -> None:
     )
     assert result.returncode != 0
     assert "sudo apt-get install -y chromium" in result.stderr
-

@@ -1,0 +1,830 @@
+"""The gateway's service on real Redis and SQLite, with a scripted Rasa and a recorded emit.
+
+Every decision of ``Gateway`` (who owns a chat, what is stored, who is told) is
+checked here through what its ``Relay`` emitted, to which room and namespace, and
+what the stores and the archive hold afterwards. No sockets, no Rasa, no threads.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from handoff.records.agents import Agent
+from handoff.records.archive import Archive
+from handoff.service.customers import MESSAGES_PER_MINUTE, REQUEST_HUMAN
+from handoff.service.errors import GatewayError
+from handoff.service.gateway import Gateway
+from handoff.service.relay import (
+    AGENTS,
+    ALL_AGENTS,
+    CUSTOMERS,
+    SUPERVISORS,
+    agent_room,
+    conversation_room,
+)
+from tests.handoff.service_doubles import FALLBACK_TEXT, EmitRecorder, ScriptedRasa
+
+SECRET = "a-customer-token-secret-of-at-least-32-bytes"
+GRACE = 60.0
+SLA = 120.0
+ANN = Agent(id="ann", name="Ann Lee", role="agent", skills=("billing", "general"), capacity=3)
+BOB = Agent(id="bob", name="Bob Stone", role="agent", skills=("general",), capacity=3)
+PACKET: dict[str, Any] = {
+    "reason": "explicit_request",
+    "skill": "billing",
+    "priority": "high",
+    "slots": {"customer_id": "ACC-1001"},
+    "active_form": "address_form",
+    "requested_slot": "street",
+}
+ASK_FOR_PERSON = "I want to talk to a person"
+ONE_MOMENT = "Let me find someone for you."
+
+MakeGateway = Callable[..., Gateway]
+
+
+def always_open(now: float) -> bool:
+    return True
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[Archive]:
+    store = Archive(f"sqlite:///{tmp_path / 'tandem.db'}")
+    store.create_schema()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def rasa() -> ScriptedRasa:
+    return ScriptedRasa()
+
+
+@pytest.fixture
+def emitted() -> EmitRecorder:
+    return EmitRecorder()
+
+
+@pytest.fixture
+def make_gateway(
+    redis_client: redis.Redis, rasa: ScriptedRasa, archive: Archive, emitted: EmitRecorder
+) -> MakeGateway:
+    """A gateway on the emptied test Redis; ``sla_seconds`` and ``is_open`` may be changed."""
+
+    def make(sla_seconds: float = SLA, is_open: Callable[[float], bool] = always_open) -> Gateway:
+        return Gateway(
+            redis_client,
+            rasa=rasa,
+            archive=archive,
+            emit=emitted,
+            customer_token_secret=SECRET,
+            grace_seconds=GRACE,
+            sla_seconds=sla_seconds,
+            is_open=is_open,
+        )
+
+    return make
+
+
+@pytest.fixture
+def gateway(make_gateway: MakeGateway) -> Gateway:
+    return make_gateway()
+
+
+def open_chat(gateway: Gateway, conversation_id: str = "conv-0001") -> str:
+    """An anonymous customer's new conversation, with the bot."""
+    conversation, problem = gateway.customers.open_session(conversation_id, None)
+    assert (conversation.mode, problem) == ("bot", None)
+    return conversation.id
+
+
+def ask_for_person(
+    gateway: Gateway, rasa: ScriptedRasa, conversation_id: str, packet: dict[str, Any] = PACKET
+) -> None:
+    """The customer asks for a person; the bot says so and sends its handoff packet."""
+    rasa.script(ASK_FOR_PERSON, {"text": ONE_MOMENT}, {"custom": {"handoff": packet}})
+    gateway.customers.says(conversation_id, ASK_FOR_PERSON)
+
+
+def assigned_chat(
+    gateway: Gateway, rasa: ScriptedRasa, agent: Agent = ANN, conversation_id: str = "conv-0001"
+) -> str:
+    """A chat the bot handed off and the router gave to ``agent`` (who comes online)."""
+    gateway.agents.online(agent)
+    open_chat(gateway, conversation_id)
+    ask_for_person(gateway, rasa, conversation_id)
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.agent_id) == ("assigned", agent.id)
+    return conversation_id
+
+
+def queued_chat(gateway: Gateway, rasa: ScriptedRasa, conversation_id: str) -> str:
+    """A chat handed off while the only agent (Ann) is connected but away: it waits."""
+    if gateway.stores.presence.get(ANN.id) is None:
+        gateway.agents.online(ANN)
+        gateway.agents.set_status(ANN, "away")
+    open_chat(gateway, conversation_id)
+    ask_for_person(gateway, rasa, conversation_id)
+    assert gateway.stores.conversations.get(conversation_id).mode == "queued"
+    return conversation_id
+
+
+def to_customer(emitted: EmitRecorder, conversation_id: str, event: str) -> list[Any]:
+    """Payloads of ``event`` sent to the customer's room, checking the namespace."""
+    room = conversation_room(conversation_id)
+    assert all(e.namespace == CUSTOMERS for e in emitted.to_room(room))
+    return emitted.events(event, to=room)
+
+
+def to_agent(emitted: EmitRecorder, agent_id: str, event: str) -> list[Any]:
+    """Payloads of ``event`` sent to the agent's consoles, checking the namespace."""
+    room = agent_room(agent_id)
+    assert all(e.namespace == AGENTS for e in emitted.to_room(room))
+    return emitted.events(event, to=room)
+
+
+def statuses(emitted: EmitRecorder, conversation_id: str) -> list[str | None]:
+    """The `status` of every `handoff` event the customer got, in order."""
+    return [h.get("status") for h in to_customer(emitted, conversation_id, "handoff")]
+
+
+def away_from_minute_boundary() -> None:
+    """Wait for the next minute when this one is nearly over (rate counters are per minute)."""
+    if time.time() % 60 > 58:
+        time.sleep(60 - time.time() % 60 + 0.05)
+
+
+# --- The customer and the bot -------------------------------------------------------------
+
+
+def test_bot_reply_reaches_customer_with_buttons_as_quick_replies(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = open_chat(gateway)
+    rasa.script(
+        "hi",
+        {
+            "text": "Hello! What can I do for you?",
+            "buttons": [
+                {"title": "Billing", "payload": "/billing"},
+                {"title": "Talk to a person", "payload": REQUEST_HUMAN},
+            ],
+        },
+    )
+
+    gateway.customers.says(conversation_id, "hi")
+
+    assert rasa.sent == [(conversation_id, "hi")]
+    mine = to_customer(emitted, conversation_id, "user_message")
+    assert [(m["seq"], m["sender"], m["text"]) for m in mine] == [(1, "customer", "hi")]
+    [reply] = to_customer(emitted, conversation_id, "bot_uttered")
+    assert (reply["seq"], reply["sender"], reply["text"]) == (
+        2,
+        "bot",
+        "Hello! What can I do for you?",
+    )
+    assert reply["quick_replies"] == [
+        {"content_type": "text", "title": "Billing", "payload": "/billing"},
+        {"content_type": "text", "title": "Talk to a person", "payload": REQUEST_HUMAN},
+    ]
+    lines = gateway.stores.transcripts.all(conversation_id)
+    assert [(m.kind, m.text) for m in lines] == [
+        ("customer", "hi"),
+        ("bot", "Hello! What can I do for you?"),
+    ]
+    assert lines[1].data["quick_replies"] == reply["quick_replies"]
+
+
+def test_a_plain_bot_reply_has_no_quick_replies(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = open_chat(gateway)
+
+    gateway.customers.says(conversation_id, "something odd")
+
+    [reply] = to_customer(emitted, conversation_id, "bot_uttered")
+    assert reply["text"] == FALLBACK_TEXT
+    assert "quick_replies" not in reply
+
+
+def test_handoff_packet_queues_the_chat_and_tells_the_customer_their_place(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    gateway.agents.online(ANN)
+    gateway.agents.set_status(ANN, "away")  # connected, so someone could come; not routable
+    conversation_id = open_chat(gateway)
+
+    ask_for_person(gateway, rasa, conversation_id)
+
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.skill, conversation.priority, conversation.reason) == (
+        "queued",
+        "billing",
+        "high",
+        "explicit_request",
+    )
+    assert conversation.packet == PACKET
+    assert [e.conversation_id for e in gateway.stores.queue.entries()] == [conversation_id]
+    # The bot's text is said; the packet itself is never shown to the customer.
+    assert [b["text"] for b in to_customer(emitted, conversation_id, "bot_uttered")] == [
+        ONE_MOMENT
+    ]
+    assert to_customer(emitted, conversation_id, "handoff") == [
+        {"status": "queued", "position": 1, "wait_seconds": None}
+    ]
+
+
+def test_handoff_with_no_agent_online_offers_email(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = open_chat(gateway)
+
+    ask_for_person(gateway, rasa, conversation_id)
+
+    [offline] = to_customer(emitted, conversation_id, "handoff")
+    assert offline["status"] == "offline"
+    assert "Leave your email address" in offline["text"]
+    assert gateway.stores.conversations.get(conversation_id).mode == "bot"
+    assert gateway.stores.queue.entries() == []
+
+
+def test_handoff_outside_business_hours_offers_email_even_with_agents_online(
+    make_gateway: MakeGateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    gateway = make_gateway(is_open=lambda now: False)
+    gateway.agents.online(ANN)
+    conversation_id = open_chat(gateway)
+
+    ask_for_person(gateway, rasa, conversation_id)
+
+    assert statuses(emitted, conversation_id) == ["offline"]
+    assert gateway.stores.conversations.get(conversation_id).mode == "bot"
+
+
+def test_handoff_needing_a_skill_nobody_online_has_offers_email(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    gateway.agents.online(BOB)  # general only; the packet needs billing
+    conversation_id = open_chat(gateway)
+
+    ask_for_person(gateway, rasa, conversation_id)
+
+    assert statuses(emitted, conversation_id) == ["offline"]
+    assert gateway.stores.queue.entries() == []
+
+
+def test_rasa_down_offers_the_customer_a_person(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = open_chat(gateway)
+    rasa.down = True
+
+    gateway.customers.says(conversation_id, "hello?")
+
+    assert to_customer(emitted, conversation_id, "bot_uttered") == []
+    [notice] = to_customer(emitted, conversation_id, "handoff")
+    assert (notice["status"], notice["sender"], notice["seq"]) == ("bot_unavailable", "system", 2)
+    assert notice["quick_replies"] == [{"title": "Talk to a person", "payload": REQUEST_HUMAN}]
+    assert "not available" in notice["text"]
+    last = gateway.stores.transcripts.all(conversation_id)[-1]
+    assert (last.kind, last.data["status"]) == ("system", "bot_unavailable")
+    assert gateway.stores.conversations.get(conversation_id).mode == "bot"
+
+
+def test_request_human_while_rasa_is_down_hands_off_with_reason_bot_unavailable(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    gateway.agents.online(ANN)
+    gateway.agents.set_status(ANN, "away")
+    conversation_id = open_chat(gateway)
+    rasa.down = True
+
+    gateway.customers.says(conversation_id, REQUEST_HUMAN)
+
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.reason, conversation.skill) == (
+        "queued",
+        "bot_unavailable",
+        "general",
+    )
+    assert conversation.packet == {"reason": "bot_unavailable", "skill": "general"}
+    assert statuses(emitted, conversation_id) == ["queued"]
+
+
+def test_open_session_with_a_bad_customer_token_goes_on_as_a_guest(
+    gateway: Gateway, rasa: ScriptedRasa
+) -> None:
+    conversation, problem = gateway.customers.open_session("conv-0001", "not-a-jwt")
+
+    assert problem is not None and problem.code == "invalid_customer_token"
+    assert (conversation.mode, conversation.customer) == ("bot", {})
+    assert rasa.slots == []  # nothing vouched for, nothing told to the bot
+
+
+# --- Routing to agents --------------------------------------------------------------------
+
+
+def test_available_agent_is_assigned_the_handed_off_chat(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    gateway.agents.online(ANN)
+    conversation_id = open_chat(gateway)
+
+    ask_for_person(gateway, rasa, conversation_id)
+
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.agent_id) == ("assigned", "ann")
+    [joined] = to_customer(emitted, conversation_id, "handoff")
+    assert (joined["status"], joined["agent"], joined["text"]) == (
+        "assigned",
+        "Ann Lee",
+        "Ann Lee has joined the chat.",
+    )
+    [chat] = to_agent(emitted, "ann", "assigned")
+    assert chat["conversation"]["id"] == conversation_id
+    assert chat["conversation"]["packet"] == PACKET
+    assert [(line["kind"], line["text"]) for line in chat["transcript"]] == [
+        ("customer", ASK_FOR_PERSON),
+        ("bot", ONE_MOMENT),
+        ("system", "Ann Lee has joined the chat."),
+    ]
+    assert all(line["conversation_id"] == conversation_id for line in chat["transcript"])
+
+
+def test_customer_lines_go_to_their_agent_once_assigned(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    emitted.clear()
+    rasa.sent.clear()
+
+    gateway.customers.says(conversation_id, "Are you there?")
+
+    assert rasa.sent == []  # the bot no longer owns the chat
+    [line] = to_agent(emitted, "ann", "message")
+    assert (line["conversation_id"], line["kind"], line["text"]) == (
+        conversation_id,
+        "customer",
+        "Are you there?",
+    )
+    assert to_customer(emitted, conversation_id, "bot_uttered") == []
+
+
+def test_agent_reply_reaches_the_customer_with_the_agents_name(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    emitted.clear()
+
+    gateway.agents.says(ANN, conversation_id, "Hi, I'm Ann. How can I help?")
+
+    [reply] = to_customer(emitted, conversation_id, "bot_uttered")
+    assert (reply["sender"], reply["agent_name"], reply["text"]) == (
+        "agent",
+        "Ann Lee",
+        "Hi, I'm Ann. How can I help?",
+    )
+    [echo] = to_agent(emitted, "ann", "message")  # her other consoles see it too
+    assert (echo["kind"], echo["seq"]) == ("agent", reply["seq"])
+    assert gateway.stores.conversations.get(conversation_id).first_agent_reply_at is not None
+
+
+OWNER_ONLY: dict[str, Callable[[Gateway, Agent, str], object]] = {
+    "send": lambda g, a, c: g.agents.says(a, c, "I am not your agent"),
+    "typing": lambda g, a, c: g.agents.typing(a, c, True),
+    "note": lambda g, a, c: g.agents.note(a, c, "A note on someone else's chat"),
+    "resume": lambda g, a, c: g.agents.resume(a, c, 0),
+    "transfer_to_skill": lambda g, a, c: g.agents.transfer(a, c, None, "general"),
+    "transfer_to_agent": lambda g, a, c: g.agents.transfer(a, c, "bob", None),
+    "hand_back": lambda g, a, c: g.agents.hand_back(a, c, True, {"street": "12 High St"}),
+    "close": lambda g, a, c: g.agents.close(a, c, "resolved"),
+}
+
+
+@pytest.mark.parametrize("action", sorted(OWNER_ONLY))
+def test_only_the_owner_may_act_on_a_chat(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder, action: str
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)  # Ann's
+    gateway.agents.online(BOB)
+    lines_before = gateway.stores.transcripts.all(conversation_id)
+    emitted.clear()
+
+    with pytest.raises(GatewayError) as refused:
+        OWNER_ONLY[action](gateway, BOB, conversation_id)
+
+    assert refused.value.code == "not_your_conversation"
+    assert emitted.emitted == []
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.agent_id) == ("assigned", "ann")
+    assert gateway.stores.transcripts.all(conversation_id) == lines_before
+    assert (rasa.slots, rasa.triggered) == ([], [])
+    assert gateway.archive.conversation(conversation_id) is None
+
+
+def test_a_queued_chat_is_nobodys_to_write_to(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = queued_chat(gateway, rasa, "conv-0001")
+
+    with pytest.raises(GatewayError) as refused:
+        gateway.agents.says(ANN, conversation_id, "Hello?")
+
+    assert refused.value.code == "not_your_conversation"
+
+
+def test_a_note_reaches_the_agent_but_never_the_customer(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    emitted.clear()
+
+    gateway.agents.note(ANN, conversation_id, "Customer sounds upset; offer a refund")
+
+    assert emitted.to_room(conversation_room(conversation_id)) == []
+    [note] = to_agent(emitted, "ann", "message")
+    assert (note["kind"], note["sender"], note["text"]) == (
+        "note",
+        "Ann Lee",
+        "Customer sounds upset; offer a refund",
+    )
+    assert "offer a refund" not in str(gateway.customers.missed(conversation_id, 0))
+    assert gateway.stores.transcripts.all(conversation_id)[-1].kind == "note"
+
+
+def test_close_archives_the_chat_and_asks_the_customer_for_a_rating(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder, archive: Archive
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    gateway.agents.says(ANN, conversation_id, "Your refund is on its way.")
+    emitted.clear()
+
+    gateway.agents.close(ANN, conversation_id, "resolved")
+
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.resolution) == ("closed", "resolved")
+    assert gateway.stores.presence.chats("ann") == set()
+    assert to_agent(emitted, "ann", "released") == [
+        {"conversation_id": conversation_id, "why": "closed", "resolution": "resolved"}
+    ]
+    [closed] = to_customer(emitted, conversation_id, "handoff")
+    assert (closed["status"], closed["csat_request"]) == ("closed", True)
+    archived = archive.conversation(conversation_id)
+    assert archived is not None
+    row, messages = archived
+    assert (row["resolution"], row["reason"], row["csat"]) == ("resolved", "explicit_request", None)
+    assert [m["text"] for m in messages][-2:] == ["Your refund is on its way.", closed["text"]]
+
+
+def test_close_with_an_unknown_resolution_is_refused(
+    gateway: Gateway, rasa: ScriptedRasa, archive: Archive
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+
+    with pytest.raises(GatewayError) as refused:
+        gateway.agents.close(ANN, conversation_id, "fixed-it-probably")
+
+    assert refused.value.code == "bad_resolution"
+    assert gateway.stores.conversations.get(conversation_id).mode == "assigned"
+    assert archive.conversation(conversation_id) is None
+
+
+def test_rating_a_closed_chat_is_kept_with_the_archived_copy(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder, archive: Archive
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    gateway.agents.close(ANN, conversation_id, "resolved")
+    emitted.clear()
+
+    gateway.customers.rate(conversation_id, 4)
+
+    [thanks] = to_customer(emitted, conversation_id, "handoff")
+    assert (thanks["status"], thanks["rating"]) == ("rated", 4)
+    assert gateway.stores.conversations.get(conversation_id).csat == 4
+    archived = archive.conversation(conversation_id)
+    assert archived is not None and archived[0]["csat"] == 4
+
+
+def test_rating_before_the_chat_is_closed_is_refused(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    emitted.clear()
+
+    with pytest.raises(GatewayError) as refused:
+        gateway.customers.rate(conversation_id, 5)
+
+    assert refused.value.code == "not_closed"
+    assert emitted.emitted == []
+    assert gateway.stores.conversations.get(conversation_id).csat is None
+
+
+def test_hand_back_with_resume_sets_corrected_slots_and_resumes_the_interrupted_task(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    rasa.script_intent("EXTERNAL_resume_task", {"text": "Let's finish your address change."})
+    emitted.clear()
+
+    gateway.agents.hand_back(ANN, conversation_id, True, {"street": "12 High Street"})
+
+    assert rasa.slots == [
+        (conversation_id, {"street": "12 High Street"}),
+        (conversation_id, {"interrupted_form": "address_form"}),
+    ]
+    assert rasa.triggered == [(conversation_id, "EXTERNAL_resume_task")]
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.agent_id) == ("bot", None)
+    assert gateway.stores.presence.chats("ann") == set()
+    assert to_agent(emitted, "ann", "released") == [
+        {"conversation_id": conversation_id, "why": "returned_to_bot"}
+    ]
+    assert emitted.names(conversation_room(conversation_id)) == ["handoff", "bot_uttered"]
+    [back] = to_customer(emitted, conversation_id, "handoff")
+    assert (back["status"], back["text"]) == (
+        "returned_to_bot",
+        "Ann Lee handed you back to the assistant.",
+    )
+    [bot] = to_customer(emitted, conversation_id, "bot_uttered")
+    assert bot["text"] == "Let's finish your address change."
+
+
+def test_hand_back_without_resume_has_the_bot_welcome_the_customer_back(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    rasa.script_intent("EXTERNAL_welcome_back", {"text": "Welcome back! Anything else?"})
+
+    gateway.agents.hand_back(ANN, conversation_id, False, {})
+
+    assert rasa.slots == []
+    assert rasa.triggered == [(conversation_id, "EXTERNAL_welcome_back")]
+    texts = [b["text"] for b in to_customer(emitted, conversation_id, "bot_uttered")]
+    assert texts[-1] == "Welcome back! Anything else?"
+
+
+def test_hand_back_while_rasa_is_down_still_returns_the_chat_to_the_bot(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    rasa.down = True
+    emitted.clear()
+
+    gateway.agents.hand_back(ANN, conversation_id, True, {"street": "12 High Street"})
+
+    assert gateway.stores.conversations.get(conversation_id).mode == "bot"
+    assert statuses(emitted, conversation_id) == ["returned_to_bot"]
+    assert to_customer(emitted, conversation_id, "bot_uttered") == []
+
+
+def test_transfer_to_a_skill_puts_the_chat_back_at_the_front_of_the_queue(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    ann = Agent(id="ann", name="Ann Lee", role="agent", skills=("billing",), capacity=1)
+    first = assigned_chat(gateway, rasa, agent=ann, conversation_id="conv-first")
+    waiting = open_chat(gateway, "conv-waiting")
+    ask_for_person(gateway, rasa, waiting)  # Ann is full: it waits
+    gateway.agents.set_status(ann, "away")  # so the router gives her nothing back
+    emitted.clear()
+
+    gateway.agents.transfer(ann, first, None, "account")
+
+    entries = gateway.stores.queue.entries()
+    assert [(e.conversation_id, e.skill, e.position) for e in entries] == [
+        ("conv-first", "account", 1),
+        ("conv-waiting", "billing", 2),
+    ]
+    assert gateway.stores.conversations.get(first).mode == "queued"
+    assert statuses(emitted, first) == ["transferred"]
+    assert to_agent(emitted, "ann", "released") == [
+        {"conversation_id": first, "why": "transferred"}
+    ]
+
+
+def test_transfer_to_a_named_agent_with_room_assigns_them_the_chat(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    gateway.agents.online(BOB)
+    emitted.clear()
+
+    gateway.agents.transfer(ANN, conversation_id, "bob", None)
+
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.agent_id) == ("assigned", "bob")
+    assert statuses(emitted, conversation_id) == ["transferred", "assigned"]
+    assert to_customer(emitted, conversation_id, "handoff")[-1]["agent"] == "Bob Stone"
+    [chat] = to_agent(emitted, "bob", "assigned")
+    assert chat["conversation"]["id"] == conversation_id
+    assert to_agent(emitted, "ann", "released") == [
+        {"conversation_id": conversation_id, "why": "transferred"}
+    ]
+
+
+def test_transfer_to_an_agent_who_is_not_connected_is_refused(
+    gateway: Gateway, rasa: ScriptedRasa
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+
+    with pytest.raises(GatewayError) as refused:
+        gateway.agents.transfer(ANN, conversation_id, "bob", None)
+
+    assert refused.value.code == "agent_unavailable"
+    assert gateway.stores.conversations.get(conversation_id).agent_id == "ann"
+
+
+# --- Customers' other events --------------------------------------------------------------
+
+
+def test_a_conversation_may_send_only_so_many_messages_a_minute(gateway: Gateway) -> None:
+    conversation_id = open_chat(gateway)
+    away_from_minute_boundary()
+    for _ in range(MESSAGES_PER_MINUTE):
+        gateway.customers.check_rate(conversation_id)
+
+    with pytest.raises(GatewayError) as refused:
+        gateway.customers.check_rate(conversation_id)
+
+    assert refused.value.code == "rate_limited"
+    gateway.customers.check_rate(open_chat(gateway, "conv-other"))  # others are unaffected
+
+
+def test_leave_email_creates_a_ticket_and_closes_the_chat(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder, archive: Archive
+) -> None:
+    conversation_id = open_chat(gateway)
+    ask_for_person(gateway, rasa, conversation_id)  # nobody online: offered email
+    emitted.clear()
+
+    ticket = gateway.customers.leave_email(conversation_id, "dana@example.com")
+
+    assert re.fullmatch(r"TKT-[0-9A-F]{8}", ticket)
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.resolution) == ("closed", "ticket")
+    [told] = to_customer(emitted, conversation_id, "handoff")
+    assert (told["status"], told["ticket"]) == ("ticket", ticket)
+    assert "dana@example.com" in told["text"]
+    archived = archive.conversation(conversation_id)
+    assert archived is not None
+    row, messages = archived
+    assert (row["tickets"], row["resolution"]) == ([ticket], "ticket")
+    assert messages[-1]["data"]["status"] == "ticket"
+
+
+def test_leave_email_with_a_bad_address_is_refused(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder, archive: Archive
+) -> None:
+    conversation_id = open_chat(gateway)
+    emitted.clear()
+
+    with pytest.raises(GatewayError) as refused:
+        gateway.customers.leave_email(conversation_id, "not an email")
+
+    assert refused.value.code == "bad_email"
+    assert gateway.stores.conversations.get(conversation_id).mode == "bot"
+    assert emitted.emitted == []
+    assert archive.conversation(conversation_id) is None
+
+
+def test_customer_typing_is_shown_to_their_agent_only(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    emitted.clear()
+
+    gateway.customers.typing(conversation_id, True)
+
+    assert emitted.emitted == [
+        (
+            "typing",
+            {"conversation_id": conversation_id, "typing": True},
+            agent_room("ann"),
+            AGENTS,
+        )
+    ]
+
+
+# --- The queue's pushes, housekeeping and supervision -------------------------------------
+
+
+def test_push_queue_resends_a_customers_place_only_when_it_changed(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    first = queued_chat(gateway, rasa, "conv-first")
+    second = queued_chat(gateway, rasa, "conv-second")
+    assert to_customer(emitted, second, "handoff")[-1] == {
+        "status": "queued",
+        "position": 2,
+        "wait_seconds": None,
+    }
+    emitted.clear()
+
+    gateway.handoffs.push_queue()  # nothing moved since each was told
+
+    assert to_customer(emitted, first, "handoff") == []
+    assert to_customer(emitted, second, "handoff") == []
+    [queue] = emitted.events("queue", to=ALL_AGENTS)
+    assert [e["conversation_id"] for e in queue["entries"]] == [first, second]
+    [live] = emitted.events("live", to=SUPERVISORS)
+    assert {c["id"] for c in live["conversations"]} == {first, second}
+
+    gateway.agents.accept(ANN, first)  # away agents may still pick by hand
+    emitted.clear()
+    gateway.handoffs.push_queue()
+
+    assert to_customer(emitted, second, "handoff") == [
+        {"status": "queued", "position": 1, "wait_seconds": None}
+    ]
+    assert to_customer(emitted, first, "handoff") == []
+    emitted.clear()
+    gateway.handoffs.push_queue()
+    assert to_customer(emitted, second, "handoff") == []
+
+
+def test_housekeeping_requeues_chats_of_an_agent_gone_past_the_grace_period(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    gateway.agents.disconnected("ann")
+    emitted.clear()
+
+    gateway.housekeeping.tick(time.time() + GRACE / 2)  # within the grace period: kept
+    assert gateway.stores.conversations.get(conversation_id).agent_id == "ann"
+    assert emitted.to_room(conversation_room(conversation_id)) == []
+
+    gateway.housekeeping.tick(time.time() + GRACE + 1)
+
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.agent_id) == ("queued", None)
+    assert [e.conversation_id for e in gateway.stores.queue.entries()] == [conversation_id]
+    ann = gateway.stores.presence.get("ann")
+    assert ann is not None and ann.status == "offline"
+    handoffs = to_customer(emitted, conversation_id, "handoff")
+    assert [h["status"] for h in handoffs] == ["requeued", "queued"]
+    assert "first in line" in handoffs[0]["text"]
+    assert handoffs[1]["position"] == 1
+
+
+def test_housekeeping_gives_a_returning_agent_their_chats_within_the_grace_period(
+    gateway: Gateway, rasa: ScriptedRasa
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    gateway.agents.disconnected("ann")
+
+    state = gateway.agents.online(ANN)
+    gateway.housekeeping.tick(time.time() + GRACE + 1)
+
+    assert [c["conversation"]["id"] for c in state["chats"]] == [conversation_id]
+    assert gateway.stores.conversations.get(conversation_id).agent_id == "ann"
+
+
+def test_housekeeping_raises_an_sla_breach_to_supervisors_only_once(
+    make_gateway: MakeGateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    gateway = make_gateway(sla_seconds=0.25)
+    conversation_id = queued_chat(gateway, rasa, "conv-0001")
+    gateway.housekeeping.tick(time.time())
+    assert emitted.events("sla_breach") == []  # not waited long enough yet
+    time.sleep(0.3)
+
+    gateway.housekeeping.tick(time.time())
+    gateway.housekeeping.tick(time.time())
+
+    breaches = [e for e in emitted.emitted if e.event == "sla_breach"]
+    assert [(e.to, e.namespace) for e in breaches] == [(SUPERVISORS, AGENTS)]
+    assert (breaches[0].data["conversation_id"], breaches[0].data["skill"]) == (
+        conversation_id,
+        "billing",
+    )
+
+
+def test_snapshot_reports_the_queue_and_every_live_chat(
+    gateway: Gateway, rasa: ScriptedRasa
+) -> None:
+    assigned = assigned_chat(gateway, rasa, conversation_id="conv-assigned")
+    gateway.agents.set_status(ANN, "away")
+    waiting = queued_chat(gateway, rasa, "conv-waiting")
+    with_bot = open_chat(gateway, "conv-bot")
+    now = time.time()
+
+    snapshot = gateway.supervision.snapshot(now)
+
+    assert snapshot["queue"]["length"] == 1
+    assert snapshot["queue"]["sla_seconds"] == SLA
+    assert 0 <= snapshot["queue"]["longest_wait_seconds"] < 5
+    chats = {c["id"]: (c["mode"], c["agent"]) for c in snapshot["conversations"]}
+    assert chats == {
+        assigned: ("assigned", "Ann Lee"),
+        waiting: ("queued", None),
+        with_bot: ("bot", None),
+    }
+    [ann] = snapshot["agents"]
+    assert (ann["id"], ann["status"], ann["load"], ann["connected"]) == ("ann", "away", 1, True)
+    assert snapshot["today"]["handed_off"] == 2
