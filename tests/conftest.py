@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import redis
 
 from actions.accounts import AccountClient
 from bot.demo import seed_customers
+from bot.gateway_client import AgentClient, Client, Customer
 from bot.stack import Stack, private_settings
 from bot.training import model_path
 from core.settings import ROOT, Settings
@@ -83,3 +86,42 @@ def accounts(stack: Stack) -> Iterator[AccountClient]:
     client = AccountClient(stack.settings.database_url)
     yield client
     client.close()
+
+
+@pytest.fixture
+def clients() -> Iterator[list[Client]]:
+    """Sockets a test opened; all closed at its end."""
+    opened: list[Client] = []
+    yield opened
+    # Each close waits for the server's goodbye: close them side by side.
+    closing = [threading.Thread(target=client.close, daemon=True) for client in opened]
+    for thread in closing:
+        thread.start()
+    for thread in closing:
+        thread.join(timeout=10)  # a socket the server already dropped may never say goodbye
+
+
+@pytest.fixture
+def customer(stack: Stack, clients: list[Client]) -> Callable[[], Customer]:
+    def make() -> Customer:
+        client = Customer(stack)
+        clients.append(client)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def agent(
+    stack: Stack, clients: list[Client], agent_account: Callable[..., tuple[str, str]]
+) -> Callable[..., tuple[AgentClient, str]]:
+    """Create an agent account (unique login) and return a logged-in console with its login."""
+
+    def make(**account: Any) -> tuple[AgentClient, str]:
+        login, password = agent_account(**account)
+        client = AgentClient(stack)
+        clients.append(client)
+        client.login(login, password)
+        return client, login
+
+    return make
