@@ -192,10 +192,9 @@ def test_token_never_appears_in_the_log(server: ActionServer) -> None:
     assert TOKEN not in server.process.log_path.read_text()
 
 
-def test_demo_customers_are_seeded_at_start(server: ActionServer) -> None:
-    account = AccountClient(server.settings.database_url).find("dana@example.com")
-    assert account is not None
-    assert account.id == "ACC-1001"
+def test_creates_its_tables_at_start_but_loads_no_demo_customers(server: ActionServer) -> None:
+    # Demo data is the stack's job (bot/demo.py), not the action server's.
+    assert AccountClient(server.settings.database_url).find("dana@example.com") is None
 
 
 def test_stops_promptly_while_an_action_hangs(tmp_path: Path) -> None:

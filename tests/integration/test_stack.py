@@ -18,6 +18,7 @@ import redis
 import requests
 from rasa.shared.core.domain import Domain
 
+from actions.accounts import AccountClient
 from bot.stack import Stack, StackError
 from bot.training import model_path
 from core.settings import ROOT, Settings
@@ -41,6 +42,11 @@ def say(stack: Stack, message: Any, sender: Any = "customer-1", **kwargs: Any) -
         timeout=30,
         **kwargs,
     )
+
+
+def test_demo_customers_are_loaded_before_the_action_server_starts(stack: Stack) -> None:
+    account = AccountClient(stack.settings.database_url).find("dana@example.com")
+    assert account is not None and account.id == "ACC-1001"
 
 
 def test_rasa_api_needs_the_token(stack: Stack) -> None:
