@@ -81,7 +81,8 @@ local function transition(conv_key, live_key, queue_key, chats_prefix, id, to, e
   if (mode == 'bot' and to == 'queued') or (mode == 'closed' and to == 'bot') then
     redis.call('HDEL', conv_key, unpack(HANDOFF_FIELDS))
   end
-  if to ~= 'assigned' then fields.agent_id = '' end
+  -- A closed chat remembers who handled it (for the archive and reports).
+  if to ~= 'assigned' and to ~= 'closed' then fields.agent_id = '' end
   if mode ~= to and STAMPS[to] and fields[STAMPS[to]] == nil then fields[STAMPS[to]] = now end
   for name, value in pairs(fields) do
     if value == '' then

@@ -233,9 +233,7 @@ def test_handoff_packet_queues_the_chat_and_tells_the_customer_their_place(
     assert conversation.packet == PACKET
     assert [e.conversation_id for e in gateway.stores.queue.entries()] == [conversation_id]
     # The bot's text is said; the packet itself is never shown to the customer.
-    assert [b["text"] for b in to_customer(emitted, conversation_id, "bot_uttered")] == [
-        ONE_MOMENT
-    ]
+    assert [b["text"] for b in to_customer(emitted, conversation_id, "bot_uttered")] == [ONE_MOMENT]
     assert to_customer(emitted, conversation_id, "handoff") == [
         {"status": "queued", "position": 1, "wait_seconds": None}
     ]
@@ -480,6 +478,7 @@ def test_close_archives_the_chat_and_asks_the_customer_for_a_rating(
     assert archived is not None
     row, messages = archived
     assert (row["resolution"], row["reason"], row["csat"]) == ("resolved", "explicit_request", None)
+    assert row["agent_id"] == "ann"  # who handled it, for reports
     assert [m["text"] for m in messages][-2:] == ["Your refund is on its way.", closed["text"]]
 
 

@@ -1,0 +1,429 @@
+"""Both Socket.IO namespaces through Flask-SocketIO's test client: no network, no Rasa.
+
+The app is ``create_app``'s, on the test Redis and its own SQLite file, with one
+change: Socket.IO runs without the Redis message queue. Flask-SocketIO's test client
+refuses a message queue (``SocketIOTestClient`` raises "Test client cannot be used
+with a message queue"), because with one every emit is published to Redis and
+delivered later by a listener thread, while the test client captures what the server
+sends synchronously. The gateway's state is still all in Redis. Rasa is a
+``ScriptedRasa`` put in place of the gateway's client.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask_socketio import SocketIO, SocketIOTestClient
+
+import handoff
+from bot.redis_server import RedisInfo
+from core.settings import Settings
+from handoff import create_app
+from handoff.records import agents as agents_module
+from handoff.service.customers import REQUEST_HUMAN
+from handoff.service.gateway import Gateway
+from handoff.sockets.namespace import BURST, MAX_TEXT
+from tests.handoff.service_doubles import FALLBACK_TEXT, ScriptedRasa
+
+PASSWORD = "correct horse battery"
+SESSION = "session-0001"
+PACKET: dict[str, Any] = {"reason": "explicit_request", "skill": "general", "priority": "normal"}
+
+
+class QueueFreeSocketIO(SocketIO):
+    """The gateway's SocketIO without ``message_queue``: the test client refuses one."""
+
+    def init_app(self, app: Flask, **kwargs: Any) -> None:
+        kwargs.pop("message_queue", None)
+        super().init_app(app, **kwargs)
+
+
+Received = list[tuple[str, Any]]
+
+
+@pytest.fixture
+def rasa() -> ScriptedRasa:
+    return ScriptedRasa()
+
+
+@pytest.fixture
+def app(
+    redis_info: RedisInfo,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rasa: ScriptedRasa,
+) -> Iterator[Flask]:
+    """The gateway on the emptied test Redis and a fresh SQLite file; agents ann and bob."""
+    # A fresh SocketIO per app, so nothing is left on the module's one between tests.
+    monkeypatch.setattr(handoff, "socketio", QueueFreeSocketIO())
+    # scrypt takes a fifth of a second a password; these test accounts need no strength.
+    monkeypatch.setattr(agents_module, "PASSWORD_METHOD", "pbkdf2:sha256:1000")
+    settings = dataclasses.replace(
+        Settings.from_env({}),
+        database_url=f"sqlite:///{tmp_path / 'tandem.db'}",
+        redis_url=redis_info.url,
+        secret_key="test-secret-key",
+    )
+    flask_app = create_app(settings)
+    tandem = flask_app.extensions["tandem"]
+    tandem.gateway.customers.rasa = rasa
+    tandem.gateway.agents.rasa = rasa
+    tandem.directory.add("ann", "Ann Lee", PASSWORD, skills=("billing", "general"))
+    tandem.directory.add("bob", "Bob Stone", PASSWORD)
+    yield flask_app
+    tandem.canned.close()
+    tandem.directory.close()
+    tandem.gateway.archive.close()
+
+
+def socketio_of(app: Flask) -> SocketIO:
+    sio: SocketIO = app.extensions["socketio"]
+    return sio
+
+
+def gateway_of(app: Flask) -> Gateway:
+    gateway: Gateway = app.extensions["tandem"].gateway
+    return gateway
+
+
+def received(client: SocketIOTestClient, namespace: str = "/") -> Received:
+    """What the server sent the client since the last call, as (event, payload) pairs."""
+    return [
+        (item["name"], item["args"][0] if item["args"] else None)
+        for item in client.get_received(namespace)
+    ]
+
+
+def customer(app: Flask, session_id: str | None = SESSION) -> SocketIOTestClient:
+    """A widget on `/`; with ``session_id``, its session is requested and the replies read."""
+    client = socketio_of(app).test_client(app, namespace="/")
+    assert client.is_connected("/")
+    if session_id is not None:
+        client.emit("session_request", {"session_id": session_id})
+        assert [name for name, _ in received(client)] == ["session_confirm", "history"]
+    return client
+
+
+def agent(app: Flask, login: str) -> SocketIOTestClient:
+    """An agent console on `/agent`, connected with the login token; its `state` is read."""
+    token = app.extensions["tandem"].tokens.issue(login)
+    client = socketio_of(app).test_client(app, namespace="/agent", auth={"token": token})
+    assert client.is_connected("/agent")
+    assert [name for name, _ in received(client, "/agent")] == ["state"]
+    return client
+
+
+def errors(events: Received) -> list[tuple[str, str]]:
+    """(code, event) of every `error` received."""
+    return [(data["code"], data["event"]) for name, data in events if name == "error"]
+
+
+# --- Customers: `/` -----------------------------------------------------------------------
+
+
+def test_session_request_confirms_the_session_and_sends_its_history(app: Flask) -> None:
+    client = customer(app, session_id=None)
+
+    client.emit("session_request", {"session_id": SESSION})
+
+    assert received(client) == [
+        ("session_confirm", SESSION),
+        (
+            "history",
+            {"session_id": SESSION, "mode": "bot", "messages": [], "last_seq": 0, "queue": None},
+        ),
+    ]
+    assert gateway_of(app).stores.conversations.get(SESSION).mode == "bot"
+
+
+def test_session_request_with_a_malformed_id_gets_a_new_one(app: Flask) -> None:
+    client = customer(app, session_id=None)
+
+    client.emit("session_request", {"session_id": "not ok!"})
+
+    (name, session_id), (_, history) = received(client)
+    assert name == "session_confirm"
+    assert isinstance(session_id, str) and len(session_id) == 32 and session_id != "not ok!"
+    assert history["session_id"] == session_id
+
+
+def test_a_returning_widget_gets_only_what_it_missed(app: Flask, rasa: ScriptedRasa) -> None:
+    first = customer(app)
+    rasa.script("hi", {"text": "Hello!"})
+    rasa.script("my bill", {"text": "Let's look at your bill."})
+    first.emit("user_uttered", {"message": "hi"})
+    first.emit("user_uttered", {"message": "my bill"})
+    first.disconnect("/")
+
+    again = customer(app, session_id=None)
+    again.emit("session_request", {"session_id": SESSION, "last_seq": 2})
+
+    (_, confirmed), (_, history) = received(again)
+    assert confirmed == SESSION
+    assert history["last_seq"] == 4
+    assert [(m["seq"], m["sender"], m["text"]) for m in history["messages"]] == [
+        (3, "customer", "my bill"),
+        (4, "bot", "Let's look at your bill."),
+    ]
+
+
+def test_user_uttered_echoes_the_customers_line_then_the_bots_answer(
+    app: Flask, rasa: ScriptedRasa
+) -> None:
+    client = customer(app)
+    rasa.script(
+        "hi", {"text": "Hello!", "buttons": [{"title": "Talk to a person", "payload": "/x"}]}
+    )
+
+    client.emit("user_uttered", {"message": "hi", "session_id": SESSION})
+
+    [(mine, echoed), (bot, answer)] = received(client)
+    assert (mine, echoed["seq"], echoed["sender"], echoed["text"]) == (
+        "user_message",
+        1,
+        "customer",
+        "hi",
+    )
+    assert (bot, answer["seq"], answer["sender"], answer["text"]) == (
+        "bot_uttered",
+        2,
+        "bot",
+        "Hello!",
+    )
+    assert answer["quick_replies"] == [
+        {"content_type": "text", "title": "Talk to a person", "payload": "/x"}
+    ]
+    assert rasa.sent == [(SESSION, "hi")]
+
+
+def test_every_tab_of_a_conversation_sees_its_lines(app: Flask) -> None:
+    writing, watching = customer(app), customer(app)
+
+    writing.emit("user_uttered", {"message": "hello from tab one"})
+
+    assert [(name, data["text"]) for name, data in received(watching)] == [
+        ("user_message", "hello from tab one"),
+        ("bot_uttered", FALLBACK_TEXT),
+    ]
+
+
+def test_an_unknown_event_is_answered_with_an_error(app: Flask) -> None:
+    client = customer(app)
+
+    client.emit("dance", {"style": "tango"})
+
+    assert received(client) == [
+        ("error", {"code": "unknown_event", "message": "No event 'dance'.", "event": "dance"})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("event", "payload", "code"),
+    [
+        ("user_uttered", "just a string", "bad_payload"),
+        ("user_uttered", {}, "bad_payload"),
+        ("user_uttered", {"message": 42}, "bad_payload"),
+        ("user_uttered", {"message": "   "}, "bad_payload"),
+        ("user_uttered", {"message": "x" * (MAX_TEXT + 1)}, "message_too_long"),
+        ("typing", {"typing": "yes"}, "bad_payload"),
+        ("session_request", {"session_id": SESSION, "last_seq": -1}, "bad_payload"),
+        ("session_request", {"session_id": SESSION, "last_seq": "3"}, "bad_payload"),
+        ("leave_email", {"email": "not an address"}, "bad_email"),
+        ("csat", {"rating": 6}, "bad_rating"),
+        ("csat", {"rating": True}, "bad_rating"),
+    ],
+)
+def test_a_bad_payload_is_refused_and_changes_nothing(
+    app: Flask, rasa: ScriptedRasa, event: str, payload: Any, code: str
+) -> None:
+    client = customer(app)
+
+    client.emit(event, payload)
+
+    [(name, error)] = received(client)
+    assert (name, error["code"], error["event"]) == ("error", code, event)
+    assert gateway_of(app).stores.conversations.get(SESSION).last_seq == 0
+    assert rasa.sent == []
+
+
+def test_a_too_long_message_says_what_the_limit_is(app: Flask) -> None:
+    client = customer(app)
+
+    client.emit("user_uttered", {"message": "x" * (MAX_TEXT + 1)})
+
+    [(_, error)] = received(client)
+    assert error["message"] == f"'message' is {MAX_TEXT + 1} characters; the limit is {MAX_TEXT}."
+
+
+def test_user_uttered_before_session_request_is_refused(app: Flask, rasa: ScriptedRasa) -> None:
+    client = customer(app, session_id=None)
+
+    client.emit("user_uttered", {"message": "hi"})
+
+    assert errors(received(client)) == [("no_session", "user_uttered")]
+    assert rasa.sent == []
+
+
+def test_user_uttered_naming_another_session_is_refused(app: Flask, rasa: ScriptedRasa) -> None:
+    client = customer(app)
+
+    client.emit("user_uttered", {"message": "hi", "session_id": "someone-elses-session"})
+
+    assert errors(received(client)) == [("session_mismatch", "user_uttered")]
+    assert rasa.sent == []
+
+
+def test_a_flood_of_events_on_one_socket_is_rate_limited(app: Flask) -> None:
+    client = customer(app)
+
+    for _ in range(BURST + 5):
+        client.emit("typing", {"typing": True})  # with the bot: nothing to answer
+
+    refused = errors(received(client))
+    # session_request and the typing events share the burst; refills are 2 a second.
+    sent = 1 + BURST + 5
+    assert 1 <= len(refused) <= sent - BURST
+    assert set(refused) == {("rate_limited", "typing")}
+
+
+def test_request_human_while_rasa_is_down_reaches_an_agent(app: Flask, rasa: ScriptedRasa) -> None:
+    ann = agent(app, "ann")
+    client = customer(app)
+    rasa.down = True
+
+    client.emit("user_uttered", {"message": REQUEST_HUMAN})
+
+    statuses = [data.get("status") for name, data in received(client) if name == "handoff"]
+    assert statuses == ["assigned"]
+    [(name, chat)] = received(ann, "/agent")
+    assert (name, chat["conversation"]["reason"]) == ("assigned", "bot_unavailable")
+
+
+# --- Agents: `/agent` ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("auth", [None, {"token": "forged"}, {"token": "for-nobody"}])
+def test_a_socket_without_a_valid_login_is_refused_on_agent(
+    app: Flask, auth: dict[str, str] | None
+) -> None:
+    if auth == {"token": "for-nobody"}:  # well signed, but for a login that does not exist
+        auth = {"token": app.extensions["tandem"].tokens.issue("nobody")}
+
+    client = socketio_of(app).test_client(app, namespace="/agent", auth=auth)
+
+    assert not client.is_connected("/agent")
+    assert gateway_of(app).stores.presence.all() == []
+
+
+def test_an_agent_with_a_login_token_connects_and_gets_their_state(app: Flask) -> None:
+    token = app.extensions["tandem"].tokens.issue("ann")
+
+    client = socketio_of(app).test_client(app, namespace="/agent", auth={"token": token})
+
+    assert client.is_connected("/agent")
+    assert received(client, "/agent") == [
+        (
+            "state",
+            {
+                "agent": {
+                    "id": "ann",
+                    "name": "Ann Lee",
+                    "role": "agent",
+                    "skills": ["billing", "general"],
+                    "capacity": 3,
+                },
+                "chats": [],
+                "queue": [],
+            },
+        )
+    ]
+    ann = gateway_of(app).stores.presence.get("ann")
+    assert ann is not None and (ann.status, ann.disconnected_at) == ("available", None)
+
+
+def test_an_agent_logged_in_over_http_connects_with_the_session_cookie(app: Flask) -> None:
+    browser = app.test_client()
+    login = browser.post("/agent/login", json={"login": "bob", "password": PASSWORD})
+    assert login.status_code == 200
+
+    client = socketio_of(app).test_client(app, namespace="/agent", flask_test_client=browser)
+
+    assert client.is_connected("/agent")
+    [(name, state)] = received(client, "/agent")
+    assert (name, state["agent"]["id"]) == ("state", "bob")
+
+
+def test_an_agent_is_given_a_handed_off_chat_and_their_reply_reaches_the_customer(
+    app: Flask, rasa: ScriptedRasa
+) -> None:
+    bob = agent(app, "bob")
+    client = customer(app)
+    rasa.script("a person please", {"custom": {"handoff": PACKET}})
+    client.emit("user_uttered", {"message": "a person please"})
+    [(name, chat)] = received(bob, "/agent")
+    assert (name, chat["conversation"]["id"]) == ("assigned", SESSION)
+    received(client)
+
+    bob.emit("send", {"conversation_id": SESSION, "text": "Hi, Bob here."}, namespace="/agent")
+
+    [(name, line)] = received(client)
+    assert (name, line["sender"], line["agent_name"], line["text"]) == (
+        "bot_uttered",
+        "agent",
+        "Bob Stone",
+        "Hi, Bob here.",
+    )
+
+
+def test_an_agent_sending_on_someone_elses_chat_is_refused(app: Flask, rasa: ScriptedRasa) -> None:
+    bob = agent(app, "bob")
+    client = customer(app)
+    rasa.script("a person please", {"custom": {"handoff": PACKET}})
+    client.emit("user_uttered", {"message": "a person please"})
+    assert gateway_of(app).stores.conversations.get(SESSION).agent_id == "bob"
+    received(client)
+    received(bob, "/agent")
+    ann = agent(app, "ann")
+
+    ann.emit("send", {"conversation_id": SESSION, "text": "Not my chat"}, namespace="/agent")
+
+    [(name, error)] = received(ann, "/agent")
+    assert (name, error["code"], error["event"]) == ("error", "not_your_conversation", "send")
+    assert received(client) == []
+    assert received(bob, "/agent") == []
+    assert "Not my chat" not in str(gateway_of(app).stores.transcripts.all(SESSION))
+
+
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [
+        ("send", {"text": "no conversation named"}),
+        ("send", {"conversation_id": "", "text": "hi"}),
+        ("transfer", {"conversation_id": SESSION}),
+        ("hand_back", {"conversation_id": SESSION, "resume": "yes"}),
+        ("typing", {"conversation_id": SESSION, "typing": 1}),
+    ],
+)
+def test_a_bad_agent_payload_is_refused(app: Flask, event: str, payload: dict[str, Any]) -> None:
+    ann = agent(app, "ann")
+
+    ann.emit(event, payload, namespace="/agent")
+
+    assert errors(received(ann, "/agent")) == [("bad_payload", event)]
+
+
+def test_an_agent_who_disconnects_keeps_their_chats_for_the_grace_period(app: Flask) -> None:
+    ann = agent(app, "ann")
+
+    ann.disconnect("/agent")
+
+    state = gateway_of(app).stores.presence.get("ann")
+    assert state is not None and state.disconnected_at is not None
+    assert state.status == "available"  # housekeeping decides once the grace period is over
