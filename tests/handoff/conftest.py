@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import redis
 
 from bot.redis_server import EmbeddedRedis, RedisInfo
+from core.settings import Settings
 from handoff.stores.conversations import ConversationStore
 from handoff.stores.presence import Presence
 from handoff.stores.queue import HandoffQueue
@@ -70,3 +73,14 @@ def presence(redis_client: redis.Redis) -> Presence:
 @pytest.fixture
 def queue(redis_client: redis.Redis, conversations: ConversationStore) -> HandoffQueue:
     return HandoffQueue(redis_client, conversations)
+
+
+@pytest.fixture
+def gateway_settings(redis_info: RedisInfo, redis_client: redis.Redis, tmp_path: Path) -> Settings:
+    """Settings of a gateway on the emptied test Redis and its own SQLite file."""
+    return dataclasses.replace(
+        Settings.from_env({}),
+        database_url=f"sqlite:///{tmp_path / 'tandem.db'}",
+        redis_url=redis_info.url,
+        secret_key="test-secret-key",
+    )

@@ -6,18 +6,14 @@ changes are JSON only, and that bad or hostile input gets a clear answer.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot.redis_server import RedisInfo
 from core.settings import Settings
 from handoff import create_app
 from handoff.records.agents import AgentDirectory
@@ -27,15 +23,9 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def app(redis_info: RedisInfo, redis_client: redis.Redis, tmp_path: Path) -> Iterator[Flask]:
+def app(gateway_settings: Settings) -> Iterator[Flask]:
     """The gateway on the test Redis (emptied) and its own SQLite file; agents ann, sue, bob."""
-    settings = dataclasses.replace(
-        Settings.from_env({}),
-        database_url=f"sqlite:///{tmp_path / 'tandem.db'}",
-        redis_url=redis_info.url,
-        secret_key="test-secret-key",
-    )
-    flask_app = create_app(settings)
+    flask_app = create_app(gateway_settings)
     directory: AgentDirectory = flask_app.extensions["tandem"].directory
     directory.add("ann", "Ann Lee", PASSWORD, skills=("billing", "general"))
     directory.add("bob", "<b>Bob</b>", PASSWORD)

@@ -11,18 +11,14 @@ sends synchronously. The gateway's state is still all in Redis. Rasa is a
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 from flask_socketio import SocketIO, SocketIOTestClient
 
 import handoff
-from bot.redis_server import RedisInfo
 from core.settings import Settings
 from handoff import create_app
 from handoff.records import agents as agents_module
@@ -54,24 +50,14 @@ def rasa() -> ScriptedRasa:
 
 @pytest.fixture
 def app(
-    redis_info: RedisInfo,
-    redis_client: redis.Redis,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    rasa: ScriptedRasa,
+    gateway_settings: Settings, monkeypatch: pytest.MonkeyPatch, rasa: ScriptedRasa
 ) -> Iterator[Flask]:
     """The gateway on the emptied test Redis and a fresh SQLite file; agents ann and bob."""
     # A fresh SocketIO per app, so nothing is left on the module's one between tests.
     monkeypatch.setattr(handoff, "socketio", QueueFreeSocketIO())
     # scrypt takes a fifth of a second a password; these test accounts need no strength.
     monkeypatch.setattr(agents_module, "PASSWORD_METHOD", "pbkdf2:sha256:1000")
-    settings = dataclasses.replace(
-        Settings.from_env({}),
-        database_url=f"sqlite:///{tmp_path / 'tandem.db'}",
-        redis_url=redis_info.url,
-        secret_key="test-secret-key",
-    )
-    flask_app = create_app(settings)
+    flask_app = create_app(gateway_settings)
     tandem = flask_app.extensions["tandem"]
     tandem.gateway.customers.rasa = rasa
     tandem.gateway.agents.rasa = rasa
