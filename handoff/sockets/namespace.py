@@ -96,7 +96,7 @@ class GatewayNamespace(Namespace):
         sid = args[0] if args else None
         if event in LIFECYCLE and not self._is_connected(sid):
             # The server's own connect and disconnect: the socket is still pending.
-            return self._connect(sid, *args) if event == "connect" else self._disconnect(sid, *args)
+            return self._connect(*args) if event == "connect" else self._disconnect(*args)
         if not self._bucket(sid).take():
             return self._refuse(
                 sid, event, GatewayError("rate_limited", "Too many events; slow down a little.")
