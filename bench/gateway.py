@@ -9,6 +9,7 @@ table and rewrites the Gateway section of docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -153,7 +154,10 @@ def run(turns: int, idle: int) -> str:
     settings = Settings.from_env()
     model = train_if_needed(settings)
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
-        settings = private_settings(settings, Path(tmp))
+        # Every benchmark socket comes from 127.0.0.1.
+        settings = dataclasses.replace(
+            private_settings(settings, Path(tmp)), max_connections_per_client=idle + 100
+        )
         with Stack(settings, model, var_dir=Path(tmp)) as stack:
             AgentDirectory(settings.database_url).add("bench", "Bench Agent", PASSWORD)
             agent = AgentClient(stack)

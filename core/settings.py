@@ -38,6 +38,9 @@ class Settings:
     queue_sla_seconds: float
     agent_grace_seconds: float
     business_hours: str
+    retention_bot_hours: float
+    retention_closed_hours: float
+    max_connections_per_client: int
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -77,6 +80,12 @@ class Settings:
             queue_sla_seconds=float(env.get("QUEUE_SLA_SECONDS", "120")),
             agent_grace_seconds=float(env.get("AGENT_GRACE_SECONDS", "60")),
             business_hours=env.get("BUSINESS_HOURS", "always"),
+            # A chat left with the bot is forgotten this long after its last activity; a closed
+            # one sooner (its archived copy stays in SQL). Queued and assigned chats never expire.
+            retention_bot_hours=float(env.get("RETENTION_BOT_HOURS", "24")),
+            retention_closed_hours=float(env.get("RETENTION_CLOSED_HOURS", "1")),
+            # Open sockets (per namespace) from one remote address, across gateway processes.
+            max_connections_per_client=int(env.get("MAX_CONNECTIONS_PER_CLIENT", "20")),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -100,6 +109,9 @@ class Settings:
             "QUEUE_SLA_SECONDS": str(self.queue_sla_seconds),
             "AGENT_GRACE_SECONDS": str(self.agent_grace_seconds),
             "BUSINESS_HOURS": self.business_hours,
+            "RETENTION_BOT_HOURS": str(self.retention_bot_hours),
+            "RETENTION_CLOSED_HOURS": str(self.retention_closed_hours),
+            "MAX_CONNECTIONS_PER_CLIENT": str(self.max_connections_per_client),
         }
 
     def child_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:

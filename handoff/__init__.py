@@ -25,6 +25,8 @@ from handoff.service.gateway import Gateway
 from handoff.service.hours import BusinessHours
 from handoff.sockets.agents import AgentNamespace
 from handoff.sockets.customers import CustomerNamespace
+from handoff.stores import Bounds
+from handoff.stores.lifetime import Retention
 from handoff.web import console, health, site
 
 socketio = SocketIO()
@@ -82,6 +84,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         grace_seconds=settings.agent_grace_seconds,
         sla_seconds=settings.queue_sla_seconds,
         is_open=BusinessHours.parse(settings.business_hours).is_open,
+        bounds=Bounds(
+            Retention.hours(settings.retention_bot_hours, settings.retention_closed_hours),
+            settings.max_connections_per_client,
+        ),
     )
     tokens = LoginTokens(settings.secret_key)
     app.extensions["tandem"] = Tandem(settings, gateway, directory, tokens, canned)

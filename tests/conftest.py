@@ -40,6 +40,8 @@ def new_stack(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Stack]:
             # short, so tests of the SLA and the grace period wait seconds, not minutes
             queue_sla_seconds=3.0,
             agent_grace_seconds=5.0,
+            # every test's sockets come from 127.0.0.1 (50 racing agents, among others)
+            max_connections_per_client=1000,
         )
         return Stack(settings, model, var_dir=var)
 

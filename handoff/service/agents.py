@@ -16,7 +16,7 @@ from handoff.records.agents import Agent
 from handoff.records.archive import Archive
 from handoff.service.errors import GatewayError
 from handoff.service.handoffs import Handoffs
-from handoff.service.relay import Relay, agent_view, customer_view
+from handoff.service.relay import Relay, customer_view
 from handoff.stores import Stores
 from handoff.stores.conversations import Conversation
 from handoff.stores.presence import AgentState
@@ -100,12 +100,14 @@ class AgentService:
         message = self.stores.transcripts.append(conversation_id, "note", text, sender=agent.name)
         self.relay.line_to_agent(agent.id, conversation_id, message)
 
-    def resume(self, agent: Agent, conversation_id: str, last_seq: int) -> list[dict[str, Any]]:
-        """What an agent missed in a chat of theirs (or any chat, for a supervisor)."""
+    def resume(
+        self, agent: Agent, conversation_id: str, last_seq: int, before_seq: int | None = None
+    ) -> dict[str, Any]:
+        """A page of a chat of theirs (any chat, for a supervisor) after ``last_seq`` and below
+        ``before_seq``: the newest lines, and ``has_more`` if older ones are left."""
         if agent.role != "supervisor":
             self.owned(agent, conversation_id)
-        messages = self.stores.transcripts.since(conversation_id, last_seq, include_notes=True)
-        return [agent_view(conversation_id, m) for m in messages]
+        return self.handoffs.transcript_page(conversation_id, last_seq, before_seq)
 
     def transfer(
         self, agent: Agent, conversation_id: str, to_agent: str | None, to_skill: str | None

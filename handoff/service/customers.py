@@ -75,9 +75,15 @@ class CustomerService:
                 "rate_limited", "Too many messages in a minute; please wait a moment."
             )
 
-    def missed(self, conversation_id: str, last_seq: int) -> list[dict[str, Any]]:
-        """What the customer has not seen yet, for a resume."""
-        return [customer_view(m) for m in self.stores.transcripts.since(conversation_id, last_seq)]
+    def missed(
+        self, conversation_id: str, last_seq: int, before_seq: int | None = None
+    ) -> dict[str, Any]:
+        """The newest page of what the customer has not seen (after ``last_seq``, below
+        ``before_seq``); ``has_more``: older unseen lines are left to ask for."""
+        page = self.stores.transcripts.page(
+            conversation_id, after_seq=last_seq, before_seq=before_seq
+        )
+        return {"messages": [customer_view(m) for m in page.messages], "has_more": page.has_more}
 
     def says(self, conversation_id: str, text: str) -> None:
         """Store the message, then give it to whoever owns the conversation: bot, queue or agent."""

@@ -21,7 +21,7 @@ from handoff.service.handoffs import Handoffs
 from handoff.service.housekeeping import Housekeeping
 from handoff.service.relay import Emit, Relay
 from handoff.service.supervision import Supervision
-from handoff.stores import Stores
+from handoff.stores import Bounds, Stores
 
 
 class Gateway:
@@ -37,8 +37,9 @@ class Gateway:
         grace_seconds: float,
         sla_seconds: float,
         is_open: Callable[[float], bool],
+        bounds: Bounds,
     ) -> None:
-        self.stores = Stores.on(redis_client)
+        self.stores = Stores.on(redis_client, bounds)
         self.archive = archive
         self.relay = Relay(emit, self.stores.transcripts)
         self.handoffs = Handoffs(self.stores, self.relay, is_open)

@@ -90,12 +90,26 @@ class Handoffs:
         self.relay.to_agent(agent_id, "assigned", self.chat_for_agent(conversation_id))
 
     def chat_for_agent(self, conversation_id: str) -> dict[str, Any]:
-        """Everything an agent sees beside a chat: packet, customer, transcript with notes."""
+        """Everything an agent sees beside a chat: packet, customer, and the newest page of
+        the transcript with notes (``has_more``: older lines to ask for with `resume`)."""
         conversation = self.stores.conversations.get(conversation_id)
-        messages = self.stores.transcripts.since(conversation_id, 0, include_notes=True)
+        page = self.transcript_page(conversation_id)
         return {
             "conversation": asdict(conversation),
-            "transcript": [agent_view(conversation_id, m) for m in messages],
+            "transcript": page["messages"],
+            "has_more": page["has_more"],
+        }
+
+    def transcript_page(
+        self, conversation_id: str, after_seq: int = 0, before_seq: int | None = None
+    ) -> dict[str, Any]:
+        """The newest lines, notes included, after ``after_seq`` and below ``before_seq``."""
+        page = self.stores.transcripts.page(
+            conversation_id, after_seq=after_seq, before_seq=before_seq, include_notes=True
+        )
+        return {
+            "messages": [agent_view(conversation_id, m) for m in page.messages],
+            "has_more": page.has_more,
         }
 
     def queue_changed(self) -> None:

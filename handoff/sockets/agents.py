@@ -92,11 +92,12 @@ class AgentNamespace(GatewayNamespace):
         self.gateway.agents.note(self._agent(), conversation_field(data), text_field(data, "text"))
 
     def on_resume(self, data: Any = None) -> None:
-        """After a reconnect: the messages of a chat after `last_seq`."""
+        """After a reconnect, the newest page after `last_seq`; with `before_seq`, older lines."""
         conversation_id = conversation_field(data)
         last_seq = optional(data, "last_seq", int, 0)
-        messages = self.gateway.agents.resume(self._agent(), conversation_id, last_seq)
-        self.reply("missed", {"conversation_id": conversation_id, "messages": messages})
+        before_seq = optional(data, "before_seq", int)
+        page = self.gateway.agents.resume(self._agent(), conversation_id, last_seq, before_seq)
+        self.reply("missed", {"conversation_id": conversation_id, **page})
 
     def on_transfer(self, data: Any = None) -> None:
         """Pass the chat to an agent (`to_agent`) or back to the queue for a skill (`to_skill`)."""

@@ -76,11 +76,21 @@ class CustomerNamespace(GatewayNamespace):
             {
                 "session_id": session_id,
                 "mode": conversation.mode,
-                "messages": self.gateway.customers.missed(session_id, last_seq),
+                **self.gateway.customers.missed(session_id, last_seq),
                 "last_seq": conversation.last_seq,
                 "queue": self.gateway.handoffs.queue_status(conversation),
             },
         )
+
+    def on_history_request(self, data: Any = None) -> None:
+        """Older lines: the page below `before_seq` (and above `after_seq`, if given)."""
+        conversation_id = self._session(data)
+        before_seq = field(data, "before_seq")
+        after_seq = optional(data, "after_seq", int, 0)
+        if not isinstance(before_seq, int) or isinstance(before_seq, bool) or before_seq < 1:
+            raise GatewayError("bad_payload", "'before_seq' must be a positive whole number.")
+        page = self.gateway.customers.missed(conversation_id, max(after_seq, 0), before_seq)
+        self.reply("history_page", {"before_seq": before_seq, **page})
 
     def on_user_uttered(self, data: Any = None) -> None:
         """The customer wrote something: to the bot, the queue or their agent."""

@@ -1,7 +1,11 @@
 """What both Socket.IO audiences share: unknown events, bad payloads and floods get an `error`.
 
 Handlers raise ``GatewayError``; the client receives
-``error {"code", "message", "event"}`` and nothing else changes.
+``error {"code", "message", "event"}`` and nothing else changes. Every event a
+client sends pays the connection's rate limiter before anything else looks at it,
+whatever its name or shape; `connect` and `disconnect` sent as events are refused
+(only the server's own connection handling may run them). Each client address may
+hold ``MAX_CONNECTIONS_PER_CLIENT`` sockets at once, counted in Redis.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import time
 from typing import Any
 
 from flask import request
-from flask_socketio import Namespace, emit
+from flask_socketio import ConnectionRefusedError, Namespace, emit
 
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
@@ -23,6 +27,10 @@ MAX_TEXT = 5000
 # Per connection: a burst of BURST events, refilled at RATE events a second.
 BURST = 10
 RATE = 2.0
+# Run by the server when a socket comes and goes; a client may not send them as events.
+LIFECYCLE = ("connect", "disconnect")
+# An event name longer than this is cut short when an `error` names it.
+ECHOED_NAME = 64
 
 
 class TokenBucket:
@@ -81,18 +89,25 @@ class GatewayNamespace(Namespace):
         super().__init__(namespace)
         self.gateway = gateway
         self._buckets: dict[str, TokenBucket] = {}
+        self._clients: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect"):
-            return super().trigger_event(event, *args)
+    def trigger_event(self, event: Any, *args: Any) -> Any:
         sid = args[0] if args else None
-        if not hasattr(self, f"on_{event}"):
-            return self._refuse(sid, event, GatewayError("unknown_event", f"No event '{event}'."))
+        if event in LIFECYCLE and not self._is_connected(sid):
+            # The server's own connect and disconnect: the socket is still pending.
+            return self._connect(*args) if event == "connect" else self._disconnect(*args)
         if not self._bucket(sid).take():
             return self._refuse(
                 sid, event, GatewayError("rate_limited", "Too many events; slow down a little.")
             )
+        if event in LIFECYCLE:
+            return self._refuse(
+                sid, event, GatewayError("reserved_event", f"Clients may not send '{event}'.")
+            )
+        if not isinstance(event, str) or not hasattr(self, f"on_{event}"):
+            name = str(event)[:ECHOED_NAME]
+            return self._refuse(sid, event, GatewayError("unknown_event", f"No event '{name}'."))
         try:
             return super().trigger_event(event, *args)
         except GatewayError as error:
@@ -104,6 +119,38 @@ class GatewayNamespace(Namespace):
                 sid, event, GatewayError("internal_error", "Something went wrong; please retry.")
             )
 
+    def _is_connected(self, sid: str | None) -> bool:
+        return bool(sid) and bool(self.socketio.server.manager.is_connected(sid, self.namespace))
+
+    def _connect(self, sid: Any, *args: Any) -> Any:
+        """Count the socket against its client's cap before the namespace's own checks."""
+        environ = self.socketio.server.get_environ(sid, namespace=self.namespace) or {}
+        client = environ.get("REMOTE_ADDR") or "unknown"
+        connections = self.gateway.stores.connections
+        if not connections.opened(client):
+            raise ConnectionRefusedError(
+                f"Too many connections from your address (the limit is {connections.cap}); "
+                "close another chat window and try again."
+            )
+        try:
+            accepted = super().trigger_event("connect", sid, *args)
+        except BaseException:
+            connections.closed(client)
+            raise
+        if accepted is False:
+            connections.closed(client)
+        else:
+            with self._lock:
+                self._clients[sid] = client
+        return accepted
+
+    def _disconnect(self, sid: Any, *args: Any) -> Any:
+        with self._lock:
+            client = self._clients.pop(sid, None)
+        if client is not None:
+            self.gateway.stores.connections.closed(client)
+        return super().trigger_event("disconnect", sid, *args)
+
     def _bucket(self, sid: str | None) -> TokenBucket:
         with self._lock:
             return self._buckets.setdefault(sid or "", TokenBucket())
@@ -112,10 +159,11 @@ class GatewayNamespace(Namespace):
         with self._lock:
             self._buckets.pop(sid, None)
 
-    def _refuse(self, sid: str | None, event: str, error: GatewayError) -> None:
+    def _refuse(self, sid: str | None, event: Any, error: GatewayError) -> None:
+        name = event[:ECHOED_NAME] if isinstance(event, str) else None
         self.socketio.emit(
             "error",
-            {"code": error.code, "message": str(error), "event": event},
+            {"code": error.code, "message": str(error), "event": name},
             to=sid,
             namespace=self.namespace,
         )

@@ -1,7 +1,7 @@
 """Redis stores, each owning its keys and commands.
 
-Conversations (the state machine), transcripts, the queue, presence and daily
-counts; ``Stores`` opens all of them on one Redis client.
+Conversations (the state machine), transcripts, the queue, presence, daily
+counts and open sockets per client; ``Stores`` opens all of them on one Redis client.
 """
 
 from __future__ import annotations
@@ -10,11 +10,21 @@ from dataclasses import dataclass
 
 import redis
 
+from handoff.stores.connections import ConnectionCounts
 from handoff.stores.conversations import ConversationStore
 from handoff.stores.daily import DailyCounts
+from handoff.stores.lifetime import Retention
 from handoff.stores.presence import Presence
 from handoff.stores.queue import HandoffQueue
 from handoff.stores.transcripts import TranscriptStore
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Limits on what clients may make the gateway keep: retention and sockets per client."""
+
+    retention: Retention
+    max_connections_per_client: int
 
 
 @dataclass(frozen=True)
@@ -27,13 +37,16 @@ class Stores:
     queue: HandoffQueue
     daily: DailyCounts
 
+    connections: ConnectionCounts
+
     @classmethod
-    def on(cls, client: redis.Redis) -> Stores:
-        conversations = ConversationStore(client)
+    def on(cls, client: redis.Redis, bounds: Bounds) -> Stores:
+        conversations = ConversationStore(client, bounds.retention)
         return cls(
             conversations=conversations,
-            transcripts=TranscriptStore(client),
+            transcripts=TranscriptStore(client, bounds.retention),
             presence=Presence(client),
             queue=HandoffQueue(client, conversations),
             daily=DailyCounts(client),
+            connections=ConnectionCounts(client, bounds.max_connections_per_client),
         )

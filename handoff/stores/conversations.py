@@ -19,10 +19,13 @@ import redis
 
 from core.redaction import mask_card_numbers
 from handoff.stores.keys import LIVE_KEY, QUEUE_KEY, agent_chats_key, conversation_key, rate_key
+from handoff.stores.lifetime import Retention, lifetime_lua
 from handoff.stores.redis_io import hash_from_reply, lua_table, require_text_client
 
 # A chat with the bot this long without a message is over for supervisors' eyes.
 BOT_QUIET_SECONDS = 30 * 60
+# Supervisors see at most this many live chats: those held by people first, then the newest.
+LIVE_LIMIT = 200
 
 MODES = ("bot", "queued", "assigned", "closed")
 TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -97,11 +100,7 @@ local function transition(conv_key, live_key, queue_key, chats_prefix, id, to, e
   end
   if to == 'assigned' then redis.call('SADD', chats_prefix .. new_agent, id) end
   if mode == 'queued' and to ~= 'queued' then redis.call('ZREM', queue_key, id) end
-  if to == 'closed' then
-    redis.call('SREM', live_key, id)
-  else
-    redis.call('SADD', live_key, id)
-  end
+  keep(conv_key, live_key, id, to, now)
   return nil
 end
 """
@@ -120,12 +119,13 @@ if err then return redis.error_reply(err) end
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: conversation, live set. ARGV: now, customer JSON, id.
+# KEYS: conversation, live index. ARGV: now, customer JSON, id. Opening is activity.
 _OPEN = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'mode', 'bot', 'created_at', ARGV[1], 'customer', ARGV[2])
-  redis.call('SADD', KEYS[2], ARGV[3])
+  prune(KEYS[2], ARGV[1])
 end
+keep(KEYS[1], KEYS[2], ARGV[3], redis.call('HGET', KEYS[1], 'mode'), ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 """
 
@@ -273,10 +273,11 @@ def _quiet_with_the_bot(conversation: Conversation, quiet_since: float) -> bool:
 class ConversationStore:
     """Create, read and move conversations; the client must decode responses."""
 
-    def __init__(self, redis: redis.Redis) -> None:
+    def __init__(self, redis: redis.Redis, retention: Retention | None = None) -> None:
         require_text_client(redis)
         self._redis = redis
-        self._open = redis.register_script(_OPEN)
+        self.retention = retention or Retention()
+        self._open = self.register_script(_OPEN)
         self._set_fields = redis.register_script(_SET_FIELDS)
         self._transition = self.register_script(_TRANSITION)
 
@@ -289,7 +290,7 @@ class ConversationStore:
         source = TRANSITION_LUA.replace("__EDGES__", lua_table(TRANSITIONS)).replace(
             "__HANDOFF_FIELDS__", lua_table(HANDOFF_FIELDS)
         )
-        return self._redis.register_script(source + body)
+        return self._redis.register_script(lifetime_lua(self.retention) + source + body)
 
     def open(self, conversation_id: str, customer: dict[str, Any] | None = None) -> Conversation:
         """Create the conversation in mode bot, or return it unchanged if it exists."""
@@ -374,14 +375,15 @@ class ConversationStore:
             for reason, customer in pipe.execute()
         ]
 
-    def live(self, now: float | None = None) -> list[Conversation]:
-        """Every conversation that is not closed, oldest first (for supervisors).
+    def live(self, now: float | None = None, limit: int = LIVE_LIMIT) -> list[Conversation]:
+        """Conversations that are not closed, oldest first (for supervisors), at most ``limit``.
 
-        A chat left with the bot is never closed; once quiet for ``BOT_QUIET_SECONDS`` it no
-        longer counts as live (it comes back if the customer writes again).
+        Read from the live index, newest activity first, so the cost does not grow with
+        idle chats: those held by people always, then chats with the bot active within
+        ``BOT_QUIET_SECONDS`` (a quiet one comes back if the customer writes again).
         """
         quiet_since = (time.time() if now is None else now) - BOT_QUIET_SECONDS
-        ids = sorted(self._redis.smembers(LIVE_KEY))
+        ids = self._redis.zrevrangebyscore(LIVE_KEY, "+inf", quiet_since, start=0, num=limit)
         pipe = self._redis.pipeline(transaction=False)
         for conversation_id in ids:
             pipe.hgetall(conversation_key(conversation_id))

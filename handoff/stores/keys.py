@@ -8,7 +8,9 @@ keeps in Redis.
 from __future__ import annotations
 
 PREFIX = "tandem:"
-LIVE_KEY = f"{PREFIX}conversations:live"  # set: ids of conversations not closed
+# sorted set: ids of conversations not closed, by last activity; held by people (queued or
+# assigned) scored above every plain time, so they come first and are never pruned
+LIVE_KEY = f"{PREFIX}conversations:by-activity"
 QUEUE_KEY = f"{PREFIX}queue"  # sorted set: queued conversation ids, in queue order
 QUEUE_ARRIVALS_KEY = f"{PREFIX}queue:arrivals"  # counter: arrival order within a priority
 HANDLE_TIMES_KEY = f"{PREFIX}handle-times"  # list: the latest handle times, newest first
@@ -21,6 +23,11 @@ QUEUE_PUSHED_KEY = f"{PREFIX}queue:pushed"  # hash: conversation id -> "position
 def rate_key(conversation_id: str, minute: int) -> str:
     """Counter: messages a conversation sent in one minute (expires)."""
     return f"{PREFIX}rate:{conversation_id}:{minute}"
+
+
+def connections_key(client: str) -> str:
+    """Counter: sockets open from one client address, across gateway processes (expires)."""
+    return f"{PREFIX}connections:{client}"
 
 
 def sla_raised_key(conversation_id: str) -> str:

@@ -4,7 +4,9 @@ Each conversation's messages live in a Redis Stream whose entry ids are
 ``<seq>-0``: the sequence number is taken from the conversation hash
 (``last_seq``) and written in the same script, so numbers start at 1 and rise
 by one with no gaps, whatever the number of gateway processes. A client that
-says which number it saw last gets exactly the later messages (``since``).
+says which number it saw last gets exactly the later messages (``since``); clients
+are sent a page at a time (``page``), newest first, and ask for older ones.
+A transcript expires with its conversation (``lifetime.py``).
 """
 
 from __future__ import annotations
@@ -17,18 +19,22 @@ from typing import Any
 import redis
 
 from handoff.stores.conversations import masked, script_error
-from handoff.stores.keys import conversation_key, transcript_key
+from handoff.stores.keys import LIVE_KEY, conversation_key, transcript_key
+from handoff.stores.lifetime import Retention, lifetime_lua
 from handoff.stores.redis_io import require_text_client
 
 KINDS = ("customer", "bot", "agent", "system", "note")
+# Lines a client is sent at once: on (re)connection, and each time it asks for older ones.
+PAGE = 50
 
-# KEYS: conversation, transcript. ARGV: id, kind, text, sender, at, data JSON.
+# KEYS: conversation, transcript, live index. ARGV: id, kind, text, sender, at, data JSON.
 _APPEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
 local seq = redis.call('HINCRBY', KEYS[1], 'last_seq', 1)
 redis.call('HSET', KEYS[1], 'last_message_at', ARGV[5])
 redis.call('XADD', KEYS[2], seq .. '-0', 'kind', ARGV[2], 'text', ARGV[3], 'sender', ARGV[4],
            'at', ARGV[5], 'data', ARGV[6])
+keep(KEYS[1], KEYS[3], ARGV[1], redis.call('HGET', KEYS[1], 'mode'), ARGV[5])
 return seq
 """
 
@@ -45,13 +51,21 @@ class Message:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Page:
+    """Consecutive messages, oldest first; ``has_more``: older ones in the range were left out."""
+
+    messages: list[Message]
+    has_more: bool
+
+
 class TranscriptStore:
     """Append to and read transcripts; the client must decode responses."""
 
-    def __init__(self, redis: redis.Redis) -> None:
+    def __init__(self, redis: redis.Redis, retention: Retention | None = None) -> None:
         require_text_client(redis)
         self._redis = redis
-        self._append = redis.register_script(_APPEND)
+        self._append = redis.register_script(lifetime_lua(retention or Retention()) + _APPEND)
 
     def append(
         self,
@@ -73,7 +87,11 @@ class TranscriptStore:
         at = time.time()
         try:
             seq = self._append(
-                keys=[conversation_key(conversation_id), transcript_key(conversation_id)],
+                keys=[
+                    conversation_key(conversation_id),
+                    transcript_key(conversation_id),
+                    LIVE_KEY,
+                ],
                 args=[conversation_id, kind, text, sender or "", repr(at), json.dumps(data)],
             )
         except redis.ResponseError as error:
@@ -94,6 +112,37 @@ class TranscriptStore:
         )
         messages = [_message(entry_id, fields) for entry_id, fields in entries]
         return [m for m in messages if include_notes or m.kind != "note"]
+
+    def page(
+        self,
+        conversation_id: str,
+        *,
+        after_seq: int = 0,
+        before_seq: int | None = None,
+        include_notes: bool = False,
+        limit: int = PAGE,
+    ) -> Page:
+        """The newest ``limit`` messages numbered above ``after_seq`` and below ``before_seq``.
+
+        Read newest first, a chunk at a time, so a page costs the same however long the
+        transcript is; notes are skipped for customers without shortening their page.
+        """
+        low = max(after_seq, 0) + 1
+        high = None if before_seq is None else before_seq - 1
+        found: list[Message] = []
+        while len(found) <= limit and (high is None or high >= low):
+            entries = self._redis.xrevrange(
+                transcript_key(conversation_id),
+                max="+" if high is None else f"{high}-0",
+                min=f"{low}-0",
+                count=limit + 1,
+            )
+            messages = [_message(entry_id, fields) for entry_id, fields in entries]
+            found += [m for m in messages if include_notes or m.kind != "note"]
+            if len(entries) <= limit:
+                break
+            high = messages[-1].seq - 1
+        return Page(messages=found[:limit][::-1], has_more=len(found) > limit)
 
     def all(self, conversation_id: str) -> list[Message]:
         """The whole transcript, notes included (for agents and the archive)."""

@@ -165,10 +165,10 @@ def test_ownership_follows_the_mode(
     back = conversations.transition(conversation_id, "bot")
     assert back.agent_id is None
     assert presence.chats("bob") == set()
-    assert redis_client.sismember(LIVE_KEY, conversation_id)
+    assert redis_client.zscore(LIVE_KEY, conversation_id) is not None
 
     conversations.transition(conversation_id, "closed")
-    assert not redis_client.sismember(LIVE_KEY, conversation_id)
+    assert redis_client.zscore(LIVE_KEY, conversation_id) is None
 
 
 def test_leaving_the_queue_removes_the_entry(

@@ -29,6 +29,8 @@ from handoff.service.relay import (
     agent_room,
     conversation_room,
 )
+from handoff.stores import Bounds
+from handoff.stores.lifetime import Retention
 from tests.handoff.service_doubles import FALLBACK_TEXT, EmitRecorder, ScriptedRasa
 
 SECRET = "a-customer-token-secret-of-at-least-32-bytes"
@@ -88,6 +90,7 @@ def make_gateway(
             grace_seconds=GRACE,
             sla_seconds=sla_seconds,
             is_open=is_open,
+            bounds=Bounds(Retention(), max_connections_per_client=20),
         )
 
     return make
