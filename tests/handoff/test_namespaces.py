@@ -123,7 +123,14 @@ def test_session_request_confirms_the_session_and_sends_its_history(app: Flask) 
         ("session_confirm", SESSION),
         (
             "history",
-            {"session_id": SESSION, "mode": "bot", "messages": [], "last_seq": 0, "queue": None},
+            {
+                "session_id": SESSION,
+                "mode": "bot",
+                "messages": [],
+                "has_more": False,
+                "last_seq": 0,
+                "queue": None,
+            },
         ),
     ]
     assert gateway_of(app).stores.conversations.get(SESSION).mode == "bot"
