@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from bot.demo import seed_customers
+from bot.demo import demo_allowed, seed_customers
 from bot.process import QUIET_ENV, ChildProcess, free_port
 from bot.redis_server import EmbeddedRedis, RedisInfo, parse_redis_url, wait_for_redis
 from core.settings import Settings
@@ -44,6 +44,7 @@ def private_settings(settings: Settings, var: Path) -> Settings:
         rasa_token=secrets.token_urlsafe(32),
         actions_token=secrets.token_urlsafe(32),
         secret_key=secrets.token_urlsafe(32),
+        demo=True,  # its own database: the demo customers belong there
     )
 
 
@@ -88,7 +89,8 @@ class Stack:
         """Start Redis and actions; then, unless ``with_rasa`` is False, Rasa and the gateway."""
         try:
             self._start_redis()
-            seed_customers(self.settings.database_url)
+            if demo_allowed(self.settings):
+                seed_customers(self.settings.database_url)
             _ensure_port_free(self.settings.actions_port, "ACTIONS_PORT")
             actions = self._spawn("actions", [sys.executable, "-m", "actions.server"])
             self._wait_until(actions, self.actions_timeout, "GET /health", self._actions_ready)

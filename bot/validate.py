@@ -44,7 +44,7 @@ TASK_ENDERS = {HANDOFF_ACTION, "action_deactivate_loop", "action_cancel_task"}
 
 _NAMED = re.compile(r"""["'](utter_\w*)(\{?)""")
 # Quoted in code but not a response: Rasa's key for the response a bot message came from.
-_NOT_RESPONSES = {"utter_action"}
+_NOT_RESPONSES = {"utter_action", "utter_"}  # "utter_" alone: a pattern, not a name
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 _HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z][^<>]*>")
 _LINK = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s\"')]+|\bjavascript:\S*", re.IGNORECASE)

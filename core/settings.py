@@ -38,6 +38,8 @@ class Settings:
     queue_sla_seconds: float
     agent_grace_seconds: float
     business_hours: str
+    # TANDEM_DEMO=1: demo customers and agents may go into a database other than var/'s.
+    demo: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -77,6 +79,7 @@ class Settings:
             queue_sla_seconds=float(env.get("QUEUE_SLA_SECONDS", "120")),
             agent_grace_seconds=float(env.get("AGENT_GRACE_SECONDS", "60")),
             business_hours=env.get("BUSINESS_HOURS", "always"),
+            demo=env.get("TANDEM_DEMO", "") == "1",
         )
 
     def as_env(self) -> dict[str, str]:
@@ -100,6 +103,7 @@ class Settings:
             "QUEUE_SLA_SECONDS": str(self.queue_sla_seconds),
             "AGENT_GRACE_SECONDS": str(self.agent_grace_seconds),
             "BUSINESS_HOURS": self.business_hours,
+            "TANDEM_DEMO": "1" if self.demo else "",
         }
 
     def child_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
