@@ -27,6 +27,29 @@ from bot.redis_server import EmbeddedRedis, RedisInfo, parse_redis_url, wait_for
 from core.settings import Settings
 
 
+# Secrets and mail settings, and the services that need each: every other child runs without.
+CHILD_SECRETS = {
+    "SECRET_KEY": ("gateway",),
+    "CUSTOMER_TOKEN_SECRET": ("gateway",),
+    "RASA_TOKEN": ("rasa", "gateway"),
+    "ACTIONS_TOKEN": ("rasa", "actions"),
+    "DATABASE_URL": ("actions", "gateway"),  # may carry the database's password
+    "OUTBOX_KEY": ("actions", "gateway"),
+    "SMTP_HOST": ("actions", "gateway"),
+    "SMTP_PORT": ("actions", "gateway"),
+    "MAIL_FROM": ("actions", "gateway"),
+}
+
+
+def child_env(settings: Settings, name: str, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of the service ``name``: only the secrets it needs (CHILD_SECRETS)."""
+    env = settings.child_env(extra)
+    for variable, services in CHILD_SECRETS.items():
+        if name not in services:
+            env.pop(variable, None)
+    return env
+
+
 def private_settings(settings: Settings, var: Path) -> Settings:
     """``settings`` on free ports, embedded Redis, a database in ``var`` and new secrets.
 
@@ -180,7 +203,7 @@ class Stack:
 
     def _spawn(self, name: str, command: list[str]) -> ChildProcess:
         assert self.redis is not None
-        env = self.settings.child_env({**QUIET_ENV, **self.redis.env()})
+        env = child_env(self.settings, name, {**QUIET_ENV, **self.redis.env()})
         child = ChildProcess(name, command, self.log_dir / f"{name}.log", env, self.settings.root)
         self._children.append(child)
         child.start()

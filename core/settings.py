@@ -38,6 +38,8 @@ class Settings:
     queue_sla_seconds: float
     agent_grace_seconds: float
     business_hours: str
+    # Fernet key of the outbox's bodies; unset: a key file beside the SQLite database (core/mail.py).
+    outbox_key: str = ""
     # TANDEM_DEMO=1: demo customers and agents may go into a database other than var/'s.
     demo: bool = False
 
@@ -79,6 +81,7 @@ class Settings:
             queue_sla_seconds=float(env.get("QUEUE_SLA_SECONDS", "120")),
             agent_grace_seconds=float(env.get("AGENT_GRACE_SECONDS", "60")),
             business_hours=env.get("BUSINESS_HOURS", "always"),
+            outbox_key=env.get("OUTBOX_KEY", ""),
             demo=env.get("TANDEM_DEMO", "") == "1",
         )
 
@@ -103,6 +106,7 @@ class Settings:
             "QUEUE_SLA_SECONDS": str(self.queue_sla_seconds),
             "AGENT_GRACE_SECONDS": str(self.agent_grace_seconds),
             "BUSINESS_HOURS": self.business_hours,
+            "OUTBOX_KEY": self.outbox_key,
             "TANDEM_DEMO": "1" if self.demo else "",
         }
 
