@@ -228,4 +228,3 @@ class Outbox(SqlStore):
             return self._cipher().decrypt(body.encode()).decode()
         except InvalidToken:
             return UNREADABLE
-

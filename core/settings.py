@@ -38,7 +38,7 @@ class Settings:
     queue_sla_seconds: float
     agent_grace_seconds: float
     business_hours: str
-    # Fernet key of the outbox's bodies; unset: a key file beside the SQLite database (core/mail.py).
+    # Fernet key of the outbox bodies; unset: a key file beside the SQLite database (core/mail.py)
     outbox_key: str = ""
     # TANDEM_DEMO=1: demo customers and agents may go into a database other than var/'s.
     demo: bool = False
