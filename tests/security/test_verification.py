@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 import requests
@@ -121,7 +122,7 @@ def slots(stack: Stack, conversation_id: str) -> dict:
     return dict(tracker["slots"])
 
 
-def rasa(stack: Stack, conversation_id: str, path: str, body: object) -> None:
+def rasa(stack: Stack, conversation_id: str, path: str, body: Any) -> None:
     response = requests.post(
         f"{stack.rasa_url}/conversations/{conversation_id}/{path}",
         params={"token": RASA_TOKEN},
