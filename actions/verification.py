@@ -15,7 +15,6 @@ import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-
 from typing import Any
 
 from sqlalchemy import Column, func, insert, select

@@ -49,7 +49,8 @@ def seed_customers(database_url: str, path: Path = DEMO_CUSTOMERS) -> int:
     added = 0
     with engine_for(database_url).begin() as conn:
         for row in rows:
-            if conn.execute(select(accounts.c.id).where(accounts.c.id == row["id"])).first() is None:
+            known = conn.execute(select(accounts.c.id).where(accounts.c.id == row["id"])).first()
+            if known is None:
                 conn.execute(insert(accounts).values(**row))
                 added += 1
     return added
@@ -144,8 +145,6 @@ def _customer_row(entry: Any, where: str) -> dict[str, Any]:
             f"expected {' or '.join(CARD_STATUSES)}",
         ),
     }
-
-
 
 
 def seed_agents(directory: AgentDirectory, path: Path = DEMO_AGENTS) -> list[tuple[Agent, str]]:

@@ -26,7 +26,6 @@ from bot.process import QUIET_ENV, ChildProcess, free_port
 from bot.redis_server import EmbeddedRedis, RedisInfo, parse_redis_url, wait_for_redis
 from core.settings import Settings
 
-
 # Secrets and mail settings, and the services that need each: every other child runs without.
 CHILD_SECRETS = {
     "SECRET_KEY": ("gateway",),

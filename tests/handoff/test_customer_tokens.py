@@ -26,7 +26,9 @@ NOW = 1_800_000_000.0
 def signed(claims: dict[str, Any], secret: str = SECRET, algorithm: str = "HS256") -> str:
     """``claims`` with the website's audience, issuer and issue time unless they say otherwise."""
     claims = {"aud": AUDIENCE, "iss": ISSUER, "iat": NOW, **claims}
-    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm=algorithm)
+    return jwt.encode(
+        {k: v for k, v in claims.items() if v is not None}, secret, algorithm=algorithm
+    )
 
 
 def reason(token: Any, secret: str = SECRET, now: float = NOW) -> str:
@@ -172,7 +174,5 @@ def test_a_token_needs_a_short_positive_lifetime() -> None:
         ),
     ],
 )
-def test_audience_issuer_and_lifetime_are_required(
-    claims: dict[str, Any], complaint: str
-) -> None:
+def test_audience_issuer_and_lifetime_are_required(claims: dict[str, Any], complaint: str) -> None:
     assert reason(signed({"sub": "ACC-1", "exp": NOW + 60, **claims})) == complaint
