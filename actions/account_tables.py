@@ -83,3 +83,14 @@ reset_requests = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+
+# Failed in-chat identity checks, counted per account and per client (actions/verification.py).
+verification_failures = Table(
+    "verification_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_key", String(320), nullable=False, index=True),
+    Column("client_key", String(200), nullable=False, index=True),
+    Column("conversation_id", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False, index=True),
+)

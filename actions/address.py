@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import account_client
-from actions.forms import Slots, TaskForm, answer_text
+from actions.forms import Slots, TaskForm, answer_text, refuse_unverified
 from actions.values import (
     clean,
     is_valid_city,
@@ -133,6 +133,9 @@ class ActionChangeAddress(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        done = [SlotSet(slot, None) for slot in [*ADDRESS_SLOTS, "validation_failures"]]
+        if refuse_unverified(dispatcher, tracker):
+            return done
         street, city, postal_code = (tracker.get_slot(s) for s in ("street", "city", "postal_code"))
         reference = account_client().update_address(
             tracker.get_slot("customer_id"), street, city, postal_code
@@ -144,4 +147,4 @@ class ActionChangeAddress(Action):
             postal_code=postal_code,
             reference=reference,
         )
-        return [SlotSet(slot, None) for slot in [*ADDRESS_SLOTS, "validation_failures"]]
+        return done

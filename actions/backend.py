@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from actions.accounts import AccountClient
 from actions.reset_tokens import ResetTokens
+from actions.verification import VerificationGuard
 from core.settings import Settings
 
 
@@ -23,3 +24,9 @@ def account_client() -> AccountClient:
 def reset_tokens() -> ResetTokens:
     """The process-wide password reset links for the configured DATABASE_URL and mail."""
     return ResetTokens.from_settings(Settings.from_env())
+
+
+@lru_cache(maxsize=1)
+def verification_guard() -> VerificationGuard:
+    """The process-wide failure counters of in-chat identity checks."""
+    return VerificationGuard.from_settings(Settings.from_env())

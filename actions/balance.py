@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import account_client
-from actions.forms import TaskForm
+from actions.forms import TaskForm, is_verified
 from actions.values import format_date, format_money
 
 
@@ -30,7 +30,7 @@ class ActionShowBalance(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if not tracker.get_slot("verified"):
+        if not is_verified(tracker):
             dispatcher.utter_message(response="utter_balance_needs_verification")
             return []
         account = account_client().get(tracker.get_slot("customer_id"))

@@ -3,11 +3,14 @@
 Each task (password reset, address change, bill payment, balance) has a
 ``Validate<Task>Form`` built on ``TaskForm``. A task that touches an account asks
 first for an identifier and the last 4 digits of the account's phone number,
-unless the customer is already verified.
+unless the customer is already verified. Verification lasts ``VERIFIED_FOR`` from
+the moment it happened (``verified_at``); failed checks are counted server-side
+(``verification.py``) and lock the account and the client after a few.
 """
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -15,8 +18,9 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import account_client
+from actions.backend import account_client, verification_guard
 from actions.values import find_identifier, find_last4, mentions_last4
+from actions.verification import account_key, client_key
 
 # Intents that leave the form's question unanswered: rules in data/rules/ handle them.
 DIGRESSIONS = frozenset(
@@ -37,6 +41,8 @@ VERIFICATION_SLOTS = ["account_identifier", "phone_last4"]
 TRIES_BEFORE_HELP = 2
 # Failures of identity checks are counted under this key of `validation_failures`.
 VERIFICATION = "verification"
+# How long a verification (in chat or by the website's token) lets the customer act.
+VERIFIED_FOR = 15 * 60
 
 Slots = dict[str, Any]
 
@@ -58,6 +64,22 @@ def entity_value(tracker: Tracker, entity: str) -> str | None:
     """The latest message's value for an entity, if it had one."""
     value = next(tracker.get_latest_entity_values(entity), None)
     return str(value) if value is not None else None
+
+
+def is_verified(tracker: Tracker, now: float | None = None) -> bool:
+    """Verified, and less than ``VERIFIED_FOR`` ago: check it before any account action."""
+    verified_at = tracker.get_slot("verified_at")
+    if tracker.get_slot("verified") is not True or not isinstance(verified_at, (int, float)):
+        return False
+    return 0 <= (time.time() if now is None else now) - verified_at <= VERIFIED_FOR
+
+
+def refuse_unverified(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Before money moves or an account changes: say so and refuse if verification lapsed."""
+    if is_verified(tracker):
+        return False
+    dispatcher.utter_message(response="utter_verification_expired")
+    return True
 
 
 def failures(tracker: Tracker) -> dict[str, int]:
@@ -85,7 +107,7 @@ class TaskForm(FormValidationAction, ABC):
         domain: DomainDict,
     ) -> list[str]:
         """Verification slots until the customer is verified, then the task's slots."""
-        if self.needs_verification and not tracker.get_slot("verified"):
+        if self.needs_verification and not is_verified(tracker):
             return [*VERIFICATION_SLOTS, *self.task_slots]
         return list(self.task_slots)
 
@@ -164,7 +186,7 @@ class TaskForm(FormValidationAction, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         """Take the answer when asked; otherwise only an email or account number said unasked."""
-        if tracker.get_slot("verified"):
+        if is_verified(tracker):
             return {}
         answer = self.requested_answer(tracker, "account_identifier")
         if answer is not None:
@@ -179,7 +201,7 @@ class TaskForm(FormValidationAction, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         """The answer when asked, or digits offered unasked as "last 4 ..."."""
-        if tracker.get_slot("verified"):
+        if is_verified(tracker):
             return {}
         answer = self.requested_answer(tracker, "phone_last4")
         if answer is not None:
@@ -213,8 +235,18 @@ class TaskForm(FormValidationAction, ABC):
         identifier = tracker.get_slot("account_identifier")
         if identifier is None:
             return self.accept("phone_last4", last4, tracker)
+        # Counted by account id when one matches, so its email, username and id share a limit.
+        found = account_client().find(identifier)
+        account_counted = account_key(found.id if found else None, identifier)
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        client = client_key(metadata.get("client"), tracker.sender_id)
+        guard = verification_guard()
+        if guard.locked(account_counted, client):
+            return self._locked(dispatcher, tracker, alert=False)
         account = account_client().verify(identifier, last4)
         if account is None:
+            if guard.failed(account_counted, client, tracker.sender_id):
+                return self._locked(dispatcher, tracker, alert=True)
             rejected = self.reject(
                 "phone_last4",
                 "utter_verification_failed",
@@ -229,9 +261,20 @@ class TaskForm(FormValidationAction, ABC):
             counts.pop(key, None)
         return {
             "verified": True,
+            "verified_at": time.time(),
             "customer_id": account.id,
             # the facts have done their job: keep no copy of them in the conversation
             "account_identifier": None,
             "phone_last4": None,
             "validation_failures": counts,
         }
+
+    def _locked(self, dispatcher: CollectingDispatcher, tracker: Tracker, alert: bool) -> Slots:
+        """Refuse the check, the same words whatever the account; tell supervisors once."""
+        dispatcher.utter_message(response="utter_verification_locked")
+        if alert:
+            # Relayed by the gateway to the supervisors' consoles (docs/protocol.md).
+            dispatcher.utter_message(
+                json_message={"security_alert": {"kind": "verification_locked"}}
+            )
+        return {"account_identifier": None, "phone_last4": None}

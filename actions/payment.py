@@ -18,7 +18,14 @@ from rasa_sdk.types import DomainDict
 
 from actions.accounts import Account, InvalidAmount, PaymentDeclined
 from actions.backend import account_client
-from actions.forms import Slots, TaskForm, answer_text, entity_value
+from actions.forms import (
+    Slots,
+    TaskForm,
+    answer_text,
+    entity_value,
+    is_verified,
+    refuse_unverified,
+)
 from actions.handoff import hand_off
 from actions.values import AmountError, format_date, format_money, parse_amount
 
@@ -52,7 +59,7 @@ class ValidatePaymentForm(TaskForm):
     ) -> list[str]:
         """Nothing to ask once verified with nothing owed: the payment action says so."""
         slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
-        if tracker.get_slot("verified") and _customer(tracker).balance <= 0:
+        if is_verified(tracker) and _customer(tracker).balance <= 0:
             return []
         return slots
 
@@ -81,7 +88,7 @@ class ValidatePaymentForm(TaskForm):
         domain: DomainDict,
     ) -> Slots:
         """Paid amounts are > 0, at most the balance, with at most two decimals."""
-        if not tracker.get_slot("verified"):
+        if not is_verified(tracker):
             # asked again once verified, when the balance can be shown and checked
             return {"payment_amount": None}
         balance = _customer(tracker).balance
@@ -159,12 +166,14 @@ class ActionPayBill(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        done = [SlotSet(slot, None) for slot in [*PAYMENT_SLOTS, "validation_failures"]]
+        if refuse_unverified(dispatcher, tracker):
+            return done
         account = _customer(tracker)
         amount, key = (
             tracker.get_slot("payment_amount"),
             tracker.get_slot("payment_key"),
         )
-        done = [SlotSet(slot, None) for slot in [*PAYMENT_SLOTS, "validation_failures"]]
         if account.balance <= 0 or amount is None or key is None:
             dispatcher.utter_message(
                 response="utter_nothing_to_pay", balance=format_money(account.balance)

@@ -240,17 +240,19 @@ def with_session_tokens(settings: Settings) -> Settings:
 
 
 def print_demo_agents(settings: Settings) -> None:
-    """Give the demo agents of data/demo/agents.yml new passwords and show them once."""
-    from bot.demo import DEMO_AGENTS, seed_agents
+    """Add the missing demo agents of data/demo/agents.yml and show their passwords once."""
+    from bot.demo import DEMO_AGENTS, demo_allowed, seed_agents
     from handoff.records.agents import AgentDirectory
 
+    if not demo_allowed(settings):
+        return
     directory = AgentDirectory.from_settings(settings)
     try:
         directory.create_schema()
         seeded = seed_agents(directory)
     finally:
         directory.close()
-    print(f"\nDemo agents for the console (new passwords on every start; {DEMO_AGENTS.name}):")
+    print(f"\nDemo agents added for the console ({DEMO_AGENTS.name}; existing ones unchanged):")
     for agent, password in seeded:
         print(f"  {agent.id:<6} password {password:<14} {agent.name}, {agent.role}")
 

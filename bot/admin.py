@@ -8,7 +8,7 @@ import sys
 from typing import TextIO
 
 from actions.accounts import Account, AccountClient
-from bot.demo import DEMO_CUSTOMERS, CustomerFileError, seed_customers
+from bot.demo import DEMO_CUSTOMERS, CustomerFileError, demo_allowed, seed_customers
 from core.mail import Outbox
 from core.settings import Settings
 from handoff.records.agents import Agent, AgentDirectory, AgentError, InvalidAgent
@@ -39,12 +39,19 @@ def add_accounts_arguments(command: argparse.ArgumentParser) -> None:
 def run_accounts(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m bot accounts seed | show | outbox``; returns the exit status."""
     if args.accounts_command == "seed":
+        if not demo_allowed(settings):
+            print(
+                "Demo customers go only into the embedded database under var/; "
+                "set TANDEM_DEMO=1 to load them into DATABASE_URL.",
+                file=sys.stderr,
+            )
+            return 1
         try:
             count = seed_customers(settings.database_url)
         except CustomerFileError as error:
             print(error, file=sys.stderr)
             return 1
-        print(f"{count} demo customers loaded from {DEMO_CUSTOMERS}.")
+        print(f"{count} demo customers added from {DEMO_CUSTOMERS} (existing ones unchanged).")
         return 0
     if args.accounts_command == "show":
         client = AccountClient.from_settings(settings)

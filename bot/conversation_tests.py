@@ -317,11 +317,11 @@ class Run:
 
 def run(test: ConversationTest, stack: Stack) -> Outcome:
     """Play ``test`` against the running ``stack`` with a fresh agent; never raises on failure."""
-    from bot.demo import seed_customers
+    from bot.demo import reset_customers
     from handoff.records.agents import AgentDirectory
 
     # Every test starts from the demo customers of data/demo/customers.yml as written.
-    seed_customers(stack.settings.database_url)
+    reset_customers(stack.settings.database_url)
     login, password = f"editor-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(16)
     directory = AgentDirectory(stack.settings.database_url)
     try:

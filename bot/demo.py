@@ -1,7 +1,11 @@
 """The demo's people: customers of data/demo/customers.yml and agents of data/demo/agents.yml.
 
-The stack loads the customers before it starts the action server; ``make run``
-gives the demo agents new random passwords and shows them once.
+Demo people go only into the embedded default database (the SQLite file under
+var/) or, with ``TANDEM_DEMO=1``, into the configured one (``demo_allowed``); they
+never overwrite a row that exists. The stack loads the customers before it starts
+the action server; ``make run`` adds the missing demo agents with random passwords
+and shows them once. Tests reset the customers of their private database with
+``reset_customers``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy import insert, select, update
 
 from actions.account_tables import accounts
 from actions.accounts import CARD_STATUSES, AccountClient, InvalidAmount, to_cents_unchecked
-from core.settings import ROOT
+from core.settings import ROOT, Settings
 from core.sql import engine_for
 from handoff.records.agents import Agent, AgentDirectory, InvalidAgent
 
@@ -30,11 +34,30 @@ class CustomerFileError(ValueError):
     """The demo customers file is wrong; the message names the customer and field."""
 
 
-def seed_customers(database_url: str, path: Path = DEMO_CUSTOMERS) -> int:
-    """Create the account tables and insert or refresh the customers of ``path``; how many.
+def demo_allowed(settings: Settings) -> bool:
+    """Demo people may go into the embedded default database, or anywhere with TANDEM_DEMO=1."""
+    return settings.demo or settings.database_url == Settings.from_env({}).database_url
 
-    Repeating it resets those accounts to the file, which is what a demo wants.
+
+def seed_customers(database_url: str, path: Path = DEMO_CUSTOMERS) -> int:
+    """Create the account tables and add the customers of ``path`` that are missing; how many.
+
+    An existing account is never changed, whatever the file says.
     """
+    rows = load_customers(path)
+    AccountClient(database_url).create_schema()
+    added = 0
+    with engine_for(database_url).begin() as conn:
+        for row in rows:
+            known = conn.execute(select(accounts.c.id).where(accounts.c.id == row["id"])).first()
+            if known is None:
+                conn.execute(insert(accounts).values(**row))
+                added += 1
+    return added
+
+
+def reset_customers(database_url: str, path: Path = DEMO_CUSTOMERS) -> int:
+    """Insert or overwrite the customers of ``path``: only for a test's private database."""
     rows = load_customers(path)
     AccountClient(database_url).create_schema()
     with engine_for(database_url).begin() as conn:
@@ -124,19 +147,20 @@ def _customer_row(entry: Any, where: str) -> dict[str, Any]:
     }
 
 
-
-
 def seed_agents(directory: AgentDirectory, path: Path = DEMO_AGENTS) -> list[tuple[Agent, str]]:
-    """(Re)create the demo agents of ``path``, each with a new random password.
+    """Add the demo agents of ``path`` that are missing, each with a random password.
 
-    Returns each agent with its password, which is shown once and stored only hashed.
-    Raises ``InvalidAgent`` naming the entry when the file is wrong.
+    Returns each added agent with its password, which is shown once and stored only
+    hashed; an existing login is left as it is. Raises ``InvalidAgent`` naming the
+    entry when the file is wrong.
     """
+    known = {agent.id for agent in directory.all()}
     seeded = []
     for number, entry in enumerate(_agent_entries(path), start=1):
-        password = secrets.token_urlsafe(9)
         login = str(entry.get("login", ""))
-        directory.remove(login)
+        if login in known:
+            continue
+        password = secrets.token_urlsafe(9)
         try:
             agent = directory.add(
                 login,

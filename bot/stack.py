@@ -21,10 +21,32 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from bot.demo import seed_customers
+from bot.demo import demo_allowed, seed_customers
 from bot.process import QUIET_ENV, ChildProcess, free_port
 from bot.redis_server import EmbeddedRedis, RedisInfo, parse_redis_url, wait_for_redis
 from core.settings import Settings
+
+# Secrets and mail settings, and the services that need each: every other child runs without.
+CHILD_SECRETS = {
+    "SECRET_KEY": ("gateway",),
+    "CUSTOMER_TOKEN_SECRET": ("gateway",),
+    "RASA_TOKEN": ("rasa", "gateway"),
+    "ACTIONS_TOKEN": ("rasa", "actions"),
+    "DATABASE_URL": ("actions", "gateway"),  # may carry the database's password
+    "OUTBOX_KEY": ("actions", "gateway"),
+    "SMTP_HOST": ("actions", "gateway"),
+    "SMTP_PORT": ("actions", "gateway"),
+    "MAIL_FROM": ("actions", "gateway"),
+}
+
+
+def child_env(settings: Settings, name: str, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of the service ``name``: only the secrets it needs (CHILD_SECRETS)."""
+    env = settings.child_env(extra)
+    for variable, services in CHILD_SECRETS.items():
+        if name not in services:
+            env.pop(variable, None)
+    return env
 
 
 def private_settings(settings: Settings, var: Path) -> Settings:
@@ -44,6 +66,7 @@ def private_settings(settings: Settings, var: Path) -> Settings:
         rasa_token=secrets.token_urlsafe(32),
         actions_token=secrets.token_urlsafe(32),
         secret_key=secrets.token_urlsafe(32),
+        demo=True,  # its own database: the demo customers belong there
     )
 
 
@@ -88,7 +111,8 @@ class Stack:
         """Start Redis and actions; then, unless ``with_rasa`` is False, Rasa and the gateway."""
         try:
             self._start_redis()
-            seed_customers(self.settings.database_url)
+            if demo_allowed(self.settings):
+                seed_customers(self.settings.database_url)
             _ensure_port_free(self.settings.actions_port, "ACTIONS_PORT")
             actions = self._spawn("actions", [sys.executable, "-m", "actions.server"])
             self._wait_until(actions, self.actions_timeout, "GET /health", self._actions_ready)
@@ -178,7 +202,7 @@ class Stack:
 
     def _spawn(self, name: str, command: list[str]) -> ChildProcess:
         assert self.redis is not None
-        env = self.settings.child_env({**QUIET_ENV, **self.redis.env()})
+        env = child_env(self.settings, name, {**QUIET_ENV, **self.redis.env()})
         child = ChildProcess(name, command, self.log_dir / f"{name}.log", env, self.settings.root)
         self._children.append(child)
         child.start()

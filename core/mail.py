@@ -4,25 +4,61 @@ Sending happens on a background thread so that a caller's response time never
 depends on the mail server (a password reset must take as long for an unknown
 account as for a real one). Without SMTP settings mail is kept in the outbox
 table, which the operator reads with ``python -m bot accounts outbox``.
+
+Outbox bodies hold reset links, so they are stored encrypted (Fernet): a copy of
+the database (a backup, a dump, SQL access) shows no link. The key is
+``OUTBOX_KEY``, else a file made once beside the SQLite database, readable by its
+owner only; a database that is not SQLite needs ``OUTBOX_KEY``. Only the processes
+that keep mail (action server, gateway) and the operator's CLI read it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
+from pathlib import Path
 
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from core.settings import Settings
 from core.sql import SqlStore, utc_naive
 
 log = logging.getLogger(__name__)
+
+UNREADABLE = "(not readable with this OUTBOX_KEY)"
+
+
+class OutboxKeyMissing(RuntimeError):
+    """No key to encrypt the outbox: set OUTBOX_KEY (needed unless the database is SQLite)."""
+
+
+def outbox_key(database_url: str, configured: str = "") -> bytes:
+    """The outbox's Fernet key: ``configured``, else the key file beside the SQLite database."""
+    if configured:
+        return configured.encode()
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise OutboxKeyMissing(
+            "Set OUTBOX_KEY to keep mail in this database's outbox; make one with: "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())'"
+        )
+    path = Path(url.database).with_name(Path(url.database).name + ".outbox-key")
+    try:
+        # O_EXCL: of two processes starting at once, one writes the key, both read it.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(handle, "wb") as file:
+        file.write(Fernet.generate_key())
+    return path.read_bytes().strip()
 
 
 @dataclass(frozen=True)
@@ -109,10 +145,15 @@ class Outbox(SqlStore):
         database_url: str,
         mailer: SmtpMailer | None = None,
         now: Callable[[], datetime] | None = None,
+        key: str = "",
     ) -> None:
+        """``key`` is OUTBOX_KEY; unset, the key file beside a SQLite database is used."""
         super().__init__(database_url)
         self._mailer = mailer
         self._now = now or (lambda: datetime.now(timezone.utc))
+        self._database_url = database_url
+        self._key = key
+        self._fernet: Fernet | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Outbox:
@@ -120,7 +161,7 @@ class Outbox(SqlStore):
         mailer = None
         if settings.smtp_host:
             mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
-        return cls(settings.database_url, mailer)
+        return cls(settings.database_url, mailer, key=settings.outbox_key)
 
     def close(self) -> None:
         """Let queued mail go out and release the database connections."""
@@ -152,7 +193,7 @@ class Outbox(SqlStore):
                 insert(outbox).values(
                     recipient=mail.to,
                     subject=mail.subject,
-                    body=mail.body,
+                    body=self._cipher().encrypt(mail.body.encode()).decode(),
                     created_at=utc_naive(self._now()),
                 )
             )
@@ -171,9 +212,19 @@ class Outbox(SqlStore):
                 id=row.id,
                 to=row.recipient,
                 subject=row.subject,
-                body=row.body,
+                body=self._decrypt(row.body),
                 created_at=row.created_at.replace(tzinfo=timezone.utc),
             )
             for row in rows
         ]
 
+    def _cipher(self) -> Fernet:
+        if self._fernet is None:
+            self._fernet = Fernet(outbox_key(self._database_url, self._key))
+        return self._fernet
+
+    def _decrypt(self, body: str) -> str:
+        try:
+            return self._cipher().decrypt(body.encode()).decode()
+        except InvalidToken:
+            return UNREADABLE

@@ -41,6 +41,10 @@ class Settings:
     retention_bot_hours: float
     retention_closed_hours: float
     max_connections_per_client: int
+    # Fernet key of the outbox bodies; unset: a key file beside the SQLite database (core/mail.py)
+    outbox_key: str = ""
+    # TANDEM_DEMO=1: demo customers and agents may go into a database other than var/'s.
+    demo: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -86,6 +90,8 @@ class Settings:
             retention_closed_hours=float(env.get("RETENTION_CLOSED_HOURS", "1")),
             # Open sockets (per namespace) from one remote address, across gateway processes.
             max_connections_per_client=int(env.get("MAX_CONNECTIONS_PER_CLIENT", "20")),
+            outbox_key=env.get("OUTBOX_KEY", ""),
+            demo=env.get("TANDEM_DEMO", "") == "1",
         )
 
     def as_env(self) -> dict[str, str]:
@@ -112,6 +118,8 @@ class Settings:
             "RETENTION_BOT_HOURS": str(self.retention_bot_hours),
             "RETENTION_CLOSED_HOURS": str(self.retention_closed_hours),
             "MAX_CONNECTIONS_PER_CLIENT": str(self.max_connections_per_client),
+            "OUTBOX_KEY": self.outbox_key,
+            "TANDEM_DEMO": "1" if self.demo else "",
         }
 
     def child_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -1,10 +1,12 @@
 """Customer tokens: how the website vouches for a customer it has logged in.
 
-The website signs a short-lived JWT (HS256, ``sub`` = customer id, ``exp``,
-optional ``name``) with ``CUSTOMER_TOKEN_SECRET`` and hands it to the chat
-widget; the gateway verifies it and the assistant skips in-chat verification.
-Only HS256 is accepted (never ``none`` or another algorithm), ``exp`` and
-``sub`` are required, and there is no leeway: an expired token is expired.
+The website signs a short-lived JWT (HS256, ``sub`` = customer id, ``iat``,
+``exp``, ``aud`` = ``AUDIENCE``, ``iss`` = ``ISSUER``, optional ``name``) with
+``CUSTOMER_TOKEN_SECRET`` and hands it to the chat widget; the gateway verifies
+it and the assistant skips in-chat verification. Only HS256 is accepted (never
+``none`` or another algorithm); ``sub``, ``iat``, ``exp``, ``aud`` and ``iss`` are
+required, so a token the website signed for another service is refused; a token
+may live at most ``MAX_LIFETIME`` seconds; there is no leeway.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
 MAX_TOKEN_CHARS = 4096
 MAX_CLAIM_CHARS = 200
+# Who the website signs chat tokens for, and who it says it is.
+AUDIENCE = "tandem-chat"
+ISSUER = "tandem-website"
+# A token lives at most this long (exp - iat), however far away its exp.
+MAX_LIFETIME = 3600
 
 
 class InvalidCustomerToken(Exception):
@@ -40,14 +47,21 @@ def check_secret(secret: str) -> None:
 
 
 def sign_customer_token(
-    customer_id: str, name: str, secret: str, ttl: float = 3600, now: float | None = None
+    customer_id: str, name: str, secret: str, ttl: float = MAX_LIFETIME, now: float | None = None
 ) -> str:
     """A token for ``customer_id`` valid ``ttl`` seconds (the website's job; demo and tests)."""
     check_secret(secret)
-    if ttl <= 0:
-        raise ValueError("a customer token needs a positive lifetime")
+    if not 0 < ttl <= MAX_LIFETIME:
+        raise ValueError(f"a customer token lives from 1 to {MAX_LIFETIME} seconds")
     issued = time.time() if now is None else now
-    claims = {"sub": customer_id, "name": name, "iat": int(issued), "exp": int(issued + ttl)}
+    claims = {
+        "sub": customer_id,
+        "name": name,
+        "iat": int(issued),
+        "exp": int(issued + ttl),
+        "aud": AUDIENCE,
+        "iss": ISSUER,
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -72,10 +86,12 @@ def verify_customer_token(token: str, secret: str, now: float | None = None) -> 
             token,
             secret,
             algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
             # Times and ``sub`` are checked below: PyJWT cannot be given ``now``,
             # and its messages are not the customer's.
             options={
-                "require": ["exp", "sub"],
+                "require": ["exp", "iat", "sub", "aud", "iss"],
                 "verify_exp": False,
                 "verify_nbf": False,
                 "verify_iat": False,
@@ -88,19 +104,27 @@ def verify_customer_token(token: str, secret: str, now: float | None = None) -> 
         raise InvalidCustomerToken(f"The customer token must be signed with {ALGORITHM}.") from exc
     except jwt.MissingRequiredClaimError as exc:
         raise InvalidCustomerToken(f"The customer token has no '{exc.claim}' claim.") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise InvalidCustomerToken(f"The customer token is not for '{AUDIENCE}'.") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise InvalidCustomerToken(f"The customer token was not issued by '{ISSUER}'.") from exc
     except jwt.InvalidTokenError as exc:
         raise InvalidCustomerToken("The customer token is malformed.") from exc
     return _customer(claims, time.time() if now is None else now)
 
 
 def _customer(claims: dict[str, Any], now: float) -> dict[str, Any]:
-    """Check the claims' types and times (no leeway; ``iat`` is informative only)."""
+    """Check the claims' types and times (no leeway; at most ``MAX_LIFETIME`` from ``iat``)."""
     for claim in ("exp", "nbf", "iat"):
         value = claims.get(claim)
         if value is not None and not _is_time(value):
             raise InvalidCustomerToken(f"The customer token's '{claim}' is not a time in seconds.")
     if claims["exp"] <= now:
         raise InvalidCustomerToken("The customer token has expired.")
+    if claims["exp"] - claims["iat"] > MAX_LIFETIME or claims["iat"] > now:
+        raise InvalidCustomerToken(
+            f"The customer token must live at most {MAX_LIFETIME} seconds from its 'iat'."
+        )
     nbf = claims.get("nbf")
     if nbf is not None and nbf > now:
         raise InvalidCustomerToken("The customer token is not valid yet.")

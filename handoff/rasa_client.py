@@ -11,10 +11,12 @@ in the URL (``?token=``) because that is the only way Rasa's API accepts it.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import quote
 
 import requests
+from flask import has_request_context, request
 
 MAX_REASON_CHARS = 200
 
@@ -135,6 +137,16 @@ class RasaClient:
             return response.json()
         except ValueError:
             raise RasaUnavailable(f"Rasa's answer to {method} {path} is not JSON.") from None
+
+
+def client_metadata() -> dict[str, Any]:
+    """Who is writing, for the action server's per-client limits: a hash of the peer address.
+
+    Behind a proxy the peer is the proxy unless the app trusts its forwarding headers.
+    """
+    if not has_request_context() or not request.remote_addr:
+        return {}
+    return {"client": hashlib.sha256(request.remote_addr.encode()).hexdigest()[:32]}
 
 
 def _conversation(conversation_id: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from actions.accounts import AccountClient
-from bot.demo import seed_customers
+from bot.demo import reset_customers
 from bot.gateway_client import AgentClient, Client, Customer
 from bot.stack import Stack, private_settings
 from bot.training import model_path
@@ -84,7 +84,7 @@ def agent_account(stack: Stack) -> Iterator[Callable[..., tuple[str, str]]]:
 @pytest.fixture
 def accounts(stack: Stack) -> Iterator[AccountClient]:
     """The database the action server uses, reseeded with the demo customers."""
-    seed_customers(stack.settings.database_url)
+    reset_customers(stack.settings.database_url)
     client = AccountClient(stack.settings.database_url)
     yield client
     client.close()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
-from handoff.rasa_client import RasaClient, RasaError
+from handoff.rasa_client import RasaClient, RasaError, client_metadata
 from handoff.records.archive import Archive, InvalidEmail
 from handoff.service.errors import GatewayError
 from handoff.service.handoffs import Handoffs
@@ -25,6 +25,8 @@ from handoff.stores.conversations import Conversation
 REQUEST_HUMAN = "/request_human"
 # Per conversation, whatever the number of connections: at most this many messages a minute.
 MESSAGES_PER_MINUTE = 30
+# Stored and shown instead of the answer to a question the bot marked secret (phone digits).
+SECRET_ANSWER = "••••"
 
 
 @dataclass
@@ -63,7 +65,11 @@ class CustomerService:
         with contextlib.suppress(RasaError):
             self.rasa.set_slots(
                 conversation_id,
-                {"customer_id": customer["customer_id"], "verified": True},
+                {
+                    "customer_id": customer["customer_id"],
+                    "verified": True,
+                    "verified_at": time.time(),
+                },
             )
 
     def check_rate(self, conversation_id: str) -> None:
@@ -90,18 +96,26 @@ class CustomerService:
         conversation = self.stores.conversations.get(conversation_id)
         if conversation.mode == "closed":
             conversation = self.stores.conversations.transition(conversation_id, "bot")
-        message = self.stores.transcripts.append(conversation_id, "customer", text)
+        secret = conversation.mode == "bot" and self._asked_secret(conversation)
+        message = self.stores.transcripts.append(
+            conversation_id, "customer", SECRET_ANSWER if secret else text
+        )
         self.stores.daily.customer_wrote(conversation_id, message.at)
         self.relay.to_customer(conversation_id, "user_message", customer_view(message))
         if conversation.mode == "bot":
-            self._ask_bot(conversation_id, message.text)
+            self._ask_bot(conversation_id, text if secret else message.text)
         elif conversation.mode == "assigned" and conversation.agent_id:
             self.relay.line_to_agent(conversation.agent_id, conversation_id, message)
         # queued: kept in the transcript; the agent who takes the chat reads it there
 
+    def _asked_secret(self, conversation: Conversation) -> bool:
+        """Whether the bot's last line asked for a secret (its answer is stored masked)."""
+        last = self.stores.transcripts.since(conversation.id, conversation.last_seq - 1)
+        return bool(last) and last[-1].kind == "bot" and bool(last[-1].data.get("secret_answer"))
+
     def _ask_bot(self, conversation_id: str, text: str) -> None:
         try:
-            replies = self.rasa.send(conversation_id, text)
+            replies = self.rasa.send(conversation_id, text, client_metadata())
         except RasaError:
             if text.strip() == REQUEST_HUMAN:
                 self.handoffs.hand_off(
@@ -115,12 +129,16 @@ class CustomerService:
                     quick_replies=[{"title": "Talk to a person", "payload": REQUEST_HUMAN}],
                 )
             return
+        secret = any((reply.get("custom") or {}).get("secret_answer") for reply in replies)
         for reply in replies:
-            packet = (reply.get("custom") or {}).get("handoff")
-            if packet is not None:
-                self.handoffs.hand_off(conversation_id, packet)
+            custom = reply.get("custom") or {}
+            if custom.get("handoff") is not None:
+                self.handoffs.hand_off(conversation_id, custom["handoff"])
+            elif custom.get("security_alert"):
+                alert = {**custom["security_alert"], "conversation_id": conversation_id}
+                self.relay.to_supervisors("security_alert", alert)
             elif reply.get("text"):
-                self.relay.bot_says(conversation_id, reply)
+                self.relay.bot_says(conversation_id, {**reply, "secret_answer": secret})
 
     def typing(self, conversation_id: str, typing: bool) -> None:
         """Show the customer's agent that they are (or stopped) typing."""

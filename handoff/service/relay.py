@@ -81,12 +81,10 @@ class Relay:
             {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
             for b in buttons
         ]
-        message = self._transcripts.append(
-            conversation_id,
-            "bot",
-            str(reply["text"]),
-            data={"quick_replies": quick_replies} if quick_replies else None,
-        )
+        data: dict[str, Any] = {"quick_replies": quick_replies} if quick_replies else {}
+        if reply.get("secret_answer"):
+            data["secret_answer"] = True  # the customer's answer is stored masked
+        message = self._transcripts.append(conversation_id, "bot", str(reply["text"]), data=data)
         self.to_customer(conversation_id, "bot_uttered", customer_view(message))
 
     def system(self, conversation_id: str, status: str, text: str, **data: Any) -> Message:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from bot.demo import seed_customers
+from bot.demo import reset_customers
 from bot.gateway_client import Customer
 from bot.stack import Stack
 from core.vocabulary import RESOLUTIONS
@@ -344,7 +344,7 @@ def test_supervisor_view_and_who_may_edit_canned_responses(
 def test_hand_back_resumes_the_interrupted_task(
     stack: Stack, new_page: NewPage, agent_account: AgentAccount, customers: NewCustomer
 ) -> None:
-    seed_customers(stack.settings.database_url)
+    reset_customers(stack.settings.database_url)
     ann = console(new_page, stack, agent_account(name="Ann Lee"))
     dana = customers("Dana Whitfield", "ACC-1001")  # signed in on the website: verified
     dana.say("I want to pay my bill")

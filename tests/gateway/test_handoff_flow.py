@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from bot.demo import seed_customers
+from bot.demo import reset_customers
 from bot.gateway_client import AgentClient, Customer, has_text
 from bot.stack import Stack
 from core.mail import Outbox
@@ -110,7 +110,7 @@ def test_while_an_agent_owns_the_chat_the_bot_hears_nothing(
 def test_hand_back_resumes_the_interrupted_payment(
     stack: Stack, customer: NewCustomer, agent: NewAgent
 ) -> None:
-    seed_customers(stack.settings.database_url)
+    reset_customers(stack.settings.database_url)
     ann, _ = agent()
     dana = customer()
     dana.start()

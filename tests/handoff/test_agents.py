@@ -308,17 +308,14 @@ def test_cli_needs_a_name(cli: Callable[..., tuple[int, str, str]]) -> None:
 # --- demo agents ----------------------------------------------------------------------
 
 
-def test_demo_agents_get_fresh_passwords_on_every_seed(directory: AgentDirectory) -> None:
+def test_demo_agents_are_added_once_and_never_overwritten(directory: AgentDirectory) -> None:
     first = seed_agents(directory)
     logins = [agent.id for agent, _ in first]
     assert logins == ["ann", "ben", "sam"]
     assert [agent.role for agent, _ in first] == ["agent", "agent", "supervisor"]
-    second = dict((agent.id, password) for agent, password in seed_agents(directory))
-    for agent, old_password in first:
-        assert second[agent.id] != old_password
-        assert directory.authenticate(agent.id, second[agent.id]) == agent
-        with pytest.raises(BadLogin):
-            directory.authenticate(agent.id, old_password)
+    assert seed_agents(directory) == []
+    for agent, password in first:
+        assert directory.authenticate(agent.id, password) == agent
     assert [agent.id for agent in directory.all()] == logins
 
 
@@ -353,7 +350,7 @@ def test_make_run_prints_each_demo_agent_with_a_password_that_works(
     from core.settings import Settings
 
     database_url = f"sqlite:///{database_path}"
-    print_demo_agents(Settings.from_env({"DATABASE_URL": database_url}))
+    print_demo_agents(Settings.from_env({"DATABASE_URL": database_url, "TANDEM_DEMO": "1"}))
     lines = [line.split() for line in capsys.readouterr().out.splitlines() if " password " in line]
     assert [line[0] for line in lines] == ["ann", "ben", "sam"]
     directory = AgentDirectory(database_url)

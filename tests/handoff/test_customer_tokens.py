@@ -1,4 +1,4 @@
-"""Customer tokens: HS256 only, exp and sub required, no leeway, clear reasons."""
+"""Customer tokens: HS256 only; sub, iat, exp, aud and iss required; short-lived; clear reasons."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import jwt
 import pytest
 
 from handoff.customer_tokens import (
+    AUDIENCE,
+    ISSUER,
     InvalidCustomerToken,
     WeakSecret,
     check_secret,
@@ -22,7 +24,11 @@ NOW = 1_800_000_000.0
 
 
 def signed(claims: dict[str, Any], secret: str = SECRET, algorithm: str = "HS256") -> str:
-    return jwt.encode(claims, secret, algorithm=algorithm)
+    """``claims`` with the website's audience, issuer and issue time unless they say otherwise."""
+    claims = {"aud": AUDIENCE, "iss": ISSUER, "iat": NOW, **claims}
+    return jwt.encode(
+        {k: v for k, v in claims.items() if v is not None}, secret, algorithm=algorithm
+    )
 
 
 def reason(token: Any, secret: str = SECRET, now: float = NOW) -> str:
@@ -144,6 +150,29 @@ def test_thirty_two_bytes_are_enough() -> None:
     check_secret("é" * 16)
 
 
-def test_a_token_needs_a_positive_lifetime() -> None:
-    with pytest.raises(ValueError, match="positive lifetime"):
-        sign_customer_token("ACC-1", "Dana", SECRET, ttl=0)
+def test_a_token_needs_a_short_positive_lifetime() -> None:
+    for ttl in (0, 3601):
+        with pytest.raises(ValueError, match="lives from 1 to 3600 seconds"):
+            sign_customer_token("ACC-1", "Dana", SECRET, ttl=ttl)
+
+
+@pytest.mark.parametrize(
+    ("claims", "complaint"),
+    [
+        ({"aud": None}, "The customer token has no 'aud' claim."),
+        ({"iss": None}, "The customer token has no 'iss' claim."),
+        ({"iat": None}, "The customer token has no 'iat' claim."),
+        ({"aud": "billing-api"}, f"The customer token is not for '{AUDIENCE}'."),
+        ({"iss": "someone-else"}, f"The customer token was not issued by '{ISSUER}'."),
+        (
+            {"exp": NOW + 30 * 86400},
+            "The customer token must live at most 3600 seconds from its 'iat'.",
+        ),
+        (
+            {"iat": NOW + 600, "exp": NOW + 700},
+            "The customer token must live at most 3600 seconds from its 'iat'.",
+        ),
+    ],
+)
+def test_audience_issuer_and_lifetime_are_required(claims: dict[str, Any], complaint: str) -> None:
+    assert reason(signed({"sub": "ACC-1", "exp": NOW + 60, **claims})) == complaint

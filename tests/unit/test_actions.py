@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.accounts import AccountClient
 from actions.address import ActionChangeAddress, ValidateAddressForm
-from actions.backend import account_client, reset_tokens
+from actions.backend import account_client, reset_tokens, verification_guard
 from actions.balance import ActionShowBalance, ValidateBalanceForm
 from actions.conversation import ActionCancelTask
 from actions.handoff import ActionFallback, ActionHandoff
@@ -27,7 +28,7 @@ from core.mail import Outbox
 from core.settings import ROOT, Settings
 
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text())
-DANA = {"verified": True, "customer_id": "ACC-1001"}
+DANA = {"verified": True, "verified_at": time.time(), "customer_id": "ACC-1001"}
 
 
 @pytest.fixture(autouse=True)
@@ -38,12 +39,14 @@ def backend(database_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ac
     seed_customers(f"sqlite:///{database_path}")
     prepare_database(Settings.from_env())
     reset_tokens.cache_clear()
+    verification_guard.cache_clear()
     client = account_client()
     yield client
     client.close()
     account_client.cache_clear()
     reset_tokens().close()
     reset_tokens.cache_clear()
+    verification_guard.cache_clear()
 
 
 def user(text: str, intent: str = "inform", confidence: float = 0.9, **entities: str) -> dict:
@@ -157,6 +160,38 @@ def test_unknown_identifier_gets_the_same_answer_as_wrong_digits() -> None:
     )
 
 
+def test_a_third_failure_locks_the_account_with_the_same_words_whether_or_not_it_exists() -> None:
+    for identifier in ("dana@example.com", "nobody@example.com"):
+        answers, alerts = [], []
+        for attempt in range(4):
+            # a new conversation each time: the lock is not in the tracker
+            guess = tracker(
+                user("0000"), {"account_identifier": identifier}, "balance_form", "phone_last4"
+            )
+            guess.sender_id = f"{identifier}-{attempt}"
+            messages = run(ValidateBalanceForm(), guess)[1]
+            answers.append(said(messages))
+            alerts.append([m["custom"] for m in messages if m.get("custom")])
+        assert answers[:2] == [["utter_verification_failed"]] * 2
+        assert answers[2:] == [["utter_verification_locked"]] * 2
+        # supervisors hear of the lock once, when it starts
+        assert alerts == [[], [], [{"security_alert": {"kind": "verification_locked"}}], []]
+    right = tracker(
+        user("4821"), {"account_identifier": "dana@example.com"}, "balance_form", "phone_last4"
+    )
+    right.sender_id = "another"
+    slots, messages = run(ValidateBalanceForm(), right)
+    assert "verified" not in slots and said(messages) == ["utter_verification_locked"]
+
+
+def test_verification_expires() -> None:
+    stale = {"verified": True, "verified_at": time.time() - 16 * 60, "customer_id": "ACC-1001"}
+    _, messages = run(ActionShowBalance(), tracker(user("balance", "check_balance"), stale))
+    assert said(messages) == ["utter_balance_needs_verification"]
+    _, messages = run(ActionShowBalance(), tracker(user("balance", "check_balance"), DANA))
+    assert said(messages) == ["utter_balance"]
+
+
 # --- bill payment -------------------------------------------------------------------
 
 
@@ -213,7 +248,7 @@ def test_a_balance_question_leaves_the_amount_unanswered() -> None:
 
 
 def test_nothing_owed_ends_the_form() -> None:
-    luis = {"verified": True, "customer_id": "ACC-1002"}
+    luis = {"verified": True, "verified_at": time.time(), "customer_id": "ACC-1002"}
     slots, _ = run(
         ValidatePaymentForm(), tracker(user("pay my bill", "pay_bill"), luis, "payment_form")
     )
@@ -254,6 +289,7 @@ def test_payment_is_taken_once_even_if_the_action_runs_twice(backend: AccountCli
 def test_declined_card_changes_nothing_and_goes_to_billing(backend: AccountClient) -> None:
     priya = {
         "verified": True,
+        "verified_at": time.time(),
         "customer_id": "ACC-1003",
         "payment_amount": "10.00",
         "payment_key": "k",

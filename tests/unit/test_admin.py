@@ -13,7 +13,7 @@ import pytest
 from actions.accounts import AccountClient
 from actions.reset_tokens import ResetTokens
 from bot.__main__ import main
-from bot.demo import CustomerFileError, seed_customers
+from bot.demo import CustomerFileError, reset_customers, seed_customers
 from core.mail import Outbox
 from core.settings import ROOT
 from tests.unit.helpers import LINK, rows
@@ -24,8 +24,10 @@ from tests.unit.helpers import LINK, rows
 def test_schema_and_seed_are_idempotent(accounts: AccountClient, database_path: Path) -> None:
     accounts.pay("ACC-1001", Decimal("20.00"), "key-1")
     accounts.create_schema()
-    assert seed_customers(f"sqlite:///{database_path}") == 5
+    assert seed_customers(f"sqlite:///{database_path}") == 0  # all there: nothing added
     assert rows(database_path, "SELECT count(*) FROM accounts") == [(5,)]
+    assert accounts.get("ACC-1001").balance == Decimal("100.50")  # never overwritten
+    assert reset_customers(f"sqlite:///{database_path}") == 5
     assert accounts.get("ACC-1001").balance == Decimal("120.50")
 
 
@@ -89,10 +91,14 @@ def test_cli_outbox_prints_the_newest_mail(
     assert "dana@example.com" not in out
 
 
-def test_cli_seed_is_idempotent(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_seed_refuses_a_configured_database_without_the_demo_flag(
+    cli_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["accounts", "seed"]) == 1
+    assert "TANDEM_DEMO=1" in capsys.readouterr().err
+    monkeypatch.setenv("TANDEM_DEMO", "1")
     assert main(["accounts", "seed"]) == 0
-    assert main(["accounts", "seed"]) == 0
-    assert capsys.readouterr().out.count("5 demo customers loaded") == 2
+    assert "0 demo customers added" in capsys.readouterr().out
 
 
 def test_cli_as_a_module(outbox: Outbox, cli_env: str) -> None:

@@ -50,13 +50,96 @@ def test_card_followed_by_more_digits_keeps_the_rest() -> None:
         "last four 4821",
         "123456789012",  # 12 digits: too short
         "41111111111111111111",  # 20 digits, one group: too long
-        "4111  1111 1111 1111",  # a double space splits the number
-        "4111--1111-1111-1111",
+        "dates 2024-01-15 and 15/01/2024",
+        "order 2024.118.337.90",  # 13 digits, not Luhn-valid
+        "order #123-456-789-0123",
+        "ref 1234 5678 9012 3456",  # 16 digits, not Luhn-valid
+        "call +44 20 7946 0958 or 020-7946-0959",
+        "reach me at 0049 30 1234 5678",
+        "totals 1,234,567.89 and 9,876,543.21",
         "",
     ],
 )
 def test_other_numbers_are_left_alone(text: str) -> None:
     assert mask_card_numbers(text) == (text, False)
+
+
+# Every way of writing the same cards that customers were seen to use (or could).
+CARD = "4111111111111111"
+AMEX = "378282246310005"
+SEPARATORS = [
+    " ",
+    "  ",
+    "   ",
+    "-",
+    "--",
+    " - ",
+    ".",
+    "/",
+    " / ",
+    "\\",
+    "_",
+    "\t",
+    "\u00a0",  # no-break space
+    "\u2002",  # en space
+    "\u2003",  # em space
+    "\u2007",  # figure space
+    "\u2009",  # thin space
+    "\u200a",  # hair space
+    "\u202f",  # narrow no-break space
+    "\u205f",  # medium mathematical space
+    "\u3000",  # ideographic space
+    "\u200b",  # zero-width space
+    "\u00ad",  # soft hyphen
+    "\u2010",  # hyphen
+    "\u2011",  # non-breaking hyphen
+    "\u2012",  # figure dash
+    "\u2013",  # en dash
+    "\u2014",  # em dash
+    "\u2015",  # horizontal bar
+    "\u2212",  # minus sign
+    "\ufe63",  # small hyphen-minus
+    "\uff0d",  # full-width hyphen-minus
+    "\uff0e",  # full-width full stop
+    "\uff0f",  # full-width solidus
+    "\u2024",  # one dot leader
+    ". ",
+    "- ",
+]
+
+
+def _grouped(digits: str, sizes: tuple[int, ...], separator: str) -> str:
+    parts, at = [], 0
+    for size in sizes:
+        parts.append(digits[at : at + size])
+        at += size
+    return separator.join(parts)
+
+
+@pytest.mark.parametrize("separator", SEPARATORS)
+def test_card_numbers_are_masked_whatever_separates_the_groups(separator: str) -> None:
+    visa = _grouped(CARD, (4, 4, 4, 4), separator)
+    amex = _grouped(AMEX, (4, 6, 5), separator)
+    assert mask_card_numbers(f"card {visa} ok") == ("card [card ending 1111] ok", True)
+    assert mask_card_numbers(f"amex:{amex}.") == ("amex:[card ending 0005].", True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "４１１１ １１１１ １１１１ １１１１",  # full-width digits
+        "\u0664\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661"
+        "\u0661\u0661\u0661\u0661",  # Arabic-Indic digits
+        "𝟒𝟏𝟏𝟏 𝟏𝟏𝟏𝟏 𝟏𝟏𝟏𝟏 𝟏𝟏𝟏𝟏",  # mathematical bold digits
+        "4111 1111\n1111 1111",  # split over two lines
+        "41 11 11 11 11 11 11 11",
+        "411-111-111-111-1111",
+        "4111 1111 1111 1111",
+        "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+    ],
+)
+def test_card_numbers_in_any_unicode_digits_are_masked(text: str) -> None:
+    assert mask_card_numbers(f"my card {text}!") == ("my card [card ending 1111]!", True)
 
 
 def test_luhn() -> None:
