@@ -46,7 +46,7 @@ _NAMED = re.compile(r"""["'](utter_\w*)(\{?)""")
 # The checks' own code quotes response names in patterns, not as responses.
 _CHECKERS = {Path(__file__).name, "rasa_validation.py"}
 # Quoted in code but not a response: Rasa's key for the response a bot message came from.
-_NOT_RESPONSES = {"utter_action", "utter_"}  # "utter_" alone: a pattern, not a name
+_NOT_RESPONSES = {"utter_action"}
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 _HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z][^<>]*>")
 _LINK = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s\"')]+|\bjavascript:\S*", re.IGNORECASE)
