@@ -16,7 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import account_client
-from actions.values import find_identifier, find_last4, mentions_last4
+from actions.values import find_last4, mentions_last4
+from core.task_values import find_identifier
 
 # Intents that leave the form's question unanswered: rules in data/rules/ handle them.
 DIGRESSIONS = frozenset(
