@@ -68,7 +68,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     socketio.init_app(
         app,
         message_queue=settings.redis_url,
-        cors_allowed_origins=list(settings.allowed_origins),
+        # Widget hosts, and the gateway's own pages (the console, the demo site).
+        cors_allowed_origins=list(dict.fromkeys(settings.allowed_origins + settings.own_origins)),
         async_mode="threading",
         # One connection's events are handled in the order they came: a customer's two quick
         # messages must not swap places (each connection has its own thread anyway).
