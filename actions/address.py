@@ -15,13 +15,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import account_client
 from actions.forms import Slots, TaskForm, answer_text, refuse_unverified
-from actions.values import (
-    clean,
-    is_valid_city,
-    is_valid_street,
-    normalise_postal_code,
-    parse_address,
-)
+from actions.values import parse_address
+from core.task_values import clean, normalise_postal_code, valid_city, valid_street
 
 ADDRESS_SLOTS = ("street", "city", "postal_code", "address_confirmed")
 
@@ -77,8 +72,8 @@ class ValidateAddressForm(TaskForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Slots:
-        street = clean(str(value or "")).rstrip(",")
-        if not is_valid_street(street):
+        street = valid_street(str(value or ""))
+        if street is None:
             return self.reject("street", "utter_invalid_street", dispatcher, tracker)
         return self.accept("street", street, tracker)
 
@@ -89,10 +84,10 @@ class ValidateAddressForm(TaskForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Slots:
-        city = clean(str(value or "")).rstrip(",.")
-        if not is_valid_city(city):
+        city = valid_city(str(value or ""))
+        if city is None:
             return self.reject("city", "utter_invalid_city", dispatcher, tracker)
-        return self.accept("city", city.title() if city.islower() else city, tracker)
+        return self.accept("city", city, tracker)
 
     def validate_postal_code(
         self,

@@ -19,8 +19,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import account_client, verification_guard
-from actions.values import find_identifier, find_last4, mentions_last4
+from actions.values import find_last4, mentions_last4
 from actions.verification import account_key, client_key
+from core.task_values import find_identifier
 
 # Intents that leave the form's question unanswered: rules in data/rules/ handle them.
 DIGRESSIONS = frozenset(

@@ -27,7 +27,8 @@ from actions.forms import (
     refuse_unverified,
 )
 from actions.handoff import hand_off
-from actions.values import AmountError, format_date, format_money, parse_amount
+from actions.values import format_date, format_money
+from core.task_values import AmountError, parse_amount
 
 PAYMENT_SLOTS = ("payment_amount", "payment_confirmed", "payment_key")
 AMOUNT_ANSWERS = {

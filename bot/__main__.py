@@ -58,7 +58,8 @@ COMMANDS = {
     "secrets, `accounts outbox` prints the mail kept when no SMTP server is configured.",
     "agents": "Manage the handoff gateway's agent accounts in DATABASE_URL: `agents add LOGIN "
     "--name NAME` creates one (the password is asked twice, or read from --password-stdin), "
-    "`agents list` shows them.",
+    "`agents list` shows them, `agents set-role LOGIN ROLE` changes a role and ends the agent's "
+    "sessions.",
 }
 
 
@@ -160,6 +161,14 @@ def add_agents_arguments(command: argparse.ArgumentParser) -> None:
         help="read the password from the first line of stdin",
     )
     actions.add_parser("list", help="show every agent account", description="Show every agent.")
+    set_role = actions.add_parser(
+        "set-role",
+        help="make an agent a supervisor or an agent; ends their sessions",
+        description="Change an agent's role. Their cookies and socket tokens stop working and "
+        "their open consoles are closed, so they log in again with the new rights.",
+    )
+    set_role.add_argument("login", help="the agent's login (any case)")
+    set_role.add_argument("role", help="agent or supervisor")
 
 
 def run(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""Operators' commands: ``python -m bot agents add | list`` and ``python -m bot accounts ...``."""
+"""Operators' commands: ``python -m bot agents add | list | set-role`` and ``accounts ...``."""
 
 from __future__ import annotations
 
@@ -102,12 +102,19 @@ def _positive_int(value: str) -> int:
 
 
 def run_agents(args: argparse.Namespace, settings: Settings, stdin: TextIO | None = None) -> int:
-    """``python -m bot agents add | list``; returns the exit status."""
+    """``python -m bot agents add | list | set-role``; returns the exit status."""
     directory = AgentDirectory.from_settings(settings)
     try:
         directory.create_schema()
         if args.agents_command == "list":
             _print_agents(directory.all())
+            return 0
+        if args.agents_command == "set-role":
+            changed = directory.set_role(args.login, args.role)
+            print(
+                f"Agent {changed.id} is now {changed.role}; their sessions have ended "
+                "(open consoles close within a second)."
+            )
             return 0
         password = _read_password(args.password_stdin, stdin or sys.stdin)
         agent = directory.add(

@@ -8,11 +8,16 @@ Every process (stack launcher, Rasa wrapper, action server, CLI tools) builds a
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# An origin as browsers send it: scheme, host, optional port; no path, no trailing slash.
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::\d{1,5})?"
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class Settings:
     gateway_port: int
     secret_key: str
     allowed_origins: tuple[str, ...]
+    public_url: str
+    trusted_proxies: int
     queue_sla_seconds: float
     agent_grace_seconds: float
     business_hours: str
@@ -45,6 +52,38 @@ class Settings:
     outbox_key: str = ""
     # TANDEM_DEMO=1: demo customers and agents may go into a database other than var/'s.
     demo: bool = False
+
+    def __post_init__(self) -> None:
+        """Refuse settings that would silently switch a defence off."""
+        if not self.allowed_origins or "*" in self.allowed_origins:
+            raise ValueError(
+                "ALLOWED_ORIGINS must list the web pages that may open customer sockets, "
+                "comma-separated, such as https://www.example.com,https://shop.example.com; "
+                "'*' and an empty value are refused (unset it for the local default "
+                f"{','.join(local_origins(self.gateway_port))})"
+            )
+        for origin in self.allowed_origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"ALLOWED_ORIGINS: {origin!r} is not an origin; write scheme and host "
+                    "(and port), such as https://www.example.com, without a path or '/'"
+                )
+        if self.public_url and not _ORIGIN.fullmatch(self.public_url):
+            raise ValueError(
+                f"PUBLIC_URL: {self.public_url!r} must be the gateway's address as browsers "
+                "reach it, scheme and host (and port), such as https://chat.example.com"
+            )
+        if self.trusted_proxies < 0:
+            raise ValueError("TRUSTED_PROXIES must be 0 (none) or the number of proxies")
+
+    @property
+    def own_origins(self) -> tuple[str, ...]:
+        """The gateway's own origin(s): only its console may open agent sockets and post."""
+        return (self.public_url,) if self.public_url else local_origins(self.gateway_port)
+
+    @property
+    def served_over_https(self) -> bool:
+        return self.public_url.startswith("https://")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -72,15 +111,18 @@ class Settings:
             gateway_port=gateway_port,
             # Signs agents' sessions and login tokens; the stack makes one per run when unset.
             secret_key=env.get("SECRET_KEY", ""),
-            # Web pages allowed to open customer sockets: an explicit list, never "*".
+            # Web pages allowed to open customer sockets: an explicit list, never "*" or empty.
             allowed_origins=tuple(
                 origin.strip()
                 for origin in env.get(
-                    "ALLOWED_ORIGINS",
-                    f"http://localhost:{gateway_port},http://127.0.0.1:{gateway_port}",
+                    "ALLOWED_ORIGINS", ",".join(local_origins(gateway_port))
                 ).split(",")
-                if origin.strip() and origin.strip() != "*"
+                if origin.strip()
             ),
+            # Where browsers reach the gateway (its own origin); https:// makes cookies Secure.
+            public_url=env.get("PUBLIC_URL", "").strip().rstrip("/"),
+            # Proxies in front of the gateway whose X-Forwarded-For names the client.
+            trusted_proxies=int(env.get("TRUSTED_PROXIES", "0")),
             queue_sla_seconds=float(env.get("QUEUE_SLA_SECONDS", "120")),
             agent_grace_seconds=float(env.get("AGENT_GRACE_SECONDS", "60")),
             business_hours=env.get("BUSINESS_HOURS", "always"),
@@ -112,6 +154,8 @@ class Settings:
             "GATEWAY_PORT": str(self.gateway_port),
             "SECRET_KEY": self.secret_key,
             "ALLOWED_ORIGINS": ",".join(self.allowed_origins),
+            "PUBLIC_URL": self.public_url,
+            "TRUSTED_PROXIES": str(self.trusted_proxies),
             "QUEUE_SLA_SECONDS": str(self.queue_sla_seconds),
             "AGENT_GRACE_SECONDS": str(self.agent_grace_seconds),
             "BUSINESS_HOURS": self.business_hours,
@@ -129,3 +173,8 @@ class Settings:
         settings (tests: ports, temporary database) reach every process.
         """
         return {**os.environ, **self.as_env(), **(extra or {})}
+
+
+def local_origins(gateway_port: int) -> tuple[str, ...]:
+    """The origins of a gateway reached on this machine: the default for local use."""
+    return (f"http://localhost:{gateway_port}", f"http://127.0.0.1:{gateway_port}")

@@ -8,14 +8,16 @@ messages between processes go through Redis too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import redis
 from flask import Flask
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.settings import Settings
 from handoff import auth
-from handoff.auth import LoginTokens
+from handoff.auth import TOKEN_AGE, LoginTokens
 from handoff.customer_tokens import check_secret
 from handoff.rasa_client import RasaClient
 from handoff.records.agents import AgentDirectory
@@ -27,7 +29,8 @@ from handoff.sockets.agents import AgentNamespace
 from handoff.sockets.customers import CustomerNamespace
 from handoff.stores import Bounds
 from handoff.stores.lifetime import Retention
-from handoff.web import console, health, site
+from handoff.stores.logins import LoginThrottle
+from handoff.web import console, health, limits, site
 
 socketio = SocketIO()
 
@@ -41,6 +44,7 @@ class Tandem:
     directory: AgentDirectory
     tokens: LoginTokens
     canned: CannedResponses
+    throttle: LoginThrottle
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -57,11 +61,17 @@ def create_app(settings: Settings | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Served over HTTPS (PUBLIC_URL): the cookie never travels in clear.
+        SESSION_COOKIE_SECURE=settings.served_over_https,
+        # A signed cookie is honoured for a working day, like the socket token.
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=TOKEN_AGE),
+        MAX_CONTENT_LENGTH=limits.MAX_BODY_BYTES,
     )
     socketio.init_app(
         app,
         message_queue=settings.redis_url,
-        cors_allowed_origins=list(settings.allowed_origins),
+        # Widget hosts, and the gateway's own pages (the console, the demo site).
+        cors_allowed_origins=list(dict.fromkeys(settings.allowed_origins + settings.own_origins)),
         async_mode="threading",
         # One connection's events are handled in the order they came: a customer's two quick
         # messages must not swap places (each connection has its own thread anyway).
@@ -75,8 +85,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     directory.create_schema()
     canned = CannedResponses.from_settings(settings)
     canned.create_schema()
+    redis_client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
     gateway = Gateway(
-        redis.Redis.from_url(settings.redis_url, decode_responses=True),
+        redis_client,
         RasaClient(f"http://127.0.0.1:{settings.rasa_port}", settings.rasa_token),
         archive,
         emit=socketio.emit,
@@ -90,11 +101,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         ),
     )
     tokens = LoginTokens(settings.secret_key)
-    app.extensions["tandem"] = Tandem(settings, gateway, directory, tokens, canned)
+    throttle = LoginThrottle(redis_client)
+    app.extensions["tandem"] = Tandem(settings, gateway, directory, tokens, canned, throttle)
     socketio.on_namespace(CustomerNamespace(gateway))
     socketio.on_namespace(AgentNamespace(gateway, directory, tokens))
+    app.register_blueprint(limits.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(console.bp)
+    if settings.trusted_proxies:
+        # Outermost, so sockets and routes alike see the client's address, not the proxy's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     return app

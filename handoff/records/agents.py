@@ -3,8 +3,11 @@
 Accounts live in the SQL database of the customer accounts (``DATABASE_URL``);
 whether an agent is online, and how busy, is in Redis (``handoff.stores.presence``).
 Passwords are stored only as werkzeug scrypt hashes. Operators manage accounts
-with ``python -m bot agents add | list``; ``make run`` adds the demo agents of
+with ``python -m bot agents add | list | set-role``; ``make run`` adds the demo agents of
 data/demo/agents.yml with fresh random passwords.
+
+Each account has a session generation, carried by its cookie and socket tokens:
+logging out or changing the role moves it on, so every earlier session stops working.
 """
 
 from __future__ import annotations
@@ -17,7 +20,20 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, insert, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,6 +43,8 @@ from core.vocabulary import ROLES, SKILLS
 
 MIN_CAPACITY, MAX_CAPACITY = 1, 10
 PASSWORD_METHOD = "scrypt"
+# Long enough that guessing online (throttled) or offline (scrypt) is hopeless.
+MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024
 _LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
@@ -49,6 +67,10 @@ class UnknownAgent(AgentError):
 
 class BadLogin(AgentError):
     """Wrong login or password; deliberately does not say which."""
+
+
+class SessionEnded(AgentError):
+    """The agent logged out or their role changed since this session was issued."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,8 @@ agents = Table(
     Column("capacity", Integer, nullable=False),
     Column("password_hash", String(256), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # Moved on by logout and role changes: sessions of an older generation are void.
+    Column("session_generation", Integer, nullable=False, server_default="0"),
 )
 
 
@@ -85,6 +109,19 @@ class AgentDirectory(SqlStore):
     @classmethod
     def from_settings(cls, settings: Settings) -> AgentDirectory:
         return cls(settings.database_url)
+
+    def create_schema(self) -> None:
+        """Create the table, or add the session generation to a table made before it existed."""
+        super().create_schema()
+        columns = {column["name"] for column in inspect(self._engine).get_columns("agents")}
+        if "session_generation" not in columns:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "ALTER TABLE agents ADD COLUMN session_generation "
+                        "INTEGER NOT NULL DEFAULT 0"
+                    )
+                )
 
     def add(
         self,
@@ -103,10 +140,7 @@ class AgentDirectory(SqlStore):
             skills=valid_skills(skills),
             capacity=_valid_capacity(capacity),
         )
-        if not password.strip():
-            raise InvalidAgent("the password must not be empty")
-        if len(password) > MAX_PASSWORD_CHARS:
-            raise InvalidAgent(f"the password is longer than {MAX_PASSWORD_CHARS} characters")
+        _check_password(password)
         try:
             with self._engine.begin() as conn:
                 conn.execute(
@@ -150,6 +184,62 @@ class AgentDirectory(SqlStore):
             raise UnknownAgent(f"no agent has login {key!r}")
         return _agent(row)
 
+    def generation(self, login: str) -> int:
+        """The current session generation of the agent; raises ``UnknownAgent``."""
+        key = login.strip().lower()
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(agents.c.session_generation).where(agents.c.login == key)
+            ).scalar()
+        if found is None:
+            raise UnknownAgent(f"no agent has login {key!r}")
+        return int(found)
+
+    def in_session(self, login: str, generation: int) -> Agent:
+        """The agent of a session issued at ``generation``; raises ``SessionEnded`` or
+        ``UnknownAgent`` when it was revoked or the account is gone."""
+        key = login.strip().lower()
+        with self._engine.connect() as conn:
+            row = conn.execute(select(agents).where(agents.c.login == key)).first()
+        if row is None:
+            raise UnknownAgent(f"no agent has login {key!r}")
+        if row.session_generation != generation:
+            raise SessionEnded(f"the sessions of {key!r} before this one have ended")
+        return _agent(row)
+
+    def generations(self, logins: Iterable[str]) -> dict[str, int]:
+        """The current session generation of each of these agents that still exists."""
+        wanted = sorted(set(logins))
+        if not wanted:
+            return {}
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(agents.c.login, agents.c.session_generation).where(
+                    agents.c.login.in_(wanted)
+                )
+            ).all()
+        return {row.login: row.session_generation for row in rows}
+
+    def end_sessions(self, login: str) -> None:
+        """Void every cookie and token the agent holds (logout); raises ``UnknownAgent``."""
+        self._bump(login.strip().lower())
+
+    def set_role(self, login: str, role: str) -> Agent:
+        """Change the agent's role and end their sessions, so no console keeps the old rights."""
+        key, role = login.strip().lower(), _valid_role(role)
+        self._bump(key, role=role)
+        return self.get(key)
+
+    def _bump(self, key: str, **values: Any) -> None:
+        with self._engine.begin() as conn:
+            changed = conn.execute(
+                update(agents)
+                .where(agents.c.login == key)
+                .values(session_generation=agents.c.session_generation + 1, **values)
+            ).rowcount
+        if changed != 1:
+            raise UnknownAgent(f"no agent has login {key!r}")
+
     def remove(self, login: str) -> None:
         """Delete the account with this login, if there is one."""
         with self._engine.begin() as conn:
@@ -182,6 +272,18 @@ def valid_skills(skills: Iterable[str]) -> tuple[str, ...]:
     if not chosen:
         raise InvalidAgent(f"give at least one skill of {', '.join(SKILLS)}")
     return tuple(skill for skill in SKILLS if skill in chosen)
+
+
+def _check_password(password: str) -> None:
+    if not password.strip():
+        raise InvalidAgent("the password must not be empty")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidAgent(
+            f"the password must be at least {MIN_PASSWORD_CHARS} characters "
+            "(a few unrelated words are easy to remember)"
+        )
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise InvalidAgent(f"the password is longer than {MAX_PASSWORD_CHARS} characters")
 
 
 def _valid_name(name: str) -> str:

@@ -6,10 +6,12 @@ used by the socket events and the console's HTTP API alike.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core.task_values import SlotRefused, corrected_slots
 from core.vocabulary import RESOLUTIONS
 from handoff.rasa_client import RasaClient, RasaError
 from handoff.records.agents import Agent
@@ -21,6 +23,9 @@ from handoff.stores import Stores
 from handoff.stores.conversations import Conversation
 from handoff.stores.presence import AgentState
 from handoff.stores.queue import AtCapacity, NotQueued
+
+log = logging.getLogger(__name__)
+SESSION_ENDED = "Your session has ended (you logged out, or your account changed); log in again."
 
 
 @dataclass
@@ -136,8 +141,22 @@ class AgentService:
     def hand_back(
         self, agent: Agent, conversation_id: str, resume: bool, slots: dict[str, Any]
     ) -> None:
-        """Return the chat to the bot: resume the task with corrected slots, or greet."""
+        """Return the chat to the bot: resume the task with corrected slots, or greet.
+
+        Only task slots may be corrected, each by the bot's own rule; anything else is
+        refused before anything changes, and logged (it may be a stolen session at work).
+        """
         conversation = self.owned(agent, conversation_id)
+        try:
+            slots = corrected_slots(slots)
+        except SlotRefused as refused:
+            log.warning(
+                "Agent %s tried to set slot %r of %s on hand-back: refused.",
+                agent.id,
+                refused.slot,
+                conversation_id,
+            )
+            raise GatewayError("slot_refused", str(refused)) from refused
         self.stores.conversations.transition(conversation_id, "bot")
         self._released(agent, conversation_id, "returned_to_bot")
         self.handoffs.record_handle_time(conversation)
@@ -180,6 +199,10 @@ class AgentService:
         self.archive.archive(closed, self.stores.transcripts.all(conversation_id))
         self.relay.announce(conversation_id, notice)
         self.handoffs.route()
+
+    def session_ended(self, agent_id: str, reason: str) -> None:
+        """Tell every console of the agent, in every gateway process, that it must log in again."""
+        self.relay.to_agent(agent_id, "session_ended", {"reason": reason, "message": SESSION_ENDED})
 
     def _released(self, agent: Agent, conversation_id: str, why: str, **data: Any) -> None:
         """Tell the agent's consoles the chat is no longer theirs, and why."""

@@ -1,25 +1,33 @@
 """The agents' namespace (`/agent`): only logged-in agents connect; each acts on their own chats.
 
-Agents log in over HTTP (routes.py) and connect with ``auth={"token": ...}`` or the
-session cookie. Every event names a `conversation_id`; acting on a conversation
-that is not yours is refused with `error {"code": "not_your_conversation"}`.
-See docs/protocol.md.
+Agents log in over HTTP (handoff/auth.py) and connect with ``auth={"token": ...}`` or
+the session cookie, from the gateway's own pages only. Every event names a
+`conversation_id`; acting on a conversation that is not yours is refused with
+`error {"code": "not_your_conversation"}`. A session that ended (logout, role change,
+account removed) is refused on its next event and swept within a second, in every
+gateway process, with `session_ended` before the socket is closed. See docs/protocol.md.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
 
-from handoff.auth import LoginTokens, socket_agent
-from handoff.records.agents import Agent, AgentDirectory
+from handoff.auth import LoginTokens, from_own_origin, socket_agent
+from handoff.records.agents import Agent, AgentDirectory, AgentError
+from handoff.service.agents import SESSION_ENDED
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
 from handoff.service.relay import AGENTS, ALL_AGENTS, SUPERVISORS, agent_room
 from handoff.sockets.namespace import GatewayNamespace, field, optional, text_field
+
+log = logging.getLogger(__name__)
+# How often each process looks for its sockets whose session has ended elsewhere.
+SWEEP_SECONDS = 1.0
 
 
 def conversation_field(data: Any) -> str:
@@ -36,23 +44,37 @@ class AgentNamespace(GatewayNamespace):
         super().__init__(AGENTS, gateway)
         self.directory = directory
         self.tokens = tokens
-        self._agents: dict[str, Agent] = {}
+        # Each socket's agent and the session generation it connected with.
+        self._agents: dict[str, tuple[Agent, int]] = {}
         self._agents_lock = threading.Lock()
+        self._sweeping = False
 
     def _agent(self) -> Agent:
+        """The socket's agent, if their session is still the current one."""
         with self._agents_lock:
-            agent = self._agents.get(request.sid)  # type: ignore[attr-defined]
-        if agent is None:  # pragma: no cover - connect refuses anonymous sockets
+            held = self._agents.get(request.sid)  # type: ignore[attr-defined]
+        if held is None:  # pragma: no cover - connect refuses anonymous sockets
             raise GatewayError("not_logged_in", "Log in first.")
+        agent, generation = held
+        try:
+            self.directory.in_session(agent.id, generation)
+        except AgentError as error:
+            raise GatewayError("session_ended", SESSION_ENDED) from error
         return agent
 
     def on_connect(self, auth: Any = None) -> None:
-        """Only agents with a valid login token or session may connect."""
-        agent = socket_agent(auth, self.directory, self.tokens)
-        if agent is None:
+        """Only agents with a valid login token or session, on the console's own pages."""
+        if not from_own_origin():
+            raise ConnectionRefusedError("Agents connect only from the console's own pages.")
+        found = socket_agent(auth, self.directory, self.tokens)
+        if found is None:
             raise ConnectionRefusedError("Log in at /agent/login first.")
+        agent = found[0]
         with self._agents_lock:
-            self._agents[request.sid] = agent  # type: ignore[attr-defined]
+            self._agents[request.sid] = found  # type: ignore[attr-defined]
+            start_sweeping, self._sweeping = not self._sweeping, True
+        if start_sweeping:
+            self.socketio.start_background_task(self._sweep_forever)
         join_room(agent_room(agent.id))
         join_room(ALL_AGENTS)
         if agent.role == "supervisor":
@@ -63,10 +85,48 @@ class AgentNamespace(GatewayNamespace):
     def on_disconnect(self, reason: Any = None) -> None:
         sid = request.sid  # type: ignore[attr-defined]
         with self._agents_lock:
-            agent = self._agents.pop(sid, None)
+            held = self._agents.pop(sid, None)
         self.forget(sid)
-        if agent is not None:
-            self.gateway.agents.disconnected(agent.id)
+        if held is not None:
+            self.gateway.agents.disconnected(held[0].id)
+
+    def _refuse(self, sid: str | None, event: str, error: GatewayError) -> None:
+        if error.code == "session_ended" and sid:
+            self._end(sid, error, event)
+        else:
+            super()._refuse(sid, event, error)
+
+    def _end(self, sid: str, error: GatewayError | None = None, event: str | None = None) -> None:
+        """Tell one socket of this process its session is over, then close it.
+
+        Sent straight to the socket (not through the message queue), so it arrives
+        before the socket is closed.
+        """
+        server = self.socketio.server
+        if error is not None:
+            payload = {"code": error.code, "message": str(error), "event": event}
+            server.emit("error", payload, to=sid, namespace=self.namespace, ignore_queue=True)
+        ended = {"reason": "revoked", "message": SESSION_ENDED}
+        server.emit("session_ended", ended, to=sid, namespace=self.namespace, ignore_queue=True)
+        server.disconnect(sid, namespace=self.namespace, ignore_queue=True)
+
+    def sweep(self) -> None:
+        """Close this process's sockets whose session ended (anywhere, by anyone)."""
+        with self._agents_lock:
+            held = dict(self._agents)
+        current = self.directory.generations(agent.id for agent, _ in held.values())
+        for sid, (agent, generation) in held.items():
+            if current.get(agent.id) != generation:
+                log.info("Closing a socket of %s: their session has ended.", agent.id)
+                self._end(sid)
+
+    def _sweep_forever(self) -> None:
+        while True:
+            self.socketio.sleep(SWEEP_SECONDS)
+            try:
+                self.sweep()
+            except Exception:  # a database hiccup must not stop the next sweeps
+                log.exception("Sweeping ended agent sessions failed; trying again.")
 
     def on_set_status(self, data: Any = None) -> None:
         """The agent is available for chats, or away."""

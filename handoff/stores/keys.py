@@ -53,3 +53,13 @@ def agent_key(agent_id: str) -> str:
 def agent_chats_key(agent_id: str) -> str:
     """Set: ids of the conversations assigned to the agent (its size is the agent's load)."""
     return f"{PREFIX}chats:{agent_id}"
+
+
+def login_failures_key(kind: str, digest: str) -> str:
+    """Counter: recent failed agent logins of one login name or client address (expires)."""
+    return f"{PREFIX}login-failures:{kind}:{digest}"
+
+
+def login_block_key(kind: str, digest: str) -> str:
+    """Flag: logins by this name or from this address are refused until it expires."""
+    return f"{PREFIX}login-block:{kind}:{digest}"

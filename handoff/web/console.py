@@ -5,7 +5,8 @@ Every page and API needs a logged-in agent (the session cookie set by
 Against cross-site requests, every state-changing request must be JSON
 (``Content-Type: application/json``): a form on another site cannot send that,
 a script on another site cannot without a CORS preflight we never grant, and
-the session cookie is ``SameSite=Lax`` besides. See docs/protocol.md.
+the session cookie is ``SameSite=Lax`` besides; a request whose ``Origin`` is not
+the gateway's own is refused too. See docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from core import vocabulary
-from handoff.auth import logged_in_agent
+from handoff.auth import from_own_origin, logged_in_agent
 from handoff.records.agents import Agent
 from handoff.records.canned import (
     Canned,
@@ -98,9 +99,11 @@ def canned_error(error: CannedError) -> ResponseReturnValue:
 
 @bp.before_request
 def only_small_json_changes() -> None:
-    """Refuse state changes that are not JSON (cross-site forms) or too large."""
+    """Refuse state changes from other sites' pages, not JSON (cross-site forms) or too large."""
     if request.method in SAFE_METHODS:
         return
+    if not from_own_origin():
+        raise ApiError(403, "foreign_origin", "Only the agent console's own pages may do this.")
     if not request.is_json:
         raise ApiError(415, "json_required", "Send a JSON body (Content-Type: application/json).")
     if (request.content_length or 0) > MAX_BODY_BYTES:

@@ -104,7 +104,7 @@ def test_password_is_stored_only_as_a_scrypt_hash(ann: Agent, database_path: Pat
 
 def test_a_login_is_taken_in_any_case(directory: AgentDirectory, ann: Agent) -> None:
     with pytest.raises(AgentExists, match="ann.lee"):
-        directory.add("ANN.LEE", "Another Ann", "other password")
+        directory.add("ANN.LEE", "Another Ann", "another password")
     assert len(directory.all()) == 1
 
 
@@ -118,6 +118,7 @@ def test_a_login_is_taken_in_any_case(directory: AgentDirectory, ann: Agent) -> 
         ({"name": "  "}, "display name"),
         ({"password": ""}, "password must not be empty"),
         ({"password": "   "}, "password must not be empty"),
+        ({"password": "x" * 11}, "at least 12 characters"),
         ({"password": "x" * 1025}, "longer than 1024"),
         ({"role": "admin"}, "unknown role 'admin'; use agent or supervisor"),
         ({"skills": ["sales", "billing"]}, "unknown skill(s) sales"),
@@ -241,7 +242,7 @@ def test_cli_lists_agents(cli: Callable[..., tuple[int, str, str]]) -> None:
         0,
         "No agents yet. Add one with: python -m bot agents add LOGIN --name NAME",
     )
-    cli("agents", "add", "zed", "--name", "Zed", "--password-stdin", stdin="pw\n")
+    cli("agents", "add", "zed", "--name", "Zed", "--password-stdin", stdin=f"{PASSWORD}\n")
     cli(
         "agents",
         "add",
@@ -251,7 +252,7 @@ def test_cli_lists_agents(cli: Callable[..., tuple[int, str, str]]) -> None:
         "--skills",
         "technical",
         "--password-stdin",
-        stdin="pw\n",
+        stdin=f"{PASSWORD}\n",
     )
     status, out, _ = cli("agents", "list")
     lines = out.splitlines()
@@ -263,10 +264,11 @@ def test_cli_lists_agents(cli: Callable[..., tuple[int, str, str]]) -> None:
 @pytest.mark.parametrize(
     ("extra", "stdin", "complaint"),
     [
-        (["--skills", "sales"], "pw\n", "error: unknown skill(s) sales"),
-        (["--capacity", "11"], "pw\n", "from 1 to 10"),
-        (["--role", "boss"], "pw\n", "unknown role 'boss'"),
+        (["--skills", "sales"], f"{PASSWORD}\n", "error: unknown skill(s) sales"),
+        (["--capacity", "11"], f"{PASSWORD}\n", "from 1 to 10"),
+        (["--role", "boss"], f"{PASSWORD}\n", "unknown role 'boss'"),
         ([], "\n", "password must not be empty"),
+        ([], "short pass\n", "at least 12 characters"),
     ],
 )
 def test_cli_refuses_bad_input_with_a_clear_error(
@@ -280,8 +282,13 @@ def test_cli_refuses_bad_input_with_a_clear_error(
 
 
 def test_cli_refuses_a_login_twice(cli: Callable[..., tuple[int, str, str]]) -> None:
-    assert cli("agents", "add", "ann", "--name", "Ann", "--password-stdin", stdin="pw\n")[0] == 0
-    status, _, err = cli("agents", "add", "ANN", "--name", "Ann", "--password-stdin", stdin="pw\n")
+    assert (
+        cli("agents", "add", "ann", "--name", "Ann", "--password-stdin", stdin=f"{PASSWORD}\n")[0]
+        == 0
+    )
+    status, _, err = cli(
+        "agents", "add", "ANN", "--name", "Ann", "--password-stdin", stdin=f"{PASSWORD}\n"
+    )
     assert status == 1
     assert "exists already" in err
 

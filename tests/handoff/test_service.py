@@ -538,7 +538,8 @@ def test_hand_back_with_resume_sets_corrected_slots_and_resumes_the_interrupted_
     gateway.agents.hand_back(ANN, conversation_id, True, {"street": "12 High Street"})
 
     assert rasa.slots == [
-        (conversation_id, {"street": "12 High Street"}),
+        # the customer is asked to confirm the corrected address
+        (conversation_id, {"street": "12 High Street", "address_confirmed": None}),
         (conversation_id, {"interrupted_form": "address_form"}),
     ]
     assert rasa.triggered == [(conversation_id, "EXTERNAL_resume_task")]

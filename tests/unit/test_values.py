@@ -7,16 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from actions.values import (
+from actions.values import find_last4, format_date, format_money, parse_address
+from core.task_values import (
     AmountError,
     find_identifier,
-    find_last4,
-    format_date,
-    format_money,
     is_valid_city,
     is_valid_street,
     normalise_postal_code,
-    parse_address,
     parse_amount,
 )
 

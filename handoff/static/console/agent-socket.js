@@ -5,7 +5,8 @@ import { Connection } from "/widget/socket.js";
 // Server events the console listens to, and the connection's own events.
 // No `resume`: the `state` sent on every (re)connection has each chat's whole transcript.
 export const SERVER_EVENTS = [
-  "state", "assigned", "message", "typing", "queue", "released", "status", "error",
+  "state", "assigned", "message", "typing", "queue", "released", "status", "session_ended",
+  "error",
 ];
 export const CONNECTION_EVENTS = ["open", "close", "reconnecting", "refused"];
 

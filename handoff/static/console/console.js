@@ -236,6 +236,8 @@ socket.on("released", ({ conversation_id: id, why, resolution }) => {
   };
   dropChat(id, words[why] || "left your console");
 });
+// Logged out in another tab, or an administrator changed the account: log in again.
+socket.on("session_ended", () => window.location.assign("/agent"));
 socket.on("error", (error) => {
   const message = error.message || "Something went wrong.";
   const focused = [...panels.values()].find((panel) => panel.hasFocus());
