@@ -1,7 +1,7 @@
 """Redis stores, each owning its keys and commands.
 
-Conversations (the state machine), transcripts, the queue, presence and daily
-counts; ``Stores`` opens all of them on one Redis client.
+Conversations (the state machine), transcripts, the queue, presence, daily
+counts and ticket limits; ``Stores`` opens all of them on one Redis client.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from handoff.stores.conversations import ConversationStore
 from handoff.stores.daily import DailyCounts
 from handoff.stores.presence import Presence
 from handoff.stores.queue import HandoffQueue
+from handoff.stores.tickets import TicketLimits
 from handoff.stores.transcripts import TranscriptStore
 
 
@@ -26,6 +27,7 @@ class Stores:
     presence: Presence
     queue: HandoffQueue
     daily: DailyCounts
+    tickets: TicketLimits
 
     @classmethod
     def on(cls, client: redis.Redis) -> Stores:
@@ -36,4 +38,5 @@ class Stores:
             presence=Presence(client),
             queue=HandoffQueue(client, conversations),
             daily=DailyCounts(client),
+            tickets=TicketLimits(client),
         )
