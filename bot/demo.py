@@ -124,6 +124,8 @@ def _customer_row(entry: Any, where: str) -> dict[str, Any]:
     }
 
 
+
+
 def seed_agents(directory: AgentDirectory, path: Path = DEMO_AGENTS) -> list[tuple[Agent, str]]:
     """(Re)create the demo agents of ``path``, each with a new random password.
 
