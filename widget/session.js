@@ -139,7 +139,7 @@ export class ChatSession {
       error: this._eventRefused,
     };
     for (const [event, handler] of Object.entries(handlers)) {
-      this.connection.on(event, (data) => handler.call(this, data));
+      this.connection.on(event, (...args) => handler.apply(this, args));
     }
   }
 
