@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -41,8 +42,9 @@ class Client:
         self.events: queue.Queue[Event] = queue.Queue()
         self.seen: list[Event] = []
 
-    def _record(self, event: str, data: Any = None) -> None:
-        self.events.put((event, data))
+    def _record(self, event: str, *args: Any) -> None:
+        # One argument is the event's data; several (``session_confirm``'s) are kept as a tuple.
+        self.events.put((event, args[0] if len(args) == 1 else (args or None)))
 
     def connect(self, origin: str | None = None, **kwargs: Any) -> None:
         # The browser's Origin header, as the websocket client sends it.
@@ -105,19 +107,53 @@ class Client:
 
 
 class Customer(Client):
-    """A chat widget speaking the Rasa SocketIO protocol plus Tandem's additions."""
+    """A chat widget speaking the Rasa SocketIO protocol plus Tandem's additions.
 
-    def start(self, session_id: str | None = None, last_seq: int = 0, **more: Any) -> dict:
-        """Connect and open (or resume) a conversation; return the `history` event."""
+    It keeps the resume secret the gateway gave with a new conversation, resumes its own
+    conversation with it, and sends a client message id with every line.
+    """
+
+    session_id = ""  # until the gateway confirms one
+    resume_secret: str | None = None
+
+    def start(
+        self,
+        session_id: str | None = None,
+        last_seq: int = 0,
+        resume_secret: str | None = None,
+        **more: Any,
+    ) -> dict:
+        """Connect and open (or resume) a conversation; return the `history` event.
+
+        Resuming needs the conversation's resume secret: this client's own when
+        ``session_id`` is its conversation, else ``resume_secret``.
+        """
         if not self.sio.connected:
             self.connect()
-        self.emit("session_request", {"session_id": session_id, "last_seq": last_seq, **more})
-        self.session_id = self.wait_for("session_confirm")
+        if resume_secret is None and session_id and session_id == self.session_id:
+            resume_secret = self.resume_secret
+        request = {"session_id": session_id, "last_seq": last_seq, **more}
+        if resume_secret is not None:
+            request["resume_secret"] = resume_secret
+        self.emit("session_request", request)
+        confirmed = self.wait_for("session_confirm")
+        if isinstance(confirmed, tuple):  # a new conversation: its id, then its resume secret
+            confirmed, extra = confirmed[0], confirmed[1]
+            self.resume_secret = extra.get("resume_secret") if isinstance(extra, dict) else None
+        elif confirmed != session_id:
+            self.resume_secret = None
+        self.session_id = confirmed
         history: dict = self.wait_for("history")
         return history
 
-    def say(self, text: str) -> None:
-        self.emit("user_uttered", {"message": text, "session_id": self.session_id})
+    def say(self, text: str, message_id: str | None = None) -> str:
+        """Send a line with a client message id (new unless given, for a resend); the id."""
+        message_id = message_id or uuid.uuid4().hex
+        self.emit(
+            "user_uttered",
+            {"message": text, "session_id": self.session_id, "message_id": message_id},
+        )
+        return message_id
 
     def bot_says(self, contains: str, timeout: float = 20) -> dict:
         reply: dict = self.wait_for(

@@ -19,10 +19,13 @@ const MODE_AFTER = {
 };
 const MODES = new Set(["bot", "queued", "assigned", "closed"]);
 
-/** The pending messages less the oldest unrefused one whose text the gateway just confirmed. */
-function settle(pending, text) {
-  const index = pending.findIndex((item) => !item.failed && item.payload === text);
-  return index === -1 ? pending : pending.filter((_, i) => i !== index);
+/**
+ * A new client message id: the gateway acknowledges a line with it (its stored, masked text)
+ * and recognises a resend by it. Random, so two tabs of a conversation never share one.
+ */
+function newMessageId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 export class ChatSession {
@@ -34,13 +37,16 @@ export class ChatSession {
     this.connection = connection;
     this.store = store;
     this.customerToken = customerToken;
+    this._resumeSecret = store.resumeSecret();
     this.state = {
       sessionId: store.sessionId(),
       connection: "connecting", // "online", "reconnecting" or "refused"
       mode: "bot", // who owns the conversation: "bot", "queued", "assigned", "closed"
       messages: [], // confirmed by the gateway, in sequence order, each sequence number once
-      // Typed by the customer, not yet confirmed: {id, text (shown), payload (sent),
-      // sentOn (the connection number that carried it; null while queued), failed (why)}.
+      // Typed by the customer, not yet confirmed: {id, messageId (the client message id the
+      // gateway acknowledges), text (shown), payload (sent), sentOn (the connection number
+      // that carried it; null while queued), failed (why)}. The gateway's acknowledgement
+      // replaces the line by the text it stored, card numbers masked.
       pending: [],
       lastSeq: 0, // the last sequence number seen: resuming asks for what came after it
       queue: null, // {position, waitSeconds} while queued, once the gateway has said
@@ -76,9 +82,11 @@ export class ChatSession {
     if (!shown || !message) return;
     this._stopTyping();
     // Sent now, or queued by the connection until it is back.
-    const sentNow = this.connection.emit("user_uttered", { message });
+    const messageId = newMessageId();
+    const sentNow = this.connection.emit("user_uttered", { message, message_id: messageId });
     const item = {
       id: this._nextPendingId++,
+      messageId,
       text: shown,
       payload: message,
       sentOn: sentNow ? this._connections : null,
@@ -131,7 +139,7 @@ export class ChatSession {
       error: this._eventRefused,
     };
     for (const [event, handler] of Object.entries(handlers)) {
-      this.connection.on(event, (data) => handler.call(this, data));
+      this.connection.on(event, (...args) => handler.apply(this, args));
     }
   }
 
@@ -148,6 +156,7 @@ export class ChatSession {
 
   _sessionRequest() {
     const request = { session_id: this.state.sessionId, last_seq: this.state.lastSeq };
+    if (this._resumeSecret) request.resume_secret = this._resumeSecret;
     if (this.customerToken) request.customer_token = this.customerToken;
     return request;
   }
@@ -161,10 +170,14 @@ export class ChatSession {
     this._update({ connection: "refused" });
   }
 
-  _confirmed(sessionId) {
+  /** `session_confirm <id>`, and for a new conversation `{resume_secret}` after the id. */
+  _confirmed(sessionId, extra) {
     if (typeof sessionId !== "string" || sessionId === this.state.sessionId) return;
-    // A new conversation: the first visit, or the gateway gave us a new one.
-    this.store.setSessionId(sessionId);
+    // A new conversation: the first visit, or ours could not be resumed (no longer there,
+    // or no longer ours, e.g. the website's customer changed).
+    const secret = extra && typeof extra.resume_secret === "string" ? extra.resume_secret : null;
+    this._resumeSecret = secret;
+    this.store.setSession(sessionId, secret);
     this._update({ sessionId, messages: [], lastSeq: 0 });
   }
 
@@ -196,7 +209,8 @@ export class ChatSession {
     let resent = false;
     const pending = this.state.pending.map((item) => {
       if (item.failed || item.sentOn === null || item.sentOn >= this._connections) return item;
-      this.connection.emit("user_uttered", { message: item.payload });
+      // The same id: the gateway answers a line it already stored instead of storing it again.
+      this.connection.emit("user_uttered", { message: item.payload, message_id: item.messageId });
       resent = true;
       return { ...item, sentOn: this._connections };
     });
@@ -256,19 +270,23 @@ export class ChatSession {
     this._update({ pending, notice: error.message });
   }
 
-  /** Add messages from the gateway, each number once; what they confirm leaves `pending`. */
+  /**
+   * Add messages from the gateway, each number once; the lines they acknowledge (by client
+   * message id, also when the number is known already) leave `pending`.
+   */
   _accept(raw, changes = {}) {
     const known = new Set(this.state.messages.map((message) => message.seq));
     const incoming = [];
+    const acknowledged = new Set();
     for (const data of raw) {
       const message = toMessage(data);
       if (message === null) console.warn("Tandem: ignored a malformed message", data);
       else if (!known.has(message.seq)) incoming.push(message);
+      if (message && message.sender === "customer" && typeof data.message_id === "string") {
+        acknowledged.add(data.message_id);
+      }
     }
-    let { pending } = this.state;
-    for (const message of incoming) {
-      if (message.sender === "customer") pending = settle(pending, message.text);
-    }
+    const pending = this.state.pending.filter((item) => !acknowledged.has(item.messageId));
     this._update({
       messages: mergeMessages(this.state.messages, incoming),
       pending,

@@ -72,7 +72,10 @@ export class Connection {
     this._silenceMs = 0;
   }
 
-  /** Call `handler(data)` for a server event, or for "open", "close", "reconnecting", "refused". */
+  /**
+   * Call `handler(data, ...more)` for a server event (`more`: any further arguments it came
+   * with), or for "open", "close", "reconnecting", "refused".
+   */
   on(event, handler) {
     if (!this._handlers.has(event)) this._handlers.set(event, []);
     this._handlers.get(event).push(handler);
@@ -107,10 +110,10 @@ export class Connection {
     this.connected = false;
   }
 
-  _fire(event, data) {
+  _fire(event, ...args) {
     for (const handler of this._handlers.get(event) || []) {
       try {
-        handler(data);
+        handler(...args);
       } catch (error) {
         console.error(`Tandem: a handler of "${event}" failed`, error);
       }
@@ -164,7 +167,7 @@ export class Connection {
     } else if (type === SOCKET_DISCONNECT) {
       this._socket.close();
     } else if (type === SOCKET_EVENT && Array.isArray(body)) {
-      this._fire(body[0], body[1]);
+      this._fire(...body);
     }
   }
 

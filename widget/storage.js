@@ -1,6 +1,7 @@
 // What the widget remembers across page reloads and tabs, in the browser's localStorage:
-// the conversation's session id (per gateway), and per session whether the panel was open
-// and the last message the customer saw (for the unread badge).
+// the conversation's session id and resume secret (per gateway), and per session whether the
+// panel was open and the last message the customer saw (for the unread badge). Never a
+// message's text: what the customer typed is kept only as the gateway stored it (masked).
 
 import { STORAGE_PREFIX } from "./constants.js";
 
@@ -27,6 +28,7 @@ export class SessionStore {
   constructor(server, storage = defaultStorage()) {
     this.storage = storage;
     this.sessionKey = `${STORAGE_PREFIX}${server}:session`;
+    this.secretKey = `${STORAGE_PREFIX}${server}:resume`;
   }
 
   /** The session id of this browser's conversation with the gateway, or null. */
@@ -34,12 +36,18 @@ export class SessionStore {
     return this.storage.getItem(this.sessionKey);
   }
 
-  /** Remember a (new) session id; what was kept for the previous one is dropped. */
-  setSessionId(sessionId) {
+  /** The secret that resumes this browser's conversation (the gateway's proof of it), or null. */
+  resumeSecret() {
+    return this.storage.getItem(this.secretKey);
+  }
+
+  /** Remember a (new) session and its resume secret; what was kept for the previous is dropped. */
+  setSession(sessionId, resumeSecret) {
     const previous = this.sessionId();
-    if (previous === sessionId) return;
-    if (previous) this.storage.removeItem(this._panelKey(previous));
+    if (previous && previous !== sessionId) this.storage.removeItem(this._panelKey(previous));
     this.storage.setItem(this.sessionKey, sessionId);
+    if (resumeSecret) this.storage.setItem(this.secretKey, resumeSecret);
+    else this.storage.removeItem(this.secretKey);
   }
 
   /** `{ open, seenSeq }` kept for a session (closed, nothing seen for a new one). */

@@ -14,7 +14,6 @@ import re
 import secrets
 import time
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -45,8 +44,6 @@ from handoff.stores.transcripts import Message
 RESOLVED = "resolved"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_EMAIL_CHARS = 320
-# How the mailed transcript names each kind of line; internal notes are never mailed.
-SPEAKERS = {"customer": "You", "bot": "Assistant", "agent": "Agent", "system": "Tandem"}
 
 
 class ArchiveError(Exception):
@@ -199,15 +196,14 @@ class Archive(SqlStore):
         ]
         return conversation, messages
 
-    def create_ticket(self, conversation_id: str, email: str, messages: Iterable[Message]) -> str:
-        """Keep a follow-up request and mail the customer the transcript; the ticket id.
+    def create_ticket(self, conversation_id: str, email: str) -> str:
+        """Keep a follow-up request and mail the customer its reference; the ticket id.
 
-        Raises ``InvalidEmail`` when ``email`` cannot be an address. Internal
-        notes are never mailed.
+        Raises ``InvalidEmail`` when ``email`` cannot be an address. The address is
+        not verified, so the mail carries only the reference and our own words:
+        nothing the customer (or anyone posing as them) wrote, and no links.
         """
-        address = email.strip()
-        if len(address) > MAX_EMAIL_CHARS or not _EMAIL.fullmatch(address):
-            raise InvalidEmail("That does not look like an email address, e.g. name@example.com.")
+        address = checked_email(email)
         ticket = f"TKT-{secrets.token_hex(4).upper()}"
         with self._engine.begin() as conn:
             conn.execute(
@@ -218,7 +214,7 @@ class Archive(SqlStore):
                     created_at=time.time(),
                 )
             )
-        self._mail.send(address, f"Your request {ticket}", _ticket_mail(ticket, messages))
+        self._mail.send(address, f"Your request {ticket}", _ticket_mail(ticket))
         return ticket
 
     def stats(self, since: float) -> dict[str, Any]:
@@ -319,22 +315,20 @@ def _message_row(conversation_id: str, message: Message) -> dict[str, Any]:
     }
 
 
-def _ticket_mail(ticket: str, messages: Iterable[Message]) -> str:
-    lines = []
-    for message in messages:
-        speaker = SPEAKERS.get(message.kind)
-        if speaker is None:  # internal notes, and anything not meant for the customer
-            continue
-        if message.kind == "agent" and message.sender:
-            speaker = message.sender
-        when = datetime.fromtimestamp(message.at, timezone.utc).strftime("%Y-%m-%d %H:%M")
-        lines.append(f"[{when} UTC] {speaker}: {masked(message.text)}")
-    transcript = "\n".join(lines) or "(no messages)"
+def checked_email(email: str) -> str:
+    """``email`` without surrounding spaces; raises ``InvalidEmail`` if it cannot be an address."""
+    address = email.strip()
+    if len(address) > MAX_EMAIL_CHARS or not _EMAIL.fullmatch(address):
+        raise InvalidEmail("That does not look like an email address, e.g. name@example.com.")
+    return address
+
+
+def _ticket_mail(ticket: str) -> str:
     return (
         "Hello,\n\n"
         "Thank you for contacting us. No one from our team could join the chat, so we\n"
         f"will answer you at this address. Your reference is {ticket}.\n\n"
-        f"Your conversation so far:\n\n{transcript}\n"
+        "If you did not ask us to write to you, you can ignore this message.\n"
     )
 
 

@@ -8,18 +8,23 @@ it) or their agent.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from core.redaction import mask_card_numbers
 from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
 from handoff.rasa_client import RasaClient, RasaError, client_metadata
-from handoff.records.archive import Archive, InvalidEmail
+from handoff.records.archive import Archive, InvalidEmail, checked_email
 from handoff.service.errors import GatewayError
 from handoff.service.handoffs import Handoffs
 from handoff.service.relay import Relay, customer_view
 from handoff.stores import Stores
-from handoff.stores.conversations import Conversation
+from handoff.stores.conversations import Conversation, InvalidTransition
 
 # The payload a customer's "Talk to a person" button sends; understood even when Rasa is down.
 REQUEST_HUMAN = "/request_human"
@@ -27,6 +32,37 @@ REQUEST_HUMAN = "/request_human"
 MESSAGES_PER_MINUTE = 30
 # Stored and shown instead of the answer to a question the bot marked secret (phone digits).
 SECRET_ANSWER = "••••"
+# How far back (in lines) the quick replies of the bot's latest reply are looked for.
+OFFER_WINDOW = 20
+# Why a ticket claim was refused (stores/tickets.py), in the customer's words.
+TICKET_REFUSALS = {
+    "NOT_OFFERED": GatewayError(
+        "email_not_offered",
+        "You can leave an email when no one is available to chat, once per conversation.",
+    ),
+    "RECIPIENT": GatewayError(
+        "rate_limited", "That address has had all the requests it can today; try tomorrow."
+    ),
+    "CLIENT": GatewayError("rate_limited", "Too many requests; please try again later."),
+}
+
+
+def secret_hash(secret: str) -> str:
+    """What is stored of a resume secret: its SHA-256 (the secret is random, 256 bits)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Session:
+    """A conversation opened for a connection.
+
+    ``resume_secret`` is set only for a new conversation: the client keeps it to resume.
+    ``problem`` is a refused customer token (the chat goes on as a guest's).
+    """
+
+    conversation: Conversation
+    resume_secret: str | None
+    problem: GatewayError | None
 
 
 @dataclass
@@ -41,9 +77,18 @@ class CustomerService:
     customer_token_secret: str
 
     def open_session(
-        self, session_id: str, customer_token: str | None
-    ) -> tuple[Conversation, GatewayError | None]:
-        """Create or resume a conversation; a bad token is reported and the chat stays anonymous."""
+        self,
+        session_id: str | None,
+        resume_secret: str | None = None,
+        customer_token: str | None = None,
+    ) -> Session:
+        """Resume the conversation if the client proves it is theirs, else start a new one.
+
+        Resuming needs the conversation's resume secret and, for a conversation a customer
+        token vouched for, a valid token for that same customer. Anything else (no secret,
+        a wrong one, an id the gateway never issued, another or no customer) starts a new
+        conversation with a new id: a conversation id alone is no credential.
+        """
         conversations = self.stores.conversations
         customer: dict[str, Any] = {}
         problem = None
@@ -52,12 +97,33 @@ class CustomerService:
                 customer = verify_customer_token(customer_token, self.customer_token_secret)
             except InvalidCustomerToken as error:
                 problem = GatewayError("invalid_customer_token", f"{error} Continuing as a guest.")
-        conversation = conversations.open(session_id, customer or None)
+        owner = str(customer.get("customer_id", ""))
+        issued = None
+        if session_id and resume_secret and self._may_resume(session_id, resume_secret, owner):
+            conversation_id = session_id
+        else:
+            conversation_id, issued = uuid.uuid4().hex, secrets.token_urlsafe(32)
+            conversations.open(conversation_id, customer or None, secret_hash(issued), owner)
+        conversation = conversations.get(conversation_id)
         if customer and conversation.customer != customer:
-            conversations.set_fields(session_id, customer=customer)
+            conversations.set_fields(conversation_id, customer=customer)
         if customer and conversation.mode == "bot":
-            self._tell_bot_who(session_id, customer)
-        return conversations.get(session_id), problem
+            self._tell_bot_who(conversation_id, customer)
+        return Session(conversations.get(conversation_id), issued, problem)
+
+    def _may_resume(self, conversation_id: str, resume_secret: str, owner: str) -> bool:
+        """The secret matches (in constant time) and the customer, if any, is the owner."""
+        conversations = self.stores.conversations
+        credentials = conversations.credentials(conversation_id)
+        if credentials is None:
+            return False
+        stored_hash, bound = credentials
+        if not stored_hash or not hmac.compare_digest(stored_hash, secret_hash(resume_secret)):
+            return False
+        if bound:
+            return bound == owner
+        # A guest who logs in on the website keeps the chat, which is theirs from then on.
+        return not owner or conversations.bind_owner(conversation_id, owner) == owner
 
     def _tell_bot_who(self, conversation_id: str, customer: dict[str, Any]) -> None:
         """The website vouched for the customer: the assistant skips in-chat verification."""
@@ -91,19 +157,30 @@ class CustomerService:
         )
         return {"messages": [customer_view(m) for m in page.messages], "has_more": page.has_more}
 
-    def says(self, conversation_id: str, text: str) -> None:
-        """Store the message, then give it to whoever owns the conversation: bot, queue or agent."""
+    def says(self, conversation_id: str, text: str, message_id: str | None = None) -> None:
+        """Store the message, then give it to whoever owns the conversation: bot, queue or agent.
+
+        A line sent with a client ``message_id`` is stored once: a resend of that id is
+        answered with the line as first stored (masked), and goes nowhere else.
+        """
         conversation = self.stores.conversations.get(conversation_id)
+        transcripts = self.stores.transcripts
+        # The answer to a secret question is stored masked; only the bot gets it as typed.
+        secret = conversation.mode == "bot" and self._asked_secret(conversation)
+        stored = SECRET_ANSWER if secret else text
+        for_bot = text if secret else self._for_bot(conversation, mask_card_numbers(text)[0])
+        if message_id is None:
+            message, new = transcripts.append(conversation_id, "customer", stored), True
+        else:
+            message, new = transcripts.append_once(conversation_id, message_id, stored)
+        self.relay.to_customer(conversation_id, "user_message", customer_view(message))
+        if not new:
+            return
         if conversation.mode == "closed":
             conversation = self.stores.conversations.transition(conversation_id, "bot")
-        secret = conversation.mode == "bot" and self._asked_secret(conversation)
-        message = self.stores.transcripts.append(
-            conversation_id, "customer", SECRET_ANSWER if secret else text
-        )
         self.stores.daily.customer_wrote(conversation_id, message.at)
-        self.relay.to_customer(conversation_id, "user_message", customer_view(message))
         if conversation.mode == "bot":
-            self._ask_bot(conversation_id, text if secret else message.text)
+            self._ask_bot(conversation_id, for_bot)
         elif conversation.mode == "assigned" and conversation.agent_id:
             self.relay.line_to_agent(conversation.agent_id, conversation_id, message)
         # queued: kept in the transcript; the agent who takes the chat reads it there
@@ -112,6 +189,30 @@ class CustomerService:
         """Whether the bot's last line asked for a secret (its answer is stored masked)."""
         last = self.stores.transcripts.since(conversation.id, conversation.last_seq - 1)
         return bool(last) and last[-1].kind == "bot" and bool(last[-1].data.get("secret_answer"))
+
+    def _for_bot(self, conversation: Conversation, text: str) -> str:
+        """What the bot is given: an intent payload ("/...") only if the bot just offered it.
+
+        A payload makes Rasa skip understanding and take the intent (and entities) as
+        written, so a typed one could reach intents and priorities the bot never offered.
+        Allowed are the quick replies of the bot's latest reply and ``REQUEST_HUMAN``;
+        any other is given as text without its slashes, for the bot to understand.
+        """
+        line = text.strip()
+        if not line.startswith("/") or line == REQUEST_HUMAN or line in self._offered(conversation):
+            return text
+        return line.lstrip("/").strip() or "?"
+
+    def _offered(self, conversation: Conversation) -> set[str]:
+        """The payloads of the quick replies offered since the customer's last line."""
+        since = max(0, conversation.last_seq - OFFER_WINDOW)
+        offered: set[str] = set()
+        for message in reversed(self.stores.transcripts.since(conversation.id, since)):
+            if message.kind == "customer":
+                break
+            for reply in message.data.get("quick_replies") or []:
+                offered.add(str(reply.get("payload")))
+        return offered
 
     def _ask_bot(self, conversation_id: str, text: str) -> None:
         try:
@@ -150,28 +251,40 @@ class CustomerService:
                 {"conversation_id": conversation_id, "typing": typing},
             )
 
-    def leave_email(self, conversation_id: str, email: str) -> str:
-        """No one to take the chat: keep a ticket with the transcript and close the chat."""
-        transcripts = self.stores.transcripts
+    def leave_email(self, conversation_id: str, email: str, client: str) -> str:
+        """Nobody could take the chat: keep a ticket, mail its reference, close the chat.
+
+        Only after the gateway offered it (``offline``), once per conversation, within
+        the limits per address and per ``client`` (stores/tickets.py); never for a chat
+        an agent holds.
+        """
         try:
-            ticket = self.archive.create_ticket(
-                conversation_id, email, transcripts.all(conversation_id)
-            )
+            address = checked_email(email)
         except InvalidEmail as error:
             raise GatewayError("bad_email", str(error)) from error
-        conversation = self.stores.conversations.get(conversation_id)
+        conversations = self.stores.conversations
+        if conversations.get(conversation_id).mode == "assigned":
+            raise _with_agent()
+        verdict = self.stores.tickets.claim(conversation_id, address, client, time.time())
+        if verdict in TICKET_REFUSALS:
+            raise TICKET_REFUSALS[verdict]
+        conversation = conversations.get(conversation_id)
         if conversation.mode != "closed":
-            conversation = self.stores.conversations.transition(
-                conversation_id, "closed", resolution="ticket"
-            )
+            try:
+                conversation = conversations.transition(
+                    conversation_id, "closed", expected={"bot", "queued"}, resolution="ticket"
+                )
+            except InvalidTransition:  # an agent took the chat meanwhile
+                raise _with_agent() from None
             self.handoffs.queue_changed()
+        ticket = self.archive.create_ticket(conversation_id, address)
         self.relay.system(
             conversation_id,
             "ticket",
-            f"Thanks, we'll email you at {email}. Your reference is {ticket}.",
+            f"Thanks, we'll email you at {address}. Your reference is {ticket}.",
             ticket=ticket,
         )
-        self.archive.archive(conversation, transcripts.all(conversation_id))
+        self.archive.archive(conversation, self.stores.transcripts.all(conversation_id))
         return ticket
 
     def rate(self, conversation_id: str, rating: int) -> None:
@@ -185,3 +298,9 @@ class CustomerService:
             conversations.get(conversation_id), self.stores.transcripts.all(conversation_id)
         )
         self.relay.system(conversation_id, "rated", "Thanks for your feedback!", rating=rating)
+
+
+def _with_agent() -> GatewayError:
+    return GatewayError(
+        "chat_with_agent", "Someone from our team has this chat: write to them here instead."
+    )

@@ -45,6 +45,7 @@ class Handoffs:
                 "No one from our team is available right now. Leave your email address and "
                 "we'll get back to you with this conversation in hand.",
             )
+            self.stores.tickets.offer(conversation_id)
             return
         self.stores.queue.enqueue(
             conversation_id, priority, skill, reason=packet.get("reason"), packet=packet

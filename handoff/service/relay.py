@@ -38,6 +38,8 @@ def customer_view(message: Message) -> dict[str, Any]:
         view["agent_name"] = message.sender
     if message.kind == "customer":
         view["sender"] = "customer"
+        if message.data.get("message_id"):  # the client's id for the line: its acknowledgement
+            view["message_id"] = message.data["message_id"]
     if message.kind == "system":
         view["sender"] = "system"
         view["status"] = message.data.get("status")

@@ -1,20 +1,20 @@
 """The customers' namespace: Rasa's SocketIO channel protocol, plus Tandem's additions.
 
 Rasa web widgets work unchanged (`session_request` -> `session_confirm`,
-`user_uttered` -> `bot_uttered`). Tandem adds `history` on (re)connection,
+`user_uttered` -> `bot_uttered`). Tandem adds the resume secret (a second argument
+of `session_confirm`, which Rasa widgets ignore), `history` on (re)connection,
 `handoff` status changes, `typing`, `user_message` (the customer's own line with its
-sequence number), `leave_email` and `csat`. See docs/protocol.md.
+sequence number and client message id), `leave_email` and `csat`. See docs/protocol.md.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import uuid
 from typing import Any
 
 from flask import request
-from flask_socketio import join_room
+from flask_socketio import emit, join_room, leave_room
 
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
@@ -22,6 +22,9 @@ from handoff.service.relay import CUSTOMERS, conversation_room
 from handoff.sockets.namespace import GatewayNamespace, field, optional, text_field
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+RESUME_SECRET = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# A client message id: up to 64 visible ASCII characters, chosen by the client.
+MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,64}")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}")
 
 
@@ -55,28 +58,48 @@ class CustomerNamespace(GatewayNamespace):
         self.forget(sid)
 
     def on_session_request(self, data: Any = None) -> None:
-        """Start or resume a conversation; replay what the customer missed since `last_seq`."""
+        """Start or resume a conversation; replay what the customer missed since `last_seq`.
+
+        Resuming needs the resume secret given with the conversation; without it (as
+        from a Rasa widget) a new conversation starts, with a gateway-issued id. The
+        connection leaves the room of the conversation it had before.
+        """
         data = data if isinstance(data, dict) else {}
         session_id = optional(data, "session_id", str)
-        if not session_id or not SESSION_ID.fullmatch(session_id):
-            session_id = uuid.uuid4().hex
+        if session_id is not None and not SESSION_ID.fullmatch(session_id):
+            session_id = None
+        resume_secret = optional(data, "resume_secret", str)
+        if resume_secret is not None and not RESUME_SECRET.fullmatch(resume_secret):
+            resume_secret = None
         token = optional(data, "customer_token", str)
         last_seq = optional(data, "last_seq", int, 0)
         if last_seq < 0:
             raise GatewayError("bad_payload", "'last_seq' cannot be negative.")
-        conversation, problem = self.gateway.customers.open_session(session_id, token)
+        opened = self.gateway.customers.open_session(session_id, resume_secret, token)
+        conversation = opened.conversation
+        if conversation.id != session_id:
+            last_seq = 0  # a new conversation: everything in it is new to the client
+        sid = request.sid  # type: ignore[attr-defined]
         with self._sessions_lock:
-            self._sessions[request.sid] = session_id  # type: ignore[attr-defined]
-        join_room(conversation_room(session_id))
-        self.reply("session_confirm", session_id)
-        if problem is not None:
-            self._refuse(request.sid, "session_request", problem)  # type: ignore[attr-defined]
+            previous = self._sessions.get(sid)
+            self._sessions[sid] = conversation.id
+        if previous not in (None, conversation.id):
+            leave_room(conversation_room(previous))
+        join_room(conversation_room(conversation.id))
+        if opened.resume_secret is None:
+            self.reply("session_confirm", conversation.id)
+        else:
+            # A tuple is sent as two arguments: the id (all a Rasa widget reads), the secret.
+            secret = {"resume_secret": opened.resume_secret}
+            emit("session_confirm", (conversation.id, secret), to=sid)
+        if opened.problem is not None:
+            self._refuse(sid, "session_request", opened.problem)
         self.reply(
             "history",
             {
-                "session_id": session_id,
+                "session_id": conversation.id,
                 "mode": conversation.mode,
-                **self.gateway.customers.missed(session_id, last_seq),
+                **self.gateway.customers.missed(conversation.id, last_seq),
                 "last_seq": conversation.last_seq,
                 "queue": self.gateway.handoffs.queue_status(conversation),
             },
@@ -95,9 +118,12 @@ class CustomerNamespace(GatewayNamespace):
     def on_user_uttered(self, data: Any = None) -> None:
         """The customer wrote something: to the bot, the queue or their agent."""
         text = text_field(data, "message")
+        message_id = optional(data, "message_id", str)
+        if message_id is not None and not MESSAGE_ID.fullmatch(message_id):
+            raise GatewayError("bad_payload", "'message_id' is 1 to 64 visible ASCII characters.")
         conversation_id = self._session(data)
         self.gateway.customers.check_rate(conversation_id)
-        self.gateway.customers.says(conversation_id, text)
+        self.gateway.customers.says(conversation_id, text, message_id)
 
     def on_typing(self, data: Any = None) -> None:
         """The customer started or stopped typing (shown to their agent)."""
@@ -111,7 +137,8 @@ class CustomerNamespace(GatewayNamespace):
         email = text_field(data, "email").strip()
         if not EMAIL.fullmatch(email):
             raise GatewayError("bad_email", "That doesn't look like an email address.")
-        self.gateway.customers.leave_email(self._session(data), email)
+        client = request.remote_addr or "unknown"
+        self.gateway.customers.leave_email(self._session(data), email, client)
 
     def on_csat(self, data: Any = None) -> None:
         """The customer rates the ended chat from 1 to 5."""

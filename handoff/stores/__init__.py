@@ -1,7 +1,8 @@
 """Redis stores, each owning its keys and commands.
 
 Conversations (the state machine), transcripts, the queue, presence, daily
-counts and open sockets per client; ``Stores`` opens all of them on one Redis client.
+counts, ticket limits and open sockets per client; ``Stores`` opens all of them on one
+Redis client.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from handoff.stores.daily import DailyCounts
 from handoff.stores.lifetime import Retention
 from handoff.stores.presence import Presence
 from handoff.stores.queue import HandoffQueue
+from handoff.stores.tickets import TicketLimits
 from handoff.stores.transcripts import TranscriptStore
 
 
@@ -36,7 +38,7 @@ class Stores:
     presence: Presence
     queue: HandoffQueue
     daily: DailyCounts
-
+    tickets: TicketLimits
     connections: ConnectionCounts
 
     @classmethod
@@ -48,5 +50,6 @@ class Stores:
             presence=Presence(client),
             queue=HandoffQueue(client, conversations),
             daily=DailyCounts(client),
+            tickets=TicketLimits(client),
             connections=ConnectionCounts(client, bounds.max_connections_per_client),
         )

@@ -119,10 +119,12 @@ if err then return redis.error_reply(err) end
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: conversation, live index. ARGV: now, customer JSON, id. Opening is activity.
+# KEYS: conversation, live index. ARGV: now, customer JSON, id, resume secret's hash, owner.
+# Opening is activity.
 _OPEN = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'mode', 'bot', 'created_at', ARGV[1], 'customer', ARGV[2])
+  redis.call('HSET', KEYS[1], 'mode', 'bot', 'created_at', ARGV[1], 'customer', ARGV[2],
+             'secret_hash', ARGV[4], 'owner', ARGV[5])
   prune(KEYS[2], ARGV[1])
 end
 keep(KEYS[1], KEYS[2], ARGV[3], redis.call('HGET', KEYS[1], 'mode'), ARGV[1])
@@ -142,6 +144,15 @@ for i = 2, #ARGV, 2 do
   end
 end
 return redis.status_reply('OK')
+"""
+
+# KEYS: conversation. ARGV: owner. Only a conversation that exists, and only once.
+_BIND_OWNER = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return '' end
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner and owner ~= '' then return owner end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+return ARGV[1]
 """
 
 
@@ -279,6 +290,7 @@ class ConversationStore:
         self.retention = retention or Retention()
         self._open = self.register_script(_OPEN)
         self._set_fields = redis.register_script(_SET_FIELDS)
+        self._bind_owner = redis.register_script(_BIND_OWNER)
         self._transition = self.register_script(_TRANSITION)
 
     def register_script(self, body: str) -> Any:
@@ -292,13 +304,42 @@ class ConversationStore:
         )
         return self._redis.register_script(lifetime_lua(self.retention) + source + body)
 
-    def open(self, conversation_id: str, customer: dict[str, Any] | None = None) -> Conversation:
-        """Create the conversation in mode bot, or return it unchanged if it exists."""
+    def open(
+        self,
+        conversation_id: str,
+        customer: dict[str, Any] | None = None,
+        secret_hash: str = "",
+        owner: str = "",
+    ) -> Conversation:
+        """Create the conversation in mode bot, or return it unchanged if it exists.
+
+        ``secret_hash`` and ``owner`` (the customer id a customer token vouched for) are
+        what resuming it needs (``service/customers.py``); they are not Conversation fields,
+        so they never reach agents or supervisors.
+        """
         reply = self._open(
             keys=[conversation_key(conversation_id), LIVE_KEY],
-            args=[repr(time.time()), json.dumps(masked(customer or {})), conversation_id],
+            args=[
+                repr(time.time()),
+                json.dumps(masked(customer or {})),
+                conversation_id,
+                secret_hash,
+                owner,
+            ],
         )
         return conversation_from_reply(conversation_id, reply)
+
+    def credentials(self, conversation_id: str) -> tuple[str, str] | None:
+        """The resume secret's hash and the owner ("" for a guest's); None if unknown."""
+        secret_hash, owner, mode = self._redis.hmget(
+            conversation_key(conversation_id), "secret_hash", "owner", "mode"
+        )
+        return None if mode is None else (secret_hash or "", owner or "")
+
+    def bind_owner(self, conversation_id: str, owner: str) -> str:
+        """Make a guest's conversation the customer's (once); the owner it has now."""
+        reply: str = self._bind_owner(keys=[conversation_key(conversation_id)], args=[owner])
+        return reply
 
     def get(self, conversation_id: str) -> Conversation:
         """The conversation; raises UnknownConversation."""

@@ -45,6 +45,31 @@ def transcript_key(conversation_id: str) -> str:
     return f"{PREFIX}transcript:{conversation_id}"
 
 
+def message_ids_key(conversation_id: str) -> str:
+    """Sorted set: the customer's client message ids, scored by the seq of the line each sent."""
+    return f"{PREFIX}message-ids:{conversation_id}"
+
+
+def ticket_offer_key(conversation_id: str) -> str:
+    """Flag: the gateway offered this conversation to leave an email (expires)."""
+    return f"{PREFIX}ticket-offer:{conversation_id}"
+
+
+def ticket_taken_key(conversation_id: str) -> str:
+    """Flag: this conversation left its one ticket (expires)."""
+    return f"{PREFIX}ticket-taken:{conversation_id}"
+
+
+def tickets_to_key(recipient_hash: str, day: int) -> str:
+    """Counter: tickets mailed to one address (by its hash) on one UTC day (expires)."""
+    return f"{PREFIX}tickets-to:{recipient_hash}:{day}"
+
+
+def tickets_from_key(client: str, hour: int) -> str:
+    """Counter: tickets one client (its address) left in one hour (expires)."""
+    return f"{PREFIX}tickets-from:{client}:{hour}"
+
+
 def agent_key(agent_id: str) -> str:
     """Hash: an agent's name, status, skills, capacity and disconnect time."""
     return f"{PREFIX}agent:{agent_id}"

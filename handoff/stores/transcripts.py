@@ -19,23 +19,38 @@ from typing import Any
 import redis
 
 from handoff.stores.conversations import masked, script_error
-from handoff.stores.keys import LIVE_KEY, conversation_key, transcript_key
+from handoff.stores.keys import LIVE_KEY, conversation_key, message_ids_key, transcript_key
 from handoff.stores.lifetime import Retention, lifetime_lua
 from handoff.stores.redis_io import require_text_client
 
 KINDS = ("customer", "bot", "agent", "system", "note")
 # Lines a client is sent at once: on (re)connection, and each time it asks for older ones.
 PAGE = 50
+# A resend is recognised among the latest this many client message ids of a conversation.
+MESSAGE_IDS_KEPT = 500
+# ... for this long after the conversation's last line with one.
+MESSAGE_IDS_TTL_SECONDS = 7 * 24 * 3600
 
-# KEYS: conversation, transcript, live index. ARGV: id, kind, text, sender, at, data JSON.
+# KEYS: conversation, transcript, live index, client message ids. ARGV: id, kind, text,
+# sender, at, data JSON, client message id ("" for none), ids kept, ids' lifetime.
+# Returns {seq, 1} for a new line, {seq, 0} for a message id already stored under seq.
 _APPEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
+if ARGV[7] ~= '' then
+  local stored = redis.call('ZSCORE', KEYS[4], ARGV[7])
+  if stored then return {tonumber(stored), 0} end
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'last_seq', 1)
 redis.call('HSET', KEYS[1], 'last_message_at', ARGV[5])
 redis.call('XADD', KEYS[2], seq .. '-0', 'kind', ARGV[2], 'text', ARGV[3], 'sender', ARGV[4],
            'at', ARGV[5], 'data', ARGV[6])
 keep(KEYS[1], KEYS[3], ARGV[1], redis.call('HGET', KEYS[1], 'mode'), ARGV[5])
-return seq
+if ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[4], seq, ARGV[7])
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -tonumber(ARGV[8]) - 1)
+  redis.call('EXPIRE', KEYS[4], ARGV[9])
+end
+return {seq, 1}
 """
 
 
@@ -79,6 +94,35 @@ class TranscriptStore:
 
         Raises UnknownConversation: messages belong to an opened conversation.
         """
+        message, _ = self._store(conversation_id, kind, text, sender, data, "")
+        return message
+
+    def append_once(self, conversation_id: str, message_id: str, text: str) -> tuple[Message, bool]:
+        """Store a customer's line sent with a client message id, unless that id is stored.
+
+        Returns the line and True, or the line first stored under that id and False:
+        a resend is answered, never stored twice. Atomic, whatever the number of
+        gateway processes and connections sending it.
+        """
+        message, new = self._store(
+            conversation_id, "customer", text, None, {"message_id": message_id}, message_id
+        )
+        if new:
+            return message, True
+        entry = f"{message.seq}-0"
+        found = self._redis.xrange(transcript_key(conversation_id), min=entry, max=entry)
+        # Once archived, the stream is gone: the resend, masked, stands in for the original.
+        return (_message(*found[0]) if found else message), False
+
+    def _store(
+        self,
+        conversation_id: str,
+        kind: str,
+        text: str,
+        sender: str | None,
+        data: dict[str, Any] | None,
+        message_id: str,
+    ) -> tuple[Message, bool]:
         if kind not in KINDS:
             raise ValueError(f"Unknown message kind {kind!r}; kinds are {', '.join(KINDS)}.")
         text = masked(text)
@@ -86,17 +130,29 @@ class TranscriptStore:
         data = masked(data or {})
         at = time.time()
         try:
-            seq = self._append(
+            seq, new = self._append(
                 keys=[
                     conversation_key(conversation_id),
                     transcript_key(conversation_id),
                     LIVE_KEY,
+                    message_ids_key(conversation_id),
                 ],
-                args=[conversation_id, kind, text, sender or "", repr(at), json.dumps(data)],
+                args=[
+                    conversation_id,
+                    kind,
+                    text,
+                    sender or "",
+                    repr(at),
+                    json.dumps(data),
+                    message_id,
+                    MESSAGE_IDS_KEPT,
+                    MESSAGE_IDS_TTL_SECONDS,
+                ],
             )
         except redis.ResponseError as error:
             raise script_error(error) from None
-        return Message(seq=int(seq), kind=kind, text=text, sender=sender, at=at, data=data)
+        message = Message(seq=int(seq), kind=kind, text=text, sender=sender, at=at, data=data)
+        return message, bool(new)
 
     def since(
         self, conversation_id: str, last_seq: int = 0, include_notes: bool = False

@@ -197,6 +197,25 @@ def test_html_typed_by_a_customer_is_shown_as_text(stack: Stack, new_page: NewPa
     assert widget.page.evaluate("window.__pwned") is None
 
 
+def test_a_card_number_is_shown_masked_once_stored_and_kept_nowhere_in_clear(
+    stack: Stack, new_page: NewPage
+) -> None:
+    widget, network = greeted_over_a_network(stack, new_page)
+    card = "4111 1111 1111 1111"
+    widget.say(f"my card is {card}")
+    # The gateway's acknowledgement (by the line's client message id) replaces the typed text.
+    expect(widget.bubbles("customer").last).to_have_text("my card is [card ending 1111]")
+    expect(widget.log.locator("li:not([data-seq])")).to_have_count(0)
+    # A reconnection sends nothing again, and nothing in clear stays on screen or in storage.
+    network.cut()
+    expect(widget.status).to_have_text("Reconnecting…")
+    network.restore()
+    expect(widget.status).to_be_hidden()
+    assert card not in widget.log.inner_text()
+    assert card not in widget.page.evaluate("() => JSON.stringify(localStorage)")
+    assert [sender for _, sender, _ in widget.transcript()].count("customer") == 2
+
+
 def test_a_dropped_network_shows_reconnecting_and_loses_nothing(
     stack: Stack, new_page: NewPage
 ) -> None:

@@ -37,7 +37,8 @@ def test_customer_errors(customer: NewCustomer, event: str, payload: object, cod
     assert error["message"]
     # nothing was stored: a resume from 0 shows an empty conversation
     again = customer()
-    assert again.start(session_id=kim.session_id)["messages"] == []
+    resumed = again.start(session_id=kim.session_id, resume_secret=kim.resume_secret)
+    assert again.session_id == kim.session_id and resumed["messages"] == []
 
 
 def test_user_uttered_before_a_session_is_refused(customer: NewCustomer) -> None:

@@ -51,7 +51,11 @@ def test_bot_queue_agent_and_back_to_the_bot(
     assert queued["position"] == 1
     # Another tab (or a reload) of the same conversation is told its place at once.
     again = customer()
-    history = again.start(session_id=alice.session_id, last_seq=queued.get("seq", 0))
+    history = again.start(
+        session_id=alice.session_id,
+        last_seq=queued.get("seq", 0),
+        resume_secret=alice.resume_secret,
+    )
     assert history["mode"] == "queued"
     assert history["queue"] == {"position": 1, "wait_seconds": queued["wait_seconds"]}
 
@@ -148,7 +152,9 @@ def test_a_customer_who_reconnects_gets_exactly_what_they_missed(
         ann.act("send", conversation_id=erin.session_id, text=text)
         ann.wait_for("message", has_text(text))
     again = customer()
-    history = again.start(session_id=erin.session_id, last_seq=seen)
+    history = again.start(
+        session_id=erin.session_id, last_seq=seen, resume_secret=erin.resume_secret
+    )
     assert history["mode"] == "assigned"
     assert [m["text"] for m in history["messages"]] == ["message 0", "message 1", "message 2"]
     seqs = [m["seq"] for m in history["messages"]]

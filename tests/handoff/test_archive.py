@@ -171,29 +171,20 @@ def test_card_numbers_are_masked_again_on_the_way_in(archive: Archive, database_
 # --- tickets --------------------------------------------------------------------------
 
 
-def test_a_ticket_is_kept_and_the_transcript_mailed_without_notes(
+def test_a_ticket_is_kept_and_mailed_with_its_reference_and_nothing_the_customer_wrote(
     archive: Archive, outbox: Outbox
 ) -> None:
-    lines = [
-        *MESSAGES,
-        message(5, "note", "customer sounds angry", sender="Ann Lee"),
-        message(6, "customer", f"my card is {CARD}"),
-    ]
-    ticket = archive.create_ticket("conv-1", " dana@example.com ", lines)
+    ticket = archive.create_ticket("conv-1", " dana@example.com ")
     assert re.fullmatch(r"TKT-[0-9A-F]{8}", ticket)
     [mail] = outbox.newest()
     assert (mail.to, mail.subject) == ("dana@example.com", f"Your request {ticket}")
     assert f"Your reference is {ticket}." in mail.body
-    assert "] You: I was charged twice" in mail.body
-    assert "] Assistant: Let me get you a person." in mail.body
-    assert "] Ann Lee: Hi Dana, I see the double charge." in mail.body
-    assert "[2023-11-14 22:13 UTC] You: I was charged twice" in mail.body
-    assert "angry" not in mail.body
-    assert CARD not in mail.body and "[card ending 1111]" in mail.body
+    # The address is not verified: our words only, never the chat's text or links.
+    assert "charged twice" not in mail.body and "http" not in mail.body
 
 
 def test_tickets_are_listed_with_the_archived_conversation(archive: Archive) -> None:
-    first = archive.create_ticket("conv-1", "dana@example.com", [])
+    first = archive.create_ticket("conv-1", "dana@example.com")
     archive.archive(closed(resolution="ticket"), MESSAGES)
     found = archive.conversation("conv-1")
     assert found is not None
@@ -217,7 +208,7 @@ def test_a_bad_email_is_refused_and_nothing_kept(
     archive: Archive, outbox: Outbox, database_path: Path, email: str
 ) -> None:
     with pytest.raises(InvalidEmail, match="email address"):
-        archive.create_ticket("conv-1", email, MESSAGES)
+        archive.create_ticket("conv-1", email)
     assert count(database_path, "tickets") == 0
     assert outbox.newest() == []
 
@@ -271,7 +262,7 @@ def test_stats_over_conversations_closed_since(archive: Archive) -> None:
         ),
         [],
     )
-    archive.create_ticket("d", "dana@example.com", [])
+    archive.create_ticket("d", "dana@example.com")
     # Closed before the period: not counted.
     archive.archive(closed("old", closed_at=T0 - 1, csat=1), [])
 

@@ -102,9 +102,12 @@ def gateway(make_gateway: MakeGateway) -> Gateway:
 
 
 def open_chat(gateway: Gateway, conversation_id: str = "conv-0001") -> str:
-    """An anonymous customer's new conversation, with the bot."""
-    conversation, problem = gateway.customers.open_session(conversation_id, None)
-    assert (conversation.mode, problem) == ("bot", None)
+    """An anonymous customer's new conversation, with the bot, under a readable id.
+
+    (Customers get gateway-issued ids from ``open_session``; its own tests show that.)
+    """
+    conversation = gateway.stores.conversations.open(conversation_id)
+    assert conversation.mode == "bot"
     return conversation.id
 
 
@@ -322,8 +325,9 @@ def test_request_human_while_rasa_is_down_hands_off_with_reason_bot_unavailable(
 def test_open_session_with_a_bad_customer_token_goes_on_as_a_guest(
     gateway: Gateway, rasa: ScriptedRasa
 ) -> None:
-    conversation, problem = gateway.customers.open_session("conv-0001", "not-a-jwt")
+    session = gateway.customers.open_session(None, customer_token="not-a-jwt")
 
+    problem, conversation = session.problem, session.conversation
     assert problem is not None and problem.code == "invalid_customer_token"
     assert (conversation.mode, conversation.customer) == ("bot", {})
     assert rasa.slots == []  # nothing vouched for, nothing told to the bot
@@ -666,7 +670,7 @@ def test_leave_email_creates_a_ticket_and_closes_the_chat(
     ask_for_person(gateway, rasa, conversation_id)  # nobody online: offered email
     emitted.clear()
 
-    ticket = gateway.customers.leave_email(conversation_id, "dana@example.com")
+    ticket = gateway.customers.leave_email(conversation_id, "dana@example.com", "198.51.100.7")
 
     assert re.fullmatch(r"TKT-[0-9A-F]{8}", ticket)
     conversation = gateway.stores.conversations.get(conversation_id)
@@ -688,7 +692,7 @@ def test_leave_email_with_a_bad_address_is_refused(
     emitted.clear()
 
     with pytest.raises(GatewayError) as refused:
-        gateway.customers.leave_email(conversation_id, "not an email")
+        gateway.customers.leave_email(conversation_id, "not an email", "198.51.100.7")
 
     assert refused.value.code == "bad_email"
     assert gateway.stores.conversations.get(conversation_id).mode == "bot"
