@@ -12,7 +12,7 @@ sends synchronously. The gateway's state is still all in Redis. Rasa is a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from flask import Flask
@@ -24,11 +24,16 @@ from handoff import create_app
 from handoff.records import agents as agents_module
 from handoff.service.customers import REQUEST_HUMAN
 from handoff.service.gateway import Gateway
+from handoff.sockets.customers import RESUME_SECRET
 from handoff.sockets.namespace import BURST, MAX_TEXT
+from handoff.stores.conversations import UnknownConversation
 from tests.handoff.service_doubles import FALLBACK_TEXT, ScriptedRasa
 
 PASSWORD = "correct horse battery"
+# A conversation id the gateway never issued (a client may make one up: it is not honoured).
 SESSION = "session-0001"
+# A page of another site than the gateway's (a widget host): never allowed agents' sockets.
+WIDGET_HOST = "https://shop.example.com"
 PACKET: dict[str, Any] = {"reason": "explicit_request", "skill": "general", "priority": "normal"}
 
 
@@ -41,6 +46,13 @@ class QueueFreeSocketIO(SocketIO):
 
 
 Received = list[tuple[str, Any]]
+
+
+class Opened(NamedTuple):
+    """A conversation the gateway opened for a widget: the id and resume secret it issued."""
+
+    session_id: str
+    resume_secret: str
 
 
 @pytest.fixture
@@ -80,26 +92,53 @@ def gateway_of(app: Flask) -> Gateway:
 
 
 def received(client: SocketIOTestClient, namespace: str = "/") -> Received:
-    """What the server sent the client since the last call, as (event, payload) pairs."""
+    """What the server sent the client since the last call, as (event, payload) pairs.
+
+    An event sent with several arguments (a new conversation's `session_confirm`: the
+    id, then ``{"resume_secret"}``) has them as a tuple for its payload.
+    """
     return [
-        (item["name"], item["args"][0] if item["args"] else None)
+        (item["name"], item["args"][0] if len(item["args"]) == 1 else (tuple(item["args"]) or None))
         for item in client.get_received(namespace)
     ]
 
 
-def customer(app: Flask, session_id: str | None = SESSION) -> SocketIOTestClient:
-    """A widget on `/`; with ``session_id``, its session is requested and the replies read."""
+def widget(app: Flask) -> SocketIOTestClient:
+    """A widget connected to `/` that has not asked for a session yet."""
     client = socketio_of(app).test_client(app, namespace="/")
     assert client.is_connected("/")
-    if session_id is not None:
-        client.emit("session_request", {"session_id": session_id})
-        assert [name for name, _ in received(client)] == ["session_confirm", "history"]
     return client
+
+
+def customer(app: Flask, resume: Opened | None = None) -> tuple[SocketIOTestClient, Opened]:
+    """A widget on `/` in a new conversation, or in ``resume``'s; the replies are read.
+
+    A new conversation is confirmed with its issued id and resume secret; a resumed one
+    with its id alone.
+    """
+    client = widget(app)
+    if resume is None:
+        client.emit("session_request", {})
+        [(confirm, (session_id, secret)), (history, started)] = received(client)
+        assert (confirm, history) == ("session_confirm", "history")
+        assert started["session_id"] == session_id
+        return client, Opened(session_id, secret["resume_secret"])
+    client.emit("session_request", resume._asdict())
+    [(confirm, session_id), (history, _)] = received(client)
+    assert (confirm, session_id, history) == ("session_confirm", resume.session_id, "history")
+    return client, resume
+
+
+def token_for(app: Flask, login: str) -> str:
+    """A socket login token for the agent's current session generation."""
+    tandem = app.extensions["tandem"]
+    token: str = tandem.tokens.issue(login, tandem.directory.generation(login))
+    return token
 
 
 def agent(app: Flask, login: str) -> SocketIOTestClient:
     """An agent console on `/agent`, connected with the login token; its `state` is read."""
-    token = app.extensions["tandem"].tokens.issue(login)
+    token = token_for(app, login)
     client = socketio_of(app).test_client(app, namespace="/agent", auth={"token": token})
     assert client.is_connected("/agent")
     assert [name for name, _ in received(client, "/agent")] == ["state"]
@@ -115,52 +154,63 @@ def errors(events: Received) -> list[tuple[str, str]]:
 
 
 def test_session_request_confirms_the_session_and_sends_its_history(app: Flask) -> None:
-    client = customer(app, session_id=None)
+    client = widget(app)
 
+    # An id the client chose, without a resume secret: a new conversation under an issued id.
     client.emit("session_request", {"session_id": SESSION})
 
-    assert received(client) == [
-        ("session_confirm", SESSION),
-        (
-            "history",
-            {
-                "session_id": SESSION,
-                "mode": "bot",
-                "messages": [],
-                "has_more": False,
-                "last_seq": 0,
-                "queue": None,
-            },
-        ),
-    ]
-    assert gateway_of(app).stores.conversations.get(SESSION).mode == "bot"
+    [(name, (session_id, secret)), history] = received(client)
+    assert name == "session_confirm"
+    assert isinstance(session_id, str) and len(session_id) == 32 and session_id != SESSION
+    assert set(secret) == {"resume_secret"}
+    assert RESUME_SECRET.fullmatch(secret["resume_secret"])
+    assert history == (
+        "history",
+        {
+            "session_id": session_id,
+            "mode": "bot",
+            "messages": [],
+            "has_more": False,
+            "last_seq": 0,
+            "queue": None,
+        },
+    )
+    conversations = gateway_of(app).stores.conversations
+    assert conversations.get(session_id).mode == "bot"
+    with pytest.raises(UnknownConversation):
+        conversations.get(SESSION)
 
 
 def test_session_request_with_a_malformed_id_gets_a_new_one(app: Flask) -> None:
-    client = customer(app, session_id=None)
+    client = widget(app)
 
     client.emit("session_request", {"session_id": "not ok!"})
 
-    (name, session_id), (_, history) = received(client)
+    (name, (session_id, secret)), (_, history) = received(client)
     assert name == "session_confirm"
     assert isinstance(session_id, str) and len(session_id) == 32 and session_id != "not ok!"
+    assert RESUME_SECRET.fullmatch(secret["resume_secret"])
     assert history["session_id"] == session_id
 
 
 def test_a_returning_widget_gets_only_what_it_missed(app: Flask, rasa: ScriptedRasa) -> None:
-    first = customer(app)
+    first, opened = customer(app)
     rasa.script("hi", {"text": "Hello!"})
     rasa.script("my bill", {"text": "Let's look at your bill."})
     first.emit("user_uttered", {"message": "hi"})
     first.emit("user_uttered", {"message": "my bill"})
     first.disconnect("/")
 
-    again = customer(app, session_id=None)
-    again.emit("session_request", {"session_id": SESSION, "last_seq": 2})
+    again = widget(app)
+    again.emit("session_request", {**opened._asdict(), "last_seq": 2})
 
     (_, confirmed), (_, history) = received(again)
-    assert confirmed == SESSION
-    assert history["last_seq"] == 4
+    assert confirmed == opened.session_id  # the id alone: a resumed conversation keeps its secret
+    assert (history["session_id"], history["last_seq"], history["has_more"]) == (
+        opened.session_id,
+        4,
+        False,
+    )
     assert [(m["seq"], m["sender"], m["text"]) for m in history["messages"]] == [
         (3, "customer", "my bill"),
         (4, "bot", "Let's look at your bill."),
@@ -170,12 +220,12 @@ def test_a_returning_widget_gets_only_what_it_missed(app: Flask, rasa: ScriptedR
 def test_user_uttered_echoes_the_customers_line_then_the_bots_answer(
     app: Flask, rasa: ScriptedRasa
 ) -> None:
-    client = customer(app)
+    client, opened = customer(app)
     rasa.script(
         "hi", {"text": "Hello!", "buttons": [{"title": "Talk to a person", "payload": "/x"}]}
     )
 
-    client.emit("user_uttered", {"message": "hi", "session_id": SESSION})
+    client.emit("user_uttered", {"message": "hi", "session_id": opened.session_id})
 
     [(mine, echoed), (bot, answer)] = received(client)
     assert (mine, echoed["seq"], echoed["sender"], echoed["text"]) == (
@@ -193,11 +243,12 @@ def test_user_uttered_echoes_the_customers_line_then_the_bots_answer(
     assert answer["quick_replies"] == [
         {"content_type": "text", "title": "Talk to a person", "payload": "/x"}
     ]
-    assert rasa.sent == [(SESSION, "hi")]
+    assert rasa.sent == [(opened.session_id, "hi")]
 
 
 def test_every_tab_of_a_conversation_sees_its_lines(app: Flask) -> None:
-    writing, watching = customer(app), customer(app)
+    writing, opened = customer(app)
+    watching, _ = customer(app, resume=opened)
 
     writing.emit("user_uttered", {"message": "hello from tab one"})
 
@@ -208,7 +259,7 @@ def test_every_tab_of_a_conversation_sees_its_lines(app: Flask) -> None:
 
 
 def test_an_unknown_event_is_answered_with_an_error(app: Flask) -> None:
-    client = customer(app)
+    client, _ = customer(app)
 
     client.emit("dance", {"style": "tango"})
 
@@ -226,8 +277,9 @@ def test_an_unknown_event_is_answered_with_an_error(app: Flask) -> None:
         ("user_uttered", {"message": "   "}, "bad_payload"),
         ("user_uttered", {"message": "x" * (MAX_TEXT + 1)}, "message_too_long"),
         ("typing", {"typing": "yes"}, "bad_payload"),
-        ("session_request", {"session_id": SESSION, "last_seq": -1}, "bad_payload"),
-        ("session_request", {"session_id": SESSION, "last_seq": "3"}, "bad_payload"),
+        # A resume of the widget's own conversation (its id and secret are added below).
+        ("session_request", {"last_seq": -1}, "bad_payload"),
+        ("session_request", {"last_seq": "3"}, "bad_payload"),
         ("leave_email", {"email": "not an address"}, "bad_email"),
         ("csat", {"rating": 6}, "bad_rating"),
         ("csat", {"rating": True}, "bad_rating"),
@@ -236,18 +288,20 @@ def test_an_unknown_event_is_answered_with_an_error(app: Flask) -> None:
 def test_a_bad_payload_is_refused_and_changes_nothing(
     app: Flask, rasa: ScriptedRasa, event: str, payload: Any, code: str
 ) -> None:
-    client = customer(app)
+    client, opened = customer(app)
+    if event == "session_request":
+        payload = {**opened._asdict(), **payload}
 
     client.emit(event, payload)
 
     [(name, error)] = received(client)
     assert (name, error["code"], error["event"]) == ("error", code, event)
-    assert gateway_of(app).stores.conversations.get(SESSION).last_seq == 0
+    assert gateway_of(app).stores.conversations.get(opened.session_id).last_seq == 0
     assert rasa.sent == []
 
 
 def test_a_too_long_message_says_what_the_limit_is(app: Flask) -> None:
-    client = customer(app)
+    client, _ = customer(app)
 
     client.emit("user_uttered", {"message": "x" * (MAX_TEXT + 1)})
 
@@ -256,7 +310,7 @@ def test_a_too_long_message_says_what_the_limit_is(app: Flask) -> None:
 
 
 def test_user_uttered_before_session_request_is_refused(app: Flask, rasa: ScriptedRasa) -> None:
-    client = customer(app, session_id=None)
+    client = widget(app)
 
     client.emit("user_uttered", {"message": "hi"})
 
@@ -265,7 +319,7 @@ def test_user_uttered_before_session_request_is_refused(app: Flask, rasa: Script
 
 
 def test_user_uttered_naming_another_session_is_refused(app: Flask, rasa: ScriptedRasa) -> None:
-    client = customer(app)
+    client, _ = customer(app)
 
     client.emit("user_uttered", {"message": "hi", "session_id": "someone-elses-session"})
 
@@ -274,7 +328,7 @@ def test_user_uttered_naming_another_session_is_refused(app: Flask, rasa: Script
 
 
 def test_a_flood_of_events_on_one_socket_is_rate_limited(app: Flask) -> None:
-    client = customer(app)
+    client, _ = customer(app)
 
     for _ in range(BURST + 5):
         client.emit("typing", {"typing": True})  # with the bot: nothing to answer
@@ -288,7 +342,7 @@ def test_a_flood_of_events_on_one_socket_is_rate_limited(app: Flask) -> None:
 
 def test_request_human_while_rasa_is_down_reaches_an_agent(app: Flask, rasa: ScriptedRasa) -> None:
     ann = agent(app, "ann")
-    client = customer(app)
+    client, _ = customer(app)
     rasa.down = True
 
     client.emit("user_uttered", {"message": REQUEST_HUMAN})
@@ -302,12 +356,19 @@ def test_request_human_while_rasa_is_down_reaches_an_agent(app: Flask, rasa: Scr
 # --- Agents: `/agent` ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("auth", [None, {"token": "forged"}, {"token": "for-nobody"}])
+@pytest.mark.parametrize(
+    "auth",
+    [None, {"token": "forged"}, {"token": "for-nobody"}, {"token": "of-an-ended-session"}],
+)
 def test_a_socket_without_a_valid_login_is_refused_on_agent(
     app: Flask, auth: dict[str, str] | None
 ) -> None:
+    tandem = app.extensions["tandem"]
     if auth == {"token": "for-nobody"}:  # well signed, but for a login that does not exist
-        auth = {"token": app.extensions["tandem"].tokens.issue("nobody")}
+        auth = {"token": tandem.tokens.issue("nobody", 0)}
+    if auth == {"token": "of-an-ended-session"}:  # ann's, but she logged out since
+        auth = {"token": token_for(app, "ann")}
+        tandem.directory.end_sessions("ann")
 
     client = socketio_of(app).test_client(app, namespace="/agent", auth=auth)
 
@@ -316,7 +377,7 @@ def test_a_socket_without_a_valid_login_is_refused_on_agent(
 
 
 def test_an_agent_with_a_login_token_connects_and_gets_their_state(app: Flask) -> None:
-    token = app.extensions["tandem"].tokens.issue("ann")
+    token = token_for(app, "ann")
 
     client = socketio_of(app).test_client(app, namespace="/agent", auth={"token": token})
 
@@ -353,18 +414,39 @@ def test_an_agent_logged_in_over_http_connects_with_the_session_cookie(app: Flas
     assert (name, state["agent"]["id"]) == ("state", "bob")
 
 
+@pytest.mark.parametrize("own", [False, True])
+def test_an_agent_socket_is_accepted_only_from_the_gateways_own_pages(
+    app: Flask, gateway_settings: Settings, own: bool
+) -> None:
+    origin = gateway_settings.own_origins[0] if own else WIDGET_HOST
+    token = token_for(app, "ann")
+
+    client = socketio_of(app).test_client(
+        app, namespace="/agent", auth={"token": token}, headers={"Origin": origin}
+    )
+
+    assert client.is_connected("/agent") is own
+    assert [agent.agent_id for agent in gateway_of(app).stores.presence.all()] == (
+        ["ann"] if own else []
+    )
+
+
 def test_an_agent_is_given_a_handed_off_chat_and_their_reply_reaches_the_customer(
     app: Flask, rasa: ScriptedRasa
 ) -> None:
     bob = agent(app, "bob")
-    client = customer(app)
+    client, opened = customer(app)
     rasa.script("a person please", {"custom": {"handoff": PACKET}})
     client.emit("user_uttered", {"message": "a person please"})
     [(name, chat)] = received(bob, "/agent")
-    assert (name, chat["conversation"]["id"]) == ("assigned", SESSION)
+    assert (name, chat["conversation"]["id"]) == ("assigned", opened.session_id)
     received(client)
 
-    bob.emit("send", {"conversation_id": SESSION, "text": "Hi, Bob here."}, namespace="/agent")
+    bob.emit(
+        "send",
+        {"conversation_id": opened.session_id, "text": "Hi, Bob here."},
+        namespace="/agent",
+    )
 
     [(name, line)] = received(client)
     assert (name, line["sender"], line["agent_name"], line["text"]) == (
@@ -377,21 +459,23 @@ def test_an_agent_is_given_a_handed_off_chat_and_their_reply_reaches_the_custome
 
 def test_an_agent_sending_on_someone_elses_chat_is_refused(app: Flask, rasa: ScriptedRasa) -> None:
     bob = agent(app, "bob")
-    client = customer(app)
+    client, opened = customer(app)
     rasa.script("a person please", {"custom": {"handoff": PACKET}})
     client.emit("user_uttered", {"message": "a person please"})
-    assert gateway_of(app).stores.conversations.get(SESSION).agent_id == "bob"
+    assert gateway_of(app).stores.conversations.get(opened.session_id).agent_id == "bob"
     received(client)
     received(bob, "/agent")
     ann = agent(app, "ann")
 
-    ann.emit("send", {"conversation_id": SESSION, "text": "Not my chat"}, namespace="/agent")
+    ann.emit(
+        "send", {"conversation_id": opened.session_id, "text": "Not my chat"}, namespace="/agent"
+    )
 
     [(name, error)] = received(ann, "/agent")
     assert (name, error["code"], error["event"]) == ("error", "not_your_conversation", "send")
     assert received(client) == []
     assert received(bob, "/agent") == []
-    assert "Not my chat" not in str(gateway_of(app).stores.transcripts.all(SESSION))
+    assert "Not my chat" not in str(gateway_of(app).stores.transcripts.all(opened.session_id))
 
 
 @pytest.mark.parametrize(
