@@ -232,7 +232,8 @@ class SetScore:
 
     @property
     def false_tasks(self) -> int:
-        return sum(n for (exp, got), n in self.confusion.items() if exp == OUT_OF_SCOPE and got in TASKS)
+        wrong = self.confusion.items()
+        return sum(n for (exp, got), n in wrong if exp == OUT_OF_SCOPE and got in TASKS)
 
     @property
     def false_task_rate(self) -> float:
@@ -287,9 +288,11 @@ def score(name: str, lines: Iterable[Line], predicted: Mapping[str, str]) -> Set
 # parses every line the way the server does (FallbackClassifier included; `rasa test nlu`
 # would undo its fallbacks). Writes text -> [intent, confidence, DIET's top 3].
 _PREDICT = """
-import asyncio, json, sys
+import asyncio, json, logging, sys
 from rasa.core.agent import Agent
+from rasa.utils.log_utils import configure_structlog
 
+configure_structlog(logging.WARNING)  # debug logs would carry every line's text
 model, lines, out = sys.argv[1:4]
 texts = json.load(open(lines, encoding="utf-8"))
 agent = Agent.load(model)
@@ -339,7 +342,9 @@ def predict(
             check=False,
         )
     if result.returncode != 0 or not predictions.exists():
-        raise RuntimeError(f"Rasa could not read the lines (exit code {result.returncode}); see {log}")
+        raise RuntimeError(
+            f"Rasa could not read the lines (exit code {result.returncode}); see {log}"
+        )
     found = json.loads(predictions.read_text(encoding="utf-8"))
     missing = [text for text in unique if text not in found]
     if missing:
@@ -362,10 +367,8 @@ def table(scores: list[SetScore]) -> str:
             cells.append(f"{s.right[intent] / n:>11.2f} ({n:>3})" if n else f"{'-':>17}")
         lines.append(f"{intent:<20}" + "".join(f" {c:>17}" for c in cells))
     lines.append(f"{'macro accuracy':<20}" + "".join(f" {s.macro_accuracy:>17.3f}" for s in scores))
-    lines.append(
-        f"{'false tasks (oos)':<20}"
-        + "".join(f" {f'{s.false_task_rate:.1%} ({s.false_tasks}/{s.out_of_scope_lines})':>17}" for s in scores)
-    )
+    rates = [f"{s.false_task_rate:.1%} ({s.false_tasks}/{s.out_of_scope_lines})" for s in scores]
+    lines.append(f"{'false tasks (oos)':<20}" + "".join(f" {r:>17}" for r in rates))
     lines.append(f"{'in-scope fallbacks':<20}" + "".join(f" {s.fallbacks:>17}" for s in scores))
     return "\n".join(lines)
 
@@ -423,8 +426,9 @@ def main(root: Path | None = None, model: Path | None = None) -> int:
     (root / OUT / "robustness.json").write_text(
         json.dumps([[line.text, line.intent] for line in robust]), encoding="utf-8"
     )
-    print(f"Reading {len(heldout) + len(independent) + len(robust) + len(noise)} lines...", flush=True)
-    texts = (line.text for line in [*heldout, *independent, *robust, *noise])
+    everything = [*heldout, *independent, *robust, *noise]
+    print(f"Reading {len(everything)} lines with the model...", flush=True)
+    texts = (line.text for line in everything)
     try:
         predicted = predict(root, texts, model=model)
     except RuntimeError as error:
@@ -437,7 +441,8 @@ def main(root: Path | None = None, model: Path | None = None) -> int:
     ]
     noise_score = score("gibberish", noise, predicted)
     print(table(scores))
-    print(f"gibberish and very long inputs falling back: {noise_score.right[OUT_OF_SCOPE]} of {len(noise)}")
+    fell_back = noise_score.right[OUT_OF_SCOPE]
+    print(f"gibberish and very long inputs falling back: {fell_back} of {len(noise)}")
     print("Task intents read as other tasks (expected -> predicted):")
     for s in scores:
         print("  " + confusion_lines(s))

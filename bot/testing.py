@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.conversation_tests import ConversationTestError, Outcome, load_all, run
 from bot import evaluation
+from bot.conversation_tests import ConversationTestError, Outcome, load_all, run
 from bot.evaluation import HELDOUT, MIN_F1, summarise
 from bot.process import QUIET_ENV
 from bot.redaction import mask_card_numbers
