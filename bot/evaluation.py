@@ -12,7 +12,8 @@ Three sets, all read by the trained model in one process (one model load):
 Plus a few gibberish and very long inputs, which must fall back.
 
 Scoring: a line is right when the predicted intent is its intent; for an
-``out_of_scope`` line ``nlu_fallback`` is right too (the bot answers both alike).
+``out_of_scope`` line ``nlu_fallback`` is right too (neither starts anything; both
+answer with what the bot can do).
 Macro accuracy is the mean of the per-intent accuracies. The false-task rate is
 the share of ``out_of_scope`` lines predicted as one of ``TASKS``: intents that
 start a task (a form, a verification, or a handoff to a person).
@@ -96,7 +97,7 @@ def read_lines(path: Path) -> list[Line]:
 # --- robustness: the same lines, typed the way customers type -------------------------------
 
 _NEIGHBOURS = {
-    row[i]: row[max(i - 1, 0)] + row[i + 1 : i + 2]
+    row[i]: row[i - 1 : i] + row[i + 1 : i + 2]
     for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm")
     for i in range(len(row))
 }

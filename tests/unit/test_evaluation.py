@@ -70,6 +70,11 @@ def test_typo_changes_one_long_word_by_one_slip() -> None:
             assert a[0] == b[0]
 
 
+def test_a_neighbour_key_is_never_the_key_itself() -> None:
+    for seed in range(200):
+        assert typo("qaza", random.Random(seed)) != "qaza"
+
+
 def test_typo_leaves_lines_without_long_words_alone() -> None:
     assert typo("no ty", random.Random(1)) == "no ty"
 
