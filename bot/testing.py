@@ -1,13 +1,15 @@
 """`python -m bot test-bot` (`make test-bot`): every test of the content, and one report on them.
 
-It fails on a failed story or conversation test, or a held-out intent F1 below
-``bot.evaluation.MIN_F1`` (the bar `python -m bot evaluate` applies on its own).
+It fails on a failed story or conversation test, a held-out intent F1 below
+``bot.evaluation.MIN_F1``, or the understanding bars of `python -m bot evaluate`
+(bot/evaluation.py: the independent set, its robustness copies, gibberish).
 
 In order: train if config.yml, domain.yml or data/ changed; run Rasa's story tests
 (tests/stories/, `rasa test core`) and held-out NLU test (tests/nlu/heldout.yml);
 start a private stack (gateway, Redis, Rasa, action server on free ports, its own
 database and logs in var/test-bot/) and play the conversation tests of
-tests/conversations/ through it; write reports/test-bot.md (bot/report.py).
+tests/conversations/ through it; write reports/test-bot.md (bot/report.py); then
+`python -m bot evaluate`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bot import evaluation
 from bot.conversation_tests import ConversationTestError, Outcome, load_all, run
 from bot.evaluation import HELDOUT, MIN_F1, summarise
 from bot.process import QUIET_ENV
@@ -118,4 +121,6 @@ def main(settings: Settings) -> int:
     _, weighted = summarise(report)
     print(f"Held-out intent F1 {weighted:.3f} (required: {MIN_F1}).")
     print(f"Report: {REPORT}")
-    return 1 if results.failures() or weighted < MIN_F1 else 0
+    print("Evaluating understanding on the held-out and independent sets...", flush=True)
+    understood = evaluation.main(settings.root) == 0
+    return 1 if results.failures() or weighted < MIN_F1 or not understood else 0
