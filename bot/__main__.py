@@ -51,8 +51,11 @@ COMMANDS = {
     "suggest": "Read the archived conversations in DATABASE_URL, group what customers said just "
     "before the bot fell back or handed over to a person, and write the groups, with counts, "
     "to reports/suggestions.yml for an editor to review. Never changes data/.",
-    "evaluate": "Measure intent F1 of the trained model on tests/nlu/heldout.yml (lines it never "
-    "trained on); fails below 0.90.",
+    "evaluate": "Measure the trained model's understanding on lines it never trained on: "
+    "tests/nlu/heldout.yml, tests/nlu/independent.yml (written without reading data/) and typo, "
+    "case and filler variants of it; per-intent and macro accuracy, how often out-of-scope lines "
+    "start a task, and gibberish. Fails below macro 0.90 or above 5 % false tasks on the "
+    "independent set.",
     "accounts": "Look after the account backend in DATABASE_URL: `accounts seed` loads the demo "
     "customers of data/demo/customers.yml, `accounts show ID` prints an account without its "
     "secrets, `accounts outbox` prints the mail kept when no SMTP server is configured.",
