@@ -20,7 +20,7 @@ RASA := $(PYTHON) -m rasa
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help venv train run shell lint validate check test test-unit test-integration \
-        test-stories test-bot test-nlu test-gateway test-e2e test-browser chromium screenshots bench clean
+        test-stories test-bot test-nlu test-gateway test-security test-e2e test-browser chromium screenshots bench clean
 
 help:
 	@echo "make venv      create .venv (Python 3.10) from requirements.lock"
@@ -32,6 +32,7 @@ help:
 	@echo "make check     every content check, Rasa's and Tandem's, in seconds without training"
 	@echo "make test-bot  story and conversation tests; report in reports/test-bot.md"
 	@echo "make test      everything: lint, unit, check, train, integration, gateway, test-bot, NLU, e2e"
+	@echo "make test-security  one test per attack, and fuzzing, against the real stack"
 	@echo "make test-browser  the widget and the console in headless Chromium"
 	@echo "make screenshots   refresh docs/img/ from the browser tests"
 	@echo "make bench     latency benchmarks"
@@ -92,6 +93,7 @@ test: venv chromium
 	$(MAKE) --no-print-directory train
 	$(MAKE) --no-print-directory test-integration
 	$(MAKE) --no-print-directory test-gateway
+	$(MAKE) --no-print-directory test-security
 	$(MAKE) --no-print-directory test-bot
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-browser
@@ -126,6 +128,10 @@ test-nlu: train
 # The gateway with real sockets, Redis, Rasa and the action server.
 test-gateway: train
 	$(PYTHON) -m pytest tests/gateway -q
+
+# One test per attack, and fuzzing, against the real stack (docs/security.md).
+test-security: train
+	$(PYTHON) -m pytest tests/security -q
 
 test-e2e: train
 	$(PYTHON) -m pytest tests/e2e -q -m e2e
