@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import redis
+import requests
 
 from actions.accounts import AccountClient
 from bot.demo import reset_customers
@@ -127,3 +128,23 @@ def agent(
         return client, login
 
     return make
+
+
+def user_turns(stack: Stack, conversation_id: str) -> list[str]:
+    """What Rasa's tracker holds as the customer's messages."""
+    tracker = requests.get(
+        f"{stack.rasa_url}/conversations/{conversation_id}/tracker",
+        params={"token": RASA_TOKEN},
+        timeout=10,
+    ).json()
+    return [e["text"] for e in tracker["events"] if e["event"] == "user"]
+
+
+def verify_as_dana(chat: Customer) -> None:
+    """Ask for the balance and pass the in-chat identity check as the demo customer Dana."""
+    chat.say("what's my balance")
+    chat.bot_says("confirm who you are")
+    chat.say("dana@example.com")
+    chat.bot_says("last 4 digits")
+    chat.say("4821")
+    chat.bot_says("you're verified")

@@ -5,27 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import requests
-
 from bot.demo import reset_customers
 from bot.gateway_client import AgentClient, Customer, has_text
 from bot.stack import Stack
 from core.mail import Outbox
 from handoff.customer_tokens import sign_customer_token
-from tests.conftest import CUSTOMER_TOKEN_SECRET, RASA_TOKEN
+from tests.conftest import CUSTOMER_TOKEN_SECRET, user_turns
 
 NewCustomer = Callable[[], Customer]
 NewAgent = Callable[..., tuple[AgentClient, str]]
 
-
-def user_turns(stack: Stack, conversation_id: str) -> list[str]:
-    """What Rasa's tracker holds as the customer's messages."""
-    tracker = requests.get(
-        f"{stack.rasa_url}/conversations/{conversation_id}/tracker",
-        params={"token": RASA_TOKEN},
-        timeout=10,
-    ).json()
-    return [e["text"] for e in tracker["events"] if e["event"] == "user"]
 
 
 def queued_for(agent: AgentClient) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import jwt
 import pytest
-import requests
 from sqlalchemy import text
 
 from actions.accounts import AccountClient
@@ -22,19 +21,11 @@ from bot.stack import Stack
 from core.settings import ROOT, Settings
 from core.sql import engine_for
 from handoff.customer_tokens import sign_customer_token
-from tests.conftest import CUSTOMER_TOKEN_SECRET, RASA_TOKEN
+from tests.conftest import CUSTOMER_TOKEN_SECRET, user_turns, verify_as_dana
 
 NewCustomer = Callable[[], Customer]
 LINK = re.compile(r"reset-password\?token=[\w-]+")
 
-
-def user_turns(stack: Stack, conversation_id: str) -> list[str]:
-    tracker = requests.get(
-        f"{stack.rasa_url}/conversations/{conversation_id}/tracker",
-        params={"token": RASA_TOKEN},
-        timeout=10,
-    ).json()
-    return [e["text"] for e in tracker["events"] if e["event"] == "user"]
 
 
 def test_card_numbers_in_unusual_formats_never_reach_storage_in_clear(
@@ -60,12 +51,7 @@ def test_the_answer_to_the_phone_digits_question_is_stored_masked(
 ) -> None:
     dana = customer()
     dana.start()
-    dana.say("what's my balance")
-    dana.bot_says("confirm who you are")
-    dana.say("dana@example.com")
-    dana.bot_says("last 4 digits")
-    dana.say("4821")
-    dana.bot_says("you're verified")  # the bot still got the digits
+    verify_as_dana(dana)  # the bot still got the digits
     history = dana.start(dana.session_id)
     lines = [m["text"] for m in history["messages"] if m.get("sender") == "customer"]
     assert "••••" in lines and "4821" not in " ".join(lines)

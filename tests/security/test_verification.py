@@ -16,7 +16,7 @@ from actions.account_tables import accounts, verification_failures
 from bot.gateway_client import AgentClient, Customer
 from bot.stack import Stack
 from core.sql import engine_for
-from tests.conftest import RASA_TOKEN
+from tests.conftest import RASA_TOKEN, verify_as_dana
 
 NewCustomer = Callable[[], Customer]
 NewAgent = Callable[..., tuple[AgentClient, str]]
@@ -138,12 +138,7 @@ def test_verified_expires_and_never_carries_over_to_a_new_session(
 ) -> None:
     dana = customer()
     dana.start()
-    dana.say("what's my balance")
-    dana.bot_says("confirm who you are")
-    dana.say("dana@example.com")
-    dana.bot_says("last 4 digits")
-    dana.say("4821")
-    dana.bot_says("you're verified")
+    verify_as_dana(dana)
     assert slots(stack, dana.session_id)["verified"] is True
     # 16 minutes later (as the tracker sees it), the verification has lapsed.
     stale = time.time() - 16 * 60
