@@ -17,7 +17,7 @@ from handoff.rasa_client import RasaClient, RasaError
 from handoff.records.agents import Agent
 from handoff.records.archive import Archive
 from handoff.service.errors import GatewayError
-from handoff.service.handoffs import Handoffs
+from handoff.service.handoffs import Handoffs, queue_summary
 from handoff.service.relay import Relay, customer_view
 from handoff.stores import Stores
 from handoff.stores.conversations import Conversation
@@ -46,10 +46,12 @@ class AgentService:
         presence = self.stores.presence
         presence.online(agent.id, agent.name, agent.skills, agent.capacity)
         chats = [self.handoffs.chat_for_agent(c) for c in sorted(presence.chats(agent.id))]
+        queue = queue_summary(self.stores.queue.entries())
         return {
             "agent": asdict(agent),
             "chats": chats,
-            "queue": [asdict(e) for e in self.stores.queue.entries()],
+            "queue": queue["entries"],
+            "queue_length": queue["length"],
         }
 
     def disconnected(self, agent_id: str) -> None:

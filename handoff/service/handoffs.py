@@ -18,6 +18,15 @@ from handoff.stores import Stores
 from handoff.stores.conversations import Conversation
 from handoff.stores.queue import QueueEntry
 
+# Agents are shown the head of the queue, and its length: the whole of a long queue, pushed to
+# every agent each second, would cost every console more than it could show.
+QUEUE_SHOWN = 50
+
+
+def queue_summary(entries: list[QueueEntry]) -> dict[str, Any]:
+    """The queue as agents receive it: the first ``QUEUE_SHOWN`` entries and the length."""
+    return {"entries": [asdict(e) for e in entries[:QUEUE_SHOWN]], "length": len(entries)}
+
 
 def queue_place(entry: QueueEntry, waits: dict[str, float | None]) -> dict[str, Any]:
     """What a waiting customer is told: their place, and the estimated wait in whole seconds."""
@@ -140,7 +149,7 @@ class Handoffs:
             queue.record_pushed(changed)
             return
         queue.record_pushed(changed, gone=set(pushed) - {e.conversation_id for e in entries})
-        self.relay.to_all_agents("queue", {"entries": [asdict(e) for e in entries]})
+        self.relay.to_all_agents("queue", queue_summary(entries))
         live = [asdict(c) for c in self.stores.conversations.live()]
         self.relay.to_supervisors("live", {"conversations": live})
 
@@ -160,7 +169,7 @@ class Handoffs:
         Asked for over HTTP when the console meets new entries, not added to every `queue`
         push: those go to every agent each second and must stay as light as they are.
         """
-        entries = self.stores.queue.entries()
+        entries = self.stores.queue.entries()[:QUEUE_SHOWN]
         details = self.stores.conversations.reasons_and_names([e.conversation_id for e in entries])
         return [
             {**asdict(entry), "reason": reason, "customer_name": name}

@@ -21,6 +21,7 @@ from handoff.records.archive import Archive
 from handoff.service.customers import MESSAGES_PER_MINUTE, REQUEST_HUMAN
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
+from handoff.service.handoffs import QUEUE_SHOWN
 from handoff.service.relay import (
     AGENTS,
     ALL_AGENTS,
@@ -719,6 +720,25 @@ def test_customer_typing_is_shown_to_their_agent_only(
 
 
 # --- The queue's pushes, housekeeping and supervision -------------------------------------
+
+
+def test_agents_are_pushed_the_head_of_a_long_queue_and_its_length(
+    gateway: Gateway, emitted: EmitRecorder
+) -> None:
+    waiting = QUEUE_SHOWN + 10
+    for number in range(waiting):
+        conversation_id = open_chat(gateway, f"conv-{number:04d}")
+        gateway.stores.queue.enqueue(conversation_id, "normal", "general")
+    gateway.handoffs.push_queue()
+
+    [queue] = emitted.events("queue", to=ALL_AGENTS)
+    assert queue["length"] == waiting
+    assert [e["conversation_id"] for e in queue["entries"]] == [
+        f"conv-{number:04d}" for number in range(QUEUE_SHOWN)
+    ]
+    state = gateway.agents.online(ANN)
+    assert (len(state["queue"]), state["queue_length"]) == (QUEUE_SHOWN, waiting)
+    assert len(gateway.handoffs.queue_view()) == QUEUE_SHOWN
 
 
 def test_push_queue_resends_a_customers_place_only_when_it_changed(

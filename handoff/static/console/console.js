@@ -184,8 +184,8 @@ socket.on("refused", async (message) => {
 let askingDetails = false;
 
 /** Show the queue; ask the server for the reasons and names of chats new to it. */
-async function showQueue(entries) {
-  queueView.render(entries);
+async function showQueue(entries, length = entries.length) {
+  queueView.render(entries, length);
   if (askingDetails || !queueView.unknown(entries).length) return;
   askingDetails = true;
   try {
@@ -201,7 +201,7 @@ socket.on("state", (data) => {
   const open = new Set(data.chats.map((chat) => chat.conversation.id));
   for (const id of [...panels.keys()]) if (!open.has(id)) dropChat(id, "is no longer yours");
   for (const chat of data.chats) openChat(chat, { alert: false });
-  showQueue(data.queue);
+  showQueue(data.queue, data.queue_length);
 });
 socket.on("assigned", (data) => {
   const id = data.conversation.id;
@@ -227,7 +227,7 @@ socket.on("typing", ({ conversation_id: id, typing }) => {
   const panel = panels.get(id);
   if (panel) panel.setTyping(typing);
 });
-socket.on("queue", ({ entries }) => showQueue(entries));
+socket.on("queue", ({ entries, length }) => showQueue(entries, length));
 socket.on("released", ({ conversation_id: id, why, resolution }) => {
   const words = {
     closed: `was closed (${resolution})`,

@@ -19,7 +19,8 @@ export class QueueView {
     setInterval(() => this.tick(), 1000);
   }
 
-  render(entries) {
+  /** Show the head of the queue; ``length`` counts every waiting chat, shown or not. */
+  render(entries, length = entries.length) {
     this.entries = entries;
     const keep = new Set(entries.map((entry) => entry.conversation_id));
     for (const [id, row] of this.byId) {
@@ -36,7 +37,7 @@ export class QueueView {
     });
     this.table.hidden = entries.length === 0;
     this.empty.hidden = entries.length > 0;
-    this.count.textContent = `${entries.length} waiting`;
+    this.count.textContent = `${length} waiting`;
     this.tick();
   }
 
