@@ -29,7 +29,8 @@ DISPUTES = [
     "you charged me twice this month",
 ]
 # Said twice in a row, so the bot falls back and then hands over (repeated_fallback).
-GIBBERISH = ["zzqx vrrk plonk", "zzqx vrrk plonk plonk"]
+# Lines the model cannot place (it falls back on them), alike enough to be grouped.
+UNCLEAR = ["the other one", "the other one again"]
 
 
 def empty_archive(database_url: str) -> None:
@@ -68,7 +69,7 @@ def test_suggest_groups_what_customers_said_before_a_handoff_or_fallback(
         agent.login(*agent_account(skills=("account", "billing", "general"), capacity=10))
         for line in DISPUTES:
             chat_then_close(stack, agent, (line, HANDLED_BY_PEOPLE))
-        first, second = GIBBERISH
+        first, second = UNCLEAR
         chat_then_close(stack, agent, (first, NOT_UNDERSTOOD), (second, NOT_UNDERSTOOD_TWICE))
         chat_then_close(stack, agent, ("can I talk to a person", "connecting you to a person"))
     finally:
@@ -89,7 +90,7 @@ def test_suggest_groups_what_customers_said_before_a_handoff_or_fallback(
         (
             2,
             "fallback x1, handoff (repeated_fallback) x1",
-            [f"- {line}" for line in GIBBERISH],
+            [f"- {line}" for line in UNCLEAR],
         ),
         (1, "handoff (explicit_request) x1", ["- can I talk to a person"]),
     ]
