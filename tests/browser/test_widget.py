@@ -148,7 +148,7 @@ def test_a_customer_pays_their_bill_in_the_widget(
     assert widget.texts("customer") == [
         "I want to pay my bill",
         "dana@example.com",
-        "4821",
+        "••••",  # the answer to the phone-digits question is stored and shown masked
         "The full balance",
         "Yes, pay now",
     ]
