@@ -52,6 +52,14 @@ class Settings:
     outbox_key: str = ""
     # TANDEM_DEMO=1: demo customers and agents may go into a database other than var/'s.
     demo: bool = False
+    # Every Rasa server the gateway may use, in order of preference; empty: the one on RASA_PORT.
+    rasa_urls: tuple[str, ...] = ()
+    # The address the gateway binds: 127.0.0.1 on one machine, 0.0.0.0 behind a remote balancer.
+    gateway_host: str = "127.0.0.1"
+    # The port this gateway process binds when it sits behind a load balancer on GATEWAY_PORT.
+    gateway_listen_port: int = 0
+    # Bearer token for the gateway's /metrics; empty: /metrics answers 404.
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         """Refuse settings that would silently switch a defence off."""
@@ -73,6 +81,12 @@ class Settings:
                 f"PUBLIC_URL: {self.public_url!r} must be the gateway's address as browsers "
                 "reach it, scheme and host (and port), such as https://chat.example.com"
             )
+        for url in self.rasa_urls:
+            if not re.fullmatch(r"https?://[^\s/]+", url):
+                raise ValueError(
+                    f"RASA_URLS: {url!r} must be a Rasa server's address, scheme, host and port "
+                    "only, such as http://10.0.0.5:5005 (comma-separated for several)"
+                )
         if self.trusted_proxies < 0:
             raise ValueError("TRUSTED_PROXIES must be 0 (none) or the number of proxies")
 
@@ -80,6 +94,21 @@ class Settings:
     def own_origins(self) -> tuple[str, ...]:
         """The gateway's own origin(s): only its console may open agent sockets and post."""
         return (self.public_url,) if self.public_url else local_origins(self.gateway_port)
+
+    @property
+    def rasa_servers(self) -> tuple[str, ...]:
+        """The Rasa servers the gateway talks to: RASA_URLS, or the local one on RASA_PORT."""
+        return self.rasa_urls or (f"http://127.0.0.1:{self.rasa_port}",)
+
+    @property
+    def listen_port(self) -> int:
+        """The port the gateway process binds: its own behind a load balancer, else GATEWAY_PORT."""
+        return self.gateway_listen_port or self.gateway_port
+
+    @property
+    def tracker_expiry_seconds(self) -> int:
+        """Rasa forgets a conversation no sooner than the gateway does (retention, in hours)."""
+        return int(max(self.retention_bot_hours, self.retention_closed_hours) * 3600)
 
     @property
     def served_over_https(self) -> bool:
@@ -134,6 +163,14 @@ class Settings:
             max_connections_per_client=int(env.get("MAX_CONNECTIONS_PER_CLIENT", "20")),
             outbox_key=env.get("OUTBOX_KEY", ""),
             demo=env.get("TANDEM_DEMO", "") == "1",
+            rasa_urls=tuple(
+                url.strip().rstrip("/")
+                for url in env.get("RASA_URLS", "").split(",")
+                if url.strip()
+            ),
+            gateway_host=env.get("GATEWAY_HOST", "127.0.0.1"),
+            gateway_listen_port=int(env.get("GATEWAY_LISTEN_PORT", "0")),
+            metrics_token=env.get("METRICS_TOKEN", ""),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -164,6 +201,11 @@ class Settings:
             "MAX_CONNECTIONS_PER_CLIENT": str(self.max_connections_per_client),
             "OUTBOX_KEY": self.outbox_key,
             "TANDEM_DEMO": "1" if self.demo else "",
+            "RASA_URLS": ",".join(self.rasa_urls),
+            "GATEWAY_HOST": self.gateway_host,
+            "GATEWAY_LISTEN_PORT": str(self.gateway_listen_port),
+            "METRICS_TOKEN": self.metrics_token,
+            "TRACKER_EXPIRY_SECONDS": str(self.tracker_expiry_seconds),
         }
 
     def child_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:

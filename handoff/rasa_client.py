@@ -1,6 +1,9 @@
 """The gateway's client for the Rasa server: the REST channel and the HTTP API.
 
-One ``requests.Session`` per client keeps connections to Rasa open. Every
+One ``requests.Session`` per client keeps connections to Rasa open. With
+several Rasa servers (RASA_URLS) a conversation goes to the same one each time
+and moves to the next only when a connection cannot be made: then the request
+never reached Rasa, so nothing can run twice. Every
 call raises rather than returning an error: ``RasaUnavailable`` when Rasa
 cannot answer (connection refused, timeout, 5xx, an answer that is not what
 Rasa sends) so the gateway can offer a human, and ``RasaRefused`` with the
@@ -12,13 +15,18 @@ in the URL (``?token=``) because that is the only way Rasa's API accepts it.
 from __future__ import annotations
 
 import hashlib
+import zlib
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 import requests
+import urllib3.exceptions
 from flask import has_request_context, request
 
 MAX_REASON_CHARS = 200
+# A server that takes longer than this to accept a connection is treated as down.
+CONNECT_SECONDS = 2.0
 
 
 class RasaError(Exception):
@@ -39,10 +47,12 @@ class RasaRefused(RasaError):
 
 
 class RasaClient:
-    """Talks to one Rasa server on behalf of every conversation of the gateway."""
+    """Talks to the Rasa servers on behalf of every conversation of the gateway."""
 
-    def __init__(self, base_url: str, token: str, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, servers: Sequence[str], token: str, timeout: float = 10.0) -> None:
+        if not servers:
+            raise ValueError("RasaClient needs at least one Rasa server URL.")
+        self.servers = tuple(url.rstrip("/") for url in servers)
         self.timeout = timeout
         self._token = token
         self._session = requests.Session()
@@ -60,7 +70,9 @@ class RasaClient:
         body: dict[str, Any] = {"sender": conversation_id, "message": text}
         if metadata is not None:
             body["metadata"] = metadata
-        return _messages(self._call("POST", "/webhooks/rest/webhook", json=body))
+        return _messages(
+            self._call("POST", "/webhooks/rest/webhook", conversation_id, json=body)
+        )
 
     def trigger(
         self, conversation_id: str, intent: str, entities: dict[str, Any] | None = None
@@ -69,6 +81,7 @@ class RasaClient:
         answer = self._call(
             "POST",
             f"{_conversation(conversation_id)}/trigger_intent",
+            conversation_id,
             json={"name": intent, "entities": entities or {}},
             params={"include_events": "NONE"},
         )
@@ -83,6 +96,7 @@ class RasaClient:
         answer = self._call(
             "GET",
             f"{_conversation(conversation_id)}/tracker",
+            conversation_id,
             params={"include_events": include_events},
         )
         if not isinstance(answer, dict):
@@ -97,46 +111,76 @@ class RasaClient:
         self._call(
             "POST",
             f"{_conversation(conversation_id)}/tracker/events",
+            conversation_id,
             json=events,
             params={"include_events": "NONE"},
         )
+
+    def servers_for(self, conversation_id: str) -> list[str]:
+        """The servers in the order this conversation tries them: its own first, then the rest."""
+        first = zlib.crc32(conversation_id.encode()) % len(self.servers)
+        return list(self.servers[first:] + self.servers[:first])
 
     def _call(
         self,
         method: str,
         path: str,
+        conversation_id: str,
         *,
         json: Any = None,
         params: dict[str, str] | None = None,
     ) -> Any:
         """One request; its JSON answer, or an exception that never shows the token."""
-        try:
-            response = self._session.request(
-                method,
-                self.base_url + path,
-                params={**(params or {}), "token": self._token},
-                json=json,
-                timeout=self.timeout,
-            )
-        except requests.Timeout:
-            # ``from None``: requests' own message carries the URL, and so the token.
-            raise RasaUnavailable(
-                f"Rasa at {self.base_url} did not answer within {self.timeout:g} s."
-            ) from None
-        except requests.RequestException as exc:
-            raise RasaUnavailable(
-                f"Rasa at {self.base_url} is unreachable ({type(exc).__name__})."
-            ) from None
-        if response.status_code >= 500:
-            raise RasaUnavailable(
-                f"Rasa answered {response.status_code} to {method} {path}: {_reason(response)}"
-            )
-        if response.status_code >= 400:
-            raise RasaRefused(response.status_code, _reason(response))
-        try:
-            return response.json()
-        except ValueError:
-            raise RasaUnavailable(f"Rasa's answer to {method} {path} is not JSON.") from None
+        unreachable: list[str] = []
+        for server in self.servers_for(conversation_id):
+            try:
+                response = self._session.request(
+                    method,
+                    server + path,
+                    params={**(params or {}), "token": self._token},
+                    json=json,
+                    timeout=(min(CONNECT_SECONDS, self.timeout), self.timeout),
+                )
+            except requests.ConnectionError as exc:
+                if _never_connected(exc):
+                    unreachable.append(server)
+                    continue
+                # ``from None``: requests' own message carries the URL, and so the token.
+                raise RasaUnavailable(
+                    f"Rasa at {server} dropped the connection ({type(exc).__name__})."
+                ) from None
+            except requests.Timeout:
+                raise RasaUnavailable(
+                    f"Rasa at {server} did not answer within {self.timeout:g} s."
+                ) from None
+            except requests.RequestException as exc:
+                raise RasaUnavailable(
+                    f"Rasa at {server} is unreachable ({type(exc).__name__})."
+                ) from None
+            return _answer(response, method, path)
+        raise RasaUnavailable(f"Rasa at {', '.join(unreachable)} is unreachable.") from None
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """True when the request never reached the server (refused, no route, connect timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _answer(response: requests.Response, method: str, path: str) -> Any:
+    """The JSON of a Rasa answer, or the exception its status means."""
+    if response.status_code >= 500:
+        raise RasaUnavailable(
+            f"Rasa answered {response.status_code} to {method} {path}: {_reason(response)}"
+        )
+    if response.status_code >= 400:
+        raise RasaRefused(response.status_code, _reason(response))
+    try:
+        return response.json()
+    except ValueError:
+        raise RasaUnavailable(f"Rasa's answer to {method} {path} is not JSON.") from None
 
 
 def client_metadata() -> dict[str, Any]:

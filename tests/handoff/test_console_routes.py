@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.settings import Settings
-from handoff import create_app
+from handoff.app import create_app
 from handoff.records.agents import AgentDirectory
 from handoff.service.gateway import Gateway
 

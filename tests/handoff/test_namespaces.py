@@ -18,9 +18,9 @@ import pytest
 from flask import Flask
 from flask_socketio import SocketIO, SocketIOTestClient
 
-import handoff
+import handoff.app
 from core.settings import Settings
-from handoff import create_app
+from handoff.app import create_app
 from handoff.records import agents as agents_module
 from handoff.service.customers import REQUEST_HUMAN
 from handoff.service.gateway import Gateway
@@ -66,7 +66,7 @@ def app(
 ) -> Iterator[Flask]:
     """The gateway on the emptied test Redis and a fresh SQLite file; agents ann and bob."""
     # A fresh SocketIO per app, so nothing is left on the module's one between tests.
-    monkeypatch.setattr(handoff, "socketio", QueueFreeSocketIO())
+    monkeypatch.setattr(handoff.app, "socketio", QueueFreeSocketIO())
     # scrypt takes a fifth of a second a password; these test accounts need no strength.
     monkeypatch.setattr(agents_module, "PASSWORD_METHOD", "pbkdf2:sha256:1000")
     flask_app = create_app(gateway_settings)

@@ -8,6 +8,7 @@ Rasa server are in the gateway's integration tests.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -116,6 +117,9 @@ class _RasaHandler(BaseHTTPRequestHandler):
         elif message == "slow":
             time.sleep(1.0)
             self._json(200, [])
+        elif message == "drop":  # dies mid-turn: the request arrived, no answer leaves
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
         elif message == "html":
             self._send(200, b"<html>502 Bad Gateway</html>", "text/html")
         elif message == "object":
@@ -163,7 +167,7 @@ def rasa() -> Iterator[FakeRasa]:
 
 @pytest.fixture
 def client(rasa: FakeRasa) -> Iterator[RasaClient]:
-    rasa_client = RasaClient(rasa.url + "/", TOKEN, timeout=0.5)
+    rasa_client = RasaClient([rasa.url + "/"], TOKEN, timeout=0.5)
     yield rasa_client
     rasa_client.close()
 
@@ -251,7 +255,7 @@ def test_conversation_ids_are_quoted_in_paths(rasa: FakeRasa, client: RasaClient
 
 
 def test_wrong_token_is_refused_with_401_and_never_echoed(rasa: FakeRasa) -> None:
-    client = RasaClient(rasa.url, "wrong-token")
+    client = RasaClient([rasa.url], "wrong-token")
     with pytest.raises(RasaRefused) as api:
         client.tracker("conv-1")
     assert api.value.status == 401
@@ -290,7 +294,7 @@ def test_a_slow_rasa_times_out_as_unavailable(client: RasaClient) -> None:
 
 
 def test_a_closed_port_means_unavailable_without_the_token_in_sight() -> None:
-    client = RasaClient(f"http://127.0.0.1:{free_port()}", TOKEN, timeout=2)
+    client = RasaClient([f"http://127.0.0.1:{free_port()}"], TOKEN, timeout=2)
     for call in (
         lambda: client.send("conv-1", "hello"),
         lambda: client.trigger("conv-1", "EXTERNAL_welcome_back"),
@@ -312,6 +316,64 @@ def test_answers_that_are_not_rasa_answers_mean_unavailable(
 ) -> None:
     with pytest.raises(RasaUnavailable, match=complaint):
         client.send("conv-1", message)
+
+
+# --- several Rasa servers -----------------------------------------------------------
+
+
+def test_a_conversation_keeps_to_one_server_and_the_servers_share_conversations(
+    rasa: FakeRasa,
+) -> None:
+    other = _RasaServer()
+    threading.Thread(target=other.serve_forever, args=(0.05,), daemon=True).start()
+    client = RasaClient([rasa.url, other.rasa.url], TOKEN, timeout=2)
+    try:
+        ids = [f"conv-{n}" for n in range(20)]
+        for conversation_id in ids:
+            client.send(conversation_id, "hello")
+            client.send(conversation_id, "again")
+        by_server = {
+            server.url: {seen.body["sender"] for seen in server.requests}
+            for server in (rasa, other.rasa)
+        }
+        assert by_server[rasa.url].isdisjoint(by_server[other.rasa.url])
+        assert by_server[rasa.url] | by_server[other.rasa.url] == set(ids)
+        assert by_server[rasa.url] and by_server[other.rasa.url]
+    finally:
+        client.close()
+        other.shutdown()
+        other.server_close()
+
+
+def test_a_server_that_is_down_is_passed_over_for_the_next(rasa: FakeRasa) -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    client = RasaClient([down, rasa.url], TOKEN, timeout=2)
+    ids = [f"conv-{n}" for n in range(10)]
+    for conversation_id in ids:
+        assert client.send(conversation_id, "hello")[0]["text"] == "echo: hello"
+    assert {seen.body["sender"] for seen in rasa.requests} == set(ids)
+    client.close()
+
+
+def test_a_server_that_dies_mid_turn_is_not_asked_again(rasa: FakeRasa) -> None:
+    """The message reached Rasa, which may have run actions: sending it twice could repeat them."""
+    second = _RasaServer()
+    threading.Thread(target=second.serve_forever, args=(0.05,), daemon=True).start()
+    client = RasaClient([rasa.url, second.rasa.url], TOKEN, timeout=2)
+    try:
+        with pytest.raises(RasaUnavailable, match="dropped the connection") as error:
+            client.send("conv-1", "drop")
+        assert TOKEN not in str(error.value)
+        assert len(rasa.requests) + len(second.rasa.requests) == 1
+    finally:
+        client.close()
+        second.shutdown()
+        second.server_close()
+
+
+def test_no_servers_is_a_mistake() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        RasaClient([], TOKEN)
 
 
 def test_one_base_error() -> None:

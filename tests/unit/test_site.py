@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.settings import Settings
-from handoff import create_app
+from handoff.app import create_app
 from handoff.web.site import WIDGET_DIR
 
 HOST_SITE = "https://shop.example.com"

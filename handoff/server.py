@@ -1,0 +1,73 @@
+"""The gateway's production server: gevent's WSGI server, one greenlet per connection.
+
+WebSocket and long-polling are both served (WebSocket through simple-websocket).
+``python -m handoff`` patches the standard library for gevent before importing this,
+so Redis, Rasa and SQL calls yield to other connections instead of blocking them.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import signal
+import socket
+import time
+
+import gevent
+from gevent import pywsgi
+
+from core.settings import Settings
+from handoff.app import create_app, socketio
+from handoff.service.gateway import Gateway
+
+TICK_SECONDS = 1.0
+# On SIGTERM, connections get this long to finish before the process exits.
+STOP_SECONDS = 5.0
+log = logging.getLogger("handoff")
+
+
+class NoDelayHandler(pywsgi.WSGIHandler):
+    """Sends each small Socket.IO frame at once, not after Nagle's wait for more data."""
+
+    def handle(self) -> None:
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().handle()
+
+
+def raise_open_files_limit() -> int:
+    """Every socket is a file: allow as many as the system lets this process have."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def housekeeping(gateway: Gateway) -> None:
+    """Every second: agents past their grace period, chats past their SLA."""
+    while True:
+        socketio.sleep(TICK_SECONDS)
+        try:
+            gateway.housekeeping.tick(time.time())
+        except Exception:  # one bad tick must not stop the next ones
+            log.exception("Housekeeping failed; trying again in a second.")
+
+
+def run() -> None:
+    """Serve the gateway of ``Settings.from_env()`` until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    open_files = raise_open_files_limit()
+    app = create_app(settings, async_mode="gevent")
+    socketio.start_background_task(housekeeping, app.extensions["tandem"].gateway)
+    server = pywsgi.WSGIServer(
+        (settings.gateway_host, settings.listen_port), app, handler_class=NoDelayHandler, log=None
+    )
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, server.stop, STOP_SECONDS)
+    log.info(
+        "Gateway serving on %s:%d (gevent, up to %d open sockets)",
+        settings.gateway_host,
+        settings.listen_port,
+        open_files,
+    )
+    server.serve_forever()
