@@ -77,6 +77,21 @@ def main(argv: list[str] | None = None) -> int:
         command = commands.add_parser(name, help=text, description=text)
         if name == "train":
             command.add_argument("--force", action="store_true", help="train even if unchanged")
+        elif name == "run":
+            command.add_argument(
+                "--gateways",
+                type=int,
+                default=1,
+                metavar="N",
+                help="gateway processes; more than one puts Debian's HAProxy in front (default 1)",
+            )
+            command.add_argument(
+                "--rasa",
+                type=int,
+                default=1,
+                metavar="N",
+                help="Rasa servers sharing the conversations through Redis (default 1)",
+            )
         elif name == "agents":
             add_agents_arguments(command)
         elif name == "accounts":
@@ -102,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             train_if_needed(settings, force=args.force)
         elif args.command == "run":
-            run(settings)
+            run(settings, gateways=args.gateways, rasa_servers=args.rasa)
         elif args.command == "shell":
             shell(settings)
         elif args.command == "validate":
@@ -174,16 +189,23 @@ def add_agents_arguments(command: argparse.ArgumentParser) -> None:
     set_role.add_argument("role", help="agent or supervisor")
 
 
-def run(settings: Settings) -> None:
-    """Train if needed, start the stack and keep it up until Ctrl-C or a service dies."""
-    token_generated = not settings.rasa_token
+def run(settings: Settings, gateways: int = 1, rasa_servers: int = 1) -> None:
+    """Train if needed, start the stack and keep it up (restarting what dies) until Ctrl-C."""
+    generated = [
+        name
+        for name, value in (
+            ("RASA_TOKEN", settings.rasa_token),
+            ("METRICS_TOKEN", settings.metrics_token),
+        )
+        if not value
+    ]
     settings = with_session_tokens(settings)
     model = train_if_needed(settings)
     print(
-        "Starting Redis, the action server, Rasa (loading the model takes a while) "
-        "and the gateway..."
+        f"Starting Redis, the action server, {rasa_servers} Rasa server(s) (loading the model "
+        f"takes a while) and {gateways} gateway(s)..."
     )
-    with Stack(settings, model) as stack:
+    with Stack(settings, model, gateways=gateways, rasa_servers=rasa_servers) as stack:
         root = settings.root
         logs = ", ".join(str(path.relative_to(root)) for path in stack.log_files().values())
         redis = stack.redis
@@ -195,15 +217,23 @@ def run(settings: Settings) -> None:
             f"  Demo website  {site}/  (the chat widget)\n"
             f"  Agent console {site}/agent  (supervisors: {site}/agent/supervisor)\n"
             f"  REST channel  POST {stack.rasa_url}/webhooks/rest/webhook  (token required)\n"
-            f"  Rasa API      {stack.rasa_url}  (?token= required)\n"
+            f"  Rasa API      {', '.join(stack.rasa_urls)}  (?token= required)\n"
+            + (
+                f"  Gateways      {', '.join(stack.gateway_urls)}  (behind HAProxy on "
+                f"{settings.gateway_port})\n"
+                if stack.balanced
+                else ""
+            )
+            + f"  Metrics       {stack.gateway_urls[0]}/metrics (each gateway; "
+            "Authorization: Bearer $METRICS_TOKEN)\n"
             f"  Actions       {stack.actions_url}/webhook  (token required)\n"
             f"  Redis         {redis.host}:{redis.port}/{redis.db}  ({where})\n"
             f"  Logs          {logs}"
         )
-        if token_generated:
-            print_session_token(settings.rasa_token)
+        for name in generated:
+            print_session_token(name, settings.as_env()[name])
         print_demo_agents(settings)
-        print("\nCtrl-C stops everything.")
+        print("\nA service that dies is restarted. Ctrl-C stops everything.")
         stack.wait()
 
 
@@ -248,6 +278,7 @@ def with_session_tokens(settings: Settings) -> Settings:
         rasa_token=settings.rasa_token or secrets.token_urlsafe(32),
         actions_token=settings.actions_token or secrets.token_urlsafe(32),
         secret_key=settings.secret_key or secrets.token_urlsafe(32),
+        metrics_token=settings.metrics_token or secrets.token_urlsafe(32),
     )
 
 
@@ -269,17 +300,17 @@ def print_demo_agents(settings: Settings) -> None:
         print(f"  {agent.id:<6} password {password:<14} {agent.name}, {agent.role}")
 
 
-def print_session_token(token: str) -> None:
-    """Show a generated Rasa token on the operator's terminal only, never into a log."""
+def print_session_token(name: str, token: str) -> None:
+    """Show a generated token on the operator's terminal only, never into a log."""
     if sys.stdout.isatty():
         print(
-            f"\nRASA_TOKEN was not set; this session's token (shown only here) is:\n  {token}\n"
-            "Set RASA_TOKEN to choose your own."
+            f"\n{name} was not set; this session's token (shown only here) is:\n  {token}\n"
+            f"Set {name} to choose your own."
         )
     else:
         print(
-            "\nRASA_TOKEN was not set; this session uses a random token, not shown because "
-            "the output is not a terminal. Set RASA_TOKEN to choose your own."
+            f"\n{name} was not set; this session uses a random token, not shown because "
+            f"the output is not a terminal. Set {name} to choose your own."
         )
 
 

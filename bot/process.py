@@ -62,10 +62,12 @@ class ChildProcess:
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
-    def start(self) -> None:
-        """Start the process; its stdout and stderr replace the previous log."""
+    def start(self, append: bool = False) -> None:
+        """Start the process; its output replaces the previous log, or follows it (a restart)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = self.log_path.open("wb")
+        if self._log is not None:
+            self._log.close()
+        self._log = self.log_path.open("ab" if append else "wb")
         self._process = subprocess.Popen(
             self.command,
             stdin=subprocess.DEVNULL,

@@ -1,14 +1,20 @@
-"""The running Tandem stack: Redis, the action server and the Rasa server.
+"""The running Tandem stack: Redis, the action server, Rasa and the gateway.
 
 Each service is a child process with its output in ``var/logs/<name>.log``. They
 start in dependency order, each waited on until it really answers, and stop in
-reverse order (SIGTERM, then SIGKILL) when the stack stops, on Ctrl-C, or when
-any of them dies, so a half-running stack never lingers.
+reverse order (SIGTERM, then SIGKILL) when the stack stops or on Ctrl-C. Once up,
+the stack watches them: a service that dies is restarted with a growing delay, and
+the stack says so, while the others keep serving.
+
+One process of each by default (``make run``). With several gateways (``--gateways``)
+HAProxy sits in front of them on GATEWAY_PORT; with several Rasa servers (``--rasa``)
+the gateways spread conversations over them (docs/deployment.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import secrets
 import socket
@@ -21,9 +27,24 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from bot.balancer import (
+    Backend,
+    BalancerMissing,
+    haproxy_command,
+    haproxy_config,
+    max_connections,
+    write_config,
+)
 from bot.demo import demo_allowed, seed_customers
 from bot.process import QUIET_ENV, ChildProcess, free_port
-from bot.redis_server import EmbeddedRedis, RedisInfo, parse_redis_url, wait_for_redis
+from bot.redis_server import (
+    EmbeddedRedis,
+    RedisError,
+    RedisInfo,
+    parse_redis_url,
+    wait_for_redis,
+)
+from bot.supervisor import Service, Supervisor, report_to_stderr
 from core.settings import Settings
 
 # Secrets and mail settings, and the services that need each: every other child runs without.
@@ -37,14 +58,19 @@ CHILD_SECRETS = {
     "SMTP_HOST": ("actions", "gateway"),
     "SMTP_PORT": ("actions", "gateway"),
     "MAIL_FROM": ("actions", "gateway"),
+    "METRICS_TOKEN": ("gateway",),
 }
 
 
 def child_env(settings: Settings, name: str, extra: dict[str, str]) -> dict[str, str]:
-    """The environment of the service ``name``: only the secrets it needs (CHILD_SECRETS)."""
+    """The environment of the service ``name``: only the secrets it needs (CHILD_SECRETS).
+
+    ``rasa-2`` or ``gateway-1`` is a service of the kind ``rasa`` or ``gateway``.
+    """
     env = settings.child_env(extra)
+    kind = name.split("-")[0]
     for variable, services in CHILD_SECRETS.items():
-        if name not in services:
+        if kind not in services:
             env.pop(variable, None)
     return env
 
@@ -71,11 +97,11 @@ def private_settings(settings: Settings, var: Path) -> Settings:
 
 
 class StackError(RuntimeError):
-    """A service failed to start or died; the message names its log file."""
+    """A service failed to start; the message names its log file."""
 
 
 class Stack:
-    """Start and stop Tandem's services; usable as a context manager.
+    """Start, watch and stop Tandem's services; usable as a context manager.
 
     Tests pass their own ``Settings`` (ports, tokens, a temporary DATABASE_URL)
     and ``var_dir``; the CLI uses the repository's ``var/``.
@@ -88,9 +114,14 @@ class Stack:
         var_dir: Path | None = None,
         rasa_timeout: float = 180.0,
         actions_timeout: float = 60.0,
+        gateways: int = 1,
+        rasa_servers: int = 1,
+        report: Callable[[str], None] = report_to_stderr,
     ) -> None:
         if not settings.rasa_token or not settings.actions_token or not settings.secret_key:
             raise StackError("The stack needs RASA_TOKEN, ACTIONS_TOKEN and SECRET_KEY.")
+        if gateways < 1 or rasa_servers < 1:
+            raise StackError("The stack needs at least one gateway and one Rasa server.")
         self.settings = settings
         self.model_path = model_path
         self.var_dir = var_dir or settings.root / "var"
@@ -98,14 +129,27 @@ class Stack:
         self.actions_timeout = actions_timeout
         self.rasa_url = f"http://127.0.0.1:{settings.rasa_port}"
         self.actions_url = f"http://127.0.0.1:{settings.actions_port}"
+        # Where clients connect: the balancer's port with several gateways, else the gateway's.
         self.gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
+        self.rasa_ports = [settings.rasa_port] + [free_port() for _ in range(rasa_servers - 1)]
+        self.rasa_urls = [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
+        self.gateway_ports = (
+            [settings.gateway_port] if gateways == 1 else [free_port() for _ in range(gateways)]
+        )
+        self.gateway_urls = [f"http://127.0.0.1:{port}" for port in self.gateway_ports]
         self.redis: RedisInfo | None = None
         self._embedded_redis: EmbeddedRedis | None = None
-        self._children: list[ChildProcess] = []
+        self._supervisor = Supervisor(report)
+        self._services = self._supervisor.services
 
     @property
     def log_dir(self) -> Path:
         return self.var_dir / "logs"
+
+    @property
+    def balanced(self) -> bool:
+        """True when a load balancer sits in front of several gateways."""
+        return len(self.gateway_ports) > 1
 
     def start(self, with_rasa: bool = True) -> None:
         """Start Redis and actions; then, unless ``with_rasa`` is False, Rasa and the gateway."""
@@ -114,60 +158,95 @@ class Stack:
             if demo_allowed(self.settings):
                 seed_customers(self.settings.database_url)
             _ensure_port_free(self.settings.actions_port, "ACTIONS_PORT")
-            actions = self._spawn("actions", [sys.executable, "-m", "actions.server"])
-            self._wait_until(actions, self.actions_timeout, "GET /health", self._actions_ready)
+            self._start(
+                self._spawn("actions", [sys.executable, "-m", "actions.server"]),
+                self.actions_timeout,
+                functools.partial(_answers, f"{self.actions_url}/health"),
+            )
         except BaseException:
             self.stop()
             raise
+        self._supervisor.start()
         if with_rasa:
             self.start_rasa()
             self.start_gateway()
 
     def start_rasa(self) -> None:
-        """Start the Rasa server once the rest runs (benchmarks time it on its own)."""
+        """Start the Rasa servers once the rest runs (benchmarks time it on their own).
+
+        Several load the model side by side; each is waited on until it parses a line.
+        """
         try:
-            _ensure_port_free(self.settings.rasa_port, "RASA_PORT")
-            rasa = self._spawn(
-                "rasa", [sys.executable, "-m", "bot.rasa_server", "--model", str(self.model_path)]
-            )
-            self._wait_until(rasa, self.rasa_timeout, "model loaded", self._rasa_ready)
+            starting = []
+            for number, port in enumerate(self.rasa_ports, start=1):
+                _ensure_port_free(port, "RASA_PORT")
+                child = self._spawn(
+                    self._name("rasa", number, len(self.rasa_ports)),
+                    [sys.executable, "-m", "bot.rasa_server", "--model", str(self.model_path)],
+                    {"RASA_PORT": str(port)},
+                )
+                starting.append((child, f"http://127.0.0.1:{port}"))
+            for child, url in starting:
+                self._start(child, self.rasa_timeout, functools.partial(self._rasa_ready, url))
         except BaseException:
             self.stop()
             raise
 
     def start_gateway(self) -> None:
-        """Start the handoff gateway, the service browsers talk to."""
+        """Start the gateways, and the balancer in front when there are several."""
         try:
             _ensure_port_free(self.settings.gateway_port, "GATEWAY_PORT")
-            gateway = self._spawn("gateway", [sys.executable, "-m", "handoff"])
-            self._wait_until(gateway, self.actions_timeout, "GET /health", self._gateway_ready)
+            for number, port in enumerate(self.gateway_ports, start=1):
+                child = self._spawn(
+                    self._name("gateway", number, len(self.gateway_ports)),
+                    [sys.executable, "-m", "handoff"],
+                    self._gateway_env(port),
+                )
+                self._start(
+                    child,
+                    self.actions_timeout,
+                    functools.partial(_answers, f"http://127.0.0.1:{port}/health"),
+                )
+            if self.balanced:
+                self._start_balancer()
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        """Stop every service, newest first; safe to call more than once."""
-        for child in reversed(self._children):
-            child.stop()
-        self._children.clear()
+        """Stop watching, then every service, newest first; safe to call more than once."""
+        self._supervisor.stop()
+        for service in reversed(self._services):
+            service.child.stop()
+        self._services.clear()
         if self._embedded_redis is not None:
             self._embedded_redis.stop()
             self._embedded_redis = None
 
     def check(self) -> None:
-        """Raise StackError if any service has exited."""
+        """Raise StackError if a service exited that the stack does not restart."""
         for child in self._all_children():
-            if not child.running:
+            service = self._service(child.name)
+            if not child.running and not (service and service.supervised):
                 raise StackError(
                     f"{child.name} exited with code {child.returncode}; "
                     f"see {child.log_path}:\n{child.log_tail()}"
                 )
 
     def wait(self, poll: float = 0.5) -> None:
-        """Block until a service dies (raises StackError) or Ctrl-C."""
+        """Block until Ctrl-C or SIGTERM; crashed services are restarted meanwhile."""
         while True:
             self.check()
             time.sleep(poll)
+
+    def restarts(self) -> dict[str, int]:
+        """How often each service was restarted after it died."""
+        return self._supervisor.restarts()
+
+    def ready(self, name: str) -> bool:
+        """True when the service ``name`` runs and answers its readiness check."""
+        service = self._service(name)
+        return bool(service and service.child.running and service.ready())
 
     def log_files(self) -> dict[str, Path]:
         return {child.name: child.log_path for child in self._all_children()}
@@ -189,8 +268,23 @@ class Stack:
         self.stop()
 
     def _all_children(self) -> list[ChildProcess]:
-        redis = self._embedded_redis.process if self._embedded_redis else None
-        return ([redis] if redis else []) + self._children
+        return [service.child for service in self._services]
+
+    def _service(self, name: str) -> Service | None:
+        return next((service for service in self._services if service.name == name), None)
+
+    @staticmethod
+    def _name(kind: str, number: int, count: int) -> str:
+        """``rasa`` when there is one, ``rasa-1``, ``rasa-2``... when there are several."""
+        return kind if count == 1 else f"{kind}-{number}"
+
+    def _gateway_env(self, port: int) -> dict[str, str]:
+        env = {"RASA_URLS": ",".join(self.settings.rasa_urls or self.rasa_urls)}
+        if self.balanced:
+            env["GATEWAY_LISTEN_PORT"] = str(port)
+            # The balancer names the client in X-Forwarded-For: trust one more proxy.
+            env["TRUSTED_PROXIES"] = str(self.settings.trusted_proxies + 1)
+        return env
 
     def _start_redis(self) -> None:
         if self.settings.redis_url:
@@ -199,43 +293,83 @@ class Stack:
             return
         self._embedded_redis = EmbeddedRedis(self.var_dir / "redis", self.log_dir / "redis.log")
         self.redis = self._embedded_redis.start()
+        assert self._embedded_redis.process is not None
+        self._supervisor.watch(
+            self._supervisor.add(
+                self._embedded_redis.process, functools.partial(_redis_answers, self.redis)
+            )
+        )
 
-    def _spawn(self, name: str, command: list[str]) -> ChildProcess:
+    def _start_balancer(self) -> None:
+        backends = [
+            Backend(f"gateway-{number}", "127.0.0.1", port)
+            for number, port in enumerate(self.gateway_ports, start=1)
+        ]
+        config = write_config(
+            self.var_dir / "balancer" / "haproxy.cfg",
+            haproxy_config(
+                "127.0.0.1",
+                self.settings.gateway_port,
+                backends,
+                secure_cookie=self.settings.served_over_https,
+                maxconn=max_connections(),
+            ),
+        )
+        try:
+            command = haproxy_command(config)
+        except BalancerMissing as error:
+            raise StackError(str(error)) from None
+        self._start(
+            self._spawn("balancer", command),
+            self.actions_timeout,
+            functools.partial(_answers, f"{self.gateway_url}/health"),
+        )
+
+    def _spawn(
+        self, name: str, command: list[str], extra: dict[str, str] | None = None
+    ) -> ChildProcess:
         assert self.redis is not None
-        env = child_env(self.settings, name, {**QUIET_ENV, **self.redis.env()})
+        env = child_env(self.settings, name, {**QUIET_ENV, **self.redis.env(), **(extra or {})})
         child = ChildProcess(name, command, self.log_dir / f"{name}.log", env, self.settings.root)
-        self._children.append(child)
         child.start()
         return child
 
-    def _wait_until(
-        self, child: ChildProcess, timeout: float, what: str, ready: Callable[[], bool]
-    ) -> None:
+    def _start(self, child: ChildProcess, timeout: float, ready: Callable[[], bool]) -> None:
+        """Wait until ``child`` is ready, then keep it running (it is watched from now on)."""
+        service = self._supervisor.add(child, ready)
         deadline = time.monotonic() + timeout
         while not ready():
             self.check()
             if time.monotonic() > deadline:
                 raise StackError(
-                    f"{child.name} was not ready ({what}) within {timeout:.0f} s; "
+                    f"{child.name} was not ready within {timeout:.0f} s; "
                     f"see {child.log_path}:\n{child.log_tail()}"
                 )
             time.sleep(0.25)
+        self._supervisor.watch(service)
 
-    def _actions_ready(self) -> bool:
-        return _http(f"{self.actions_url}/health") == 200
-
-    def _gateway_ready(self) -> bool:
-        return _http(f"{self.gateway_url}/health") == 200
-
-    def _rasa_ready(self) -> bool:
+    def _rasa_ready(self, url: str) -> bool:
         """Status answers once the model is loaded; one parse warms the NLU pipeline.
 
         Rasa's API takes its token only as ``?token=`` (Bearer means JWT to it).
         """
         query = urllib.parse.urlencode({"token": self.settings.rasa_token})
-        if _http(f"{self.rasa_url}/status?{query}") != 200:
+        if _http(f"{url}/status?{query}") != 200:
             return False
-        return _http(f"{self.rasa_url}/model/parse?{query}", {"text": "hello"}, timeout=60) == 200
+        return _http(f"{url}/model/parse?{query}", {"text": "hello"}, timeout=60) == 200
+
+
+def _answers(url: str) -> bool:
+    """A readiness check: the URL answers 200."""
+    return _http(url) == 200
+
+
+def _redis_answers(info: RedisInfo) -> bool:
+    try:
+        wait_for_redis(info, timeout=0)
+    except RedisError:
+        return False
+    return True
 
 
 def _ensure_port_free(port: int, setting: str) -> None:

@@ -29,7 +29,7 @@ from handoff.sockets.customers import CustomerNamespace
 from handoff.stores import Bounds
 from handoff.stores.lifetime import Retention
 from handoff.stores.logins import LoginThrottle
-from handoff.web import console, health, limits, site
+from handoff.web import console, health, limits, metrics, site
 
 socketio = SocketIO()
 
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, async_mode: str = "threading") 
     socketio.on_namespace(AgentNamespace(gateway, directory, tokens))
     app.register_blueprint(limits.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(console.bp)

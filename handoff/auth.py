@@ -98,6 +98,7 @@ def login() -> ResponseReturnValue:
     address = request.remote_addr or ""
     wait = tandem.throttle.wait_seconds(login_name, address)
     if wait:
+        tandem.gateway.metrics.refusals.labels("logins").inc()
         # The same answer for every login, known or not, and no password is checked.
         answer = jsonify(
             error="too_many_attempts",

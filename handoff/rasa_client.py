@@ -37,6 +37,10 @@ class RasaUnavailable(RasaError):
     """Rasa did not answer usefully: unreachable, too slow, a 5xx or a malformed answer."""
 
 
+class RasaTimeout(RasaUnavailable):
+    """Rasa took the request but did not answer in time."""
+
+
 class RasaRefused(RasaError):
     """Rasa answered 4xx: 401 means a wrong RASA_TOKEN, the others a request Rasa rejects."""
 
@@ -70,9 +74,7 @@ class RasaClient:
         body: dict[str, Any] = {"sender": conversation_id, "message": text}
         if metadata is not None:
             body["metadata"] = metadata
-        return _messages(
-            self._call("POST", "/webhooks/rest/webhook", conversation_id, json=body)
-        )
+        return _messages(self._call("POST", "/webhooks/rest/webhook", conversation_id, json=body))
 
     def trigger(
         self, conversation_id: str, intent: str, entities: dict[str, Any] | None = None
@@ -150,7 +152,7 @@ class RasaClient:
                     f"Rasa at {server} dropped the connection ({type(exc).__name__})."
                 ) from None
             except requests.Timeout:
-                raise RasaUnavailable(
+                raise RasaTimeout(
                     f"Rasa at {server} did not answer within {self.timeout:g} s."
                 ) from None
             except requests.RequestException as exc:
@@ -181,6 +183,13 @@ def _answer(response: requests.Response, method: str, path: str) -> Any:
         return response.json()
     except ValueError:
         raise RasaUnavailable(f"Rasa's answer to {method} {path} is not JSON.") from None
+
+
+def rasa_error_kind(error: RasaError) -> str:
+    """``timeout``, ``unavailable`` or ``refused``: how the gateway's figures count it."""
+    if isinstance(error, RasaTimeout):
+        return "timeout"
+    return "refused" if isinstance(error, RasaRefused) else "unavailable"
 
 
 def client_metadata() -> dict[str, Any]:

@@ -13,12 +13,13 @@ import hmac
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.redaction import mask_card_numbers
 from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
-from handoff.rasa_client import RasaClient, RasaError, client_metadata
+from handoff.metrics import Metrics
+from handoff.rasa_client import RasaClient, RasaError, client_metadata, rasa_error_kind
 from handoff.records.archive import Archive, InvalidEmail, checked_email
 from handoff.service.errors import GatewayError
 from handoff.service.handoffs import Handoffs
@@ -75,6 +76,7 @@ class CustomerService:
     rasa: RasaClient
     archive: Archive
     customer_token_secret: str
+    metrics: Metrics = field(default_factory=Metrics)
 
     def open_session(
         self,
@@ -143,6 +145,7 @@ class CustomerService:
         if self.stores.conversations.count_message(conversation_id, time.time()) > (
             MESSAGES_PER_MINUTE
         ):
+            self.metrics.refusals.labels("messages").inc()
             raise GatewayError(
                 "rate_limited", "Too many messages in a minute; please wait a moment."
             )
@@ -216,8 +219,10 @@ class CustomerService:
 
     def _ask_bot(self, conversation_id: str, text: str) -> None:
         try:
-            replies = self.rasa.send(conversation_id, text, client_metadata())
-        except RasaError:
+            with self.metrics.bot_turn():
+                replies = self.rasa.send(conversation_id, text, client_metadata())
+        except RasaError as error:
+            self.metrics.rasa_errors.labels(rasa_error_kind(error)).inc()
             if text.strip() == REQUEST_HUMAN:
                 self.handoffs.hand_off(
                     conversation_id, {"reason": "bot_unavailable", "skill": "general"}

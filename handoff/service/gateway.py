@@ -9,10 +9,12 @@ that emits.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import redis
 
+from handoff.metrics import ClusterState, Metrics
 from handoff.rasa_client import RasaClient
 from handoff.records.archive import Archive
 from handoff.service.agents import AgentService
@@ -38,16 +40,43 @@ class Gateway:
         sla_seconds: float,
         is_open: Callable[[float], bool],
         bounds: Bounds,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()
+        self._redis = redis_client
         self.stores = Stores.on(redis_client, bounds)
         self.archive = archive
         self.relay = Relay(emit, self.stores.transcripts)
-        self.handoffs = Handoffs(self.stores, self.relay, is_open)
+        self.handoffs = Handoffs(self.stores, self.relay, is_open, self.metrics)
         self.customers = CustomerService(
-            self.stores, self.relay, self.handoffs, rasa, archive, customer_token_secret
+            self.stores,
+            self.relay,
+            self.handoffs,
+            rasa,
+            archive,
+            customer_token_secret,
+            self.metrics,
         )
+        self.metrics.watch_cluster(self.cluster_state)
         self.agents = AgentService(self.stores, self.relay, self.handoffs, rasa, archive)
         self.supervision = Supervision(self.stores, archive, sla_seconds)
         self.housekeeping = Housekeeping(
             self.stores, self.relay, self.handoffs, grace_seconds, sla_seconds
         )
+
+    def cluster_state(self) -> ClusterState:
+        """Live conversations by mode and the queue, as every gateway process sees them."""
+        now = time.time()
+        entries = self.stores.queue.entries()
+        return ClusterState(
+            conversations=self.stores.conversations.count_live_by_mode(now),
+            queue_length=len(entries),
+            longest_wait_seconds=max((now - entry.queued_at for entry in entries), default=0.0),
+        )
+
+    def ready(self) -> bool:
+        """Whether this process can serve: all its state is in Redis, so Redis must answer."""
+        try:
+            return bool(self._redis.ping())
+        except redis.RedisError:
+            return False

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from handoff.metrics import Metrics
 from handoff.service.relay import Relay, agent_view
 from handoff.service.routing import route_waiting
 from handoff.stores import Stores
@@ -41,10 +42,12 @@ class Handoffs:
     stores: Stores
     relay: Relay
     is_open: Callable[[float], bool]
+    metrics: Metrics = field(default_factory=Metrics)
 
     def hand_off(self, conversation_id: str, packet: dict[str, Any]) -> None:
         """The bot gave up or was asked to: queue the chat, or offer email if nobody can come."""
         now = time.time()
+        self.metrics.handoffs.labels(str(packet.get("reason") or "unknown")[:40]).inc()
         skill = packet.get("skill") or "general"
         priority = packet.get("priority") or "normal"
         if not self.is_open(now) or not self._anyone_could_take(skill):

@@ -98,6 +98,7 @@ class GatewayNamespace(Namespace):
             # The server's own connect and disconnect: the socket is still pending.
             return self._connect(*args) if event == "connect" else self._disconnect(*args)
         if not self._bucket(sid).take():
+            self.gateway.metrics.refusals.labels("events").inc()
             return self._refuse(
                 sid, event, GatewayError("rate_limited", "Too many events; slow down a little.")
             )
@@ -128,6 +129,7 @@ class GatewayNamespace(Namespace):
         client = environ.get("REMOTE_ADDR") or "unknown"
         connections = self.gateway.stores.connections
         if not connections.opened(client):
+            self.gateway.metrics.refusals.labels("connections").inc()
             raise ConnectionRefusedError(
                 f"Too many connections from your address (the limit is {connections.cap}); "
                 "close another chat window and try again."
@@ -142,6 +144,7 @@ class GatewayNamespace(Namespace):
         else:
             with self._lock:
                 self._clients[sid] = client
+            self.gateway.metrics.sockets.labels(self.namespace).inc()
         return accepted
 
     def _disconnect(self, sid: Any, *args: Any) -> Any:
@@ -149,6 +152,7 @@ class GatewayNamespace(Namespace):
             client = self._clients.pop(sid, None)
         if client is not None:
             self.gateway.stores.connections.closed(client)
+            self.gateway.metrics.sockets.labels(self.namespace).dec()
         return super().trigger_event("disconnect", sid, *args)
 
     def _bucket(self, sid: str | None) -> TokenBucket:

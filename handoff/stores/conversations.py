@@ -416,6 +416,18 @@ class ConversationStore:
             for reason, customer in pipe.execute()
         ]
 
+    def count_live_by_mode(self, now: float) -> dict[str, int]:
+        """How many conversations are live in each mode (the same index as ``live``, uncapped)."""
+        ids = self._redis.zrangebyscore(LIVE_KEY, now - BOT_QUIET_SECONDS, "+inf")
+        pipe = self._redis.pipeline(transaction=False)
+        for conversation_id in ids:
+            pipe.hget(conversation_key(conversation_id), "mode")
+        counts: dict[str, int] = {}
+        for mode in pipe.execute():
+            if mode and mode != "closed":
+                counts[mode] = counts.get(mode, 0) + 1
+        return counts
+
     def live(self, now: float | None = None, limit: int = LIVE_LIMIT) -> list[Conversation]:
         """Conversations that are not closed, oldest first (for supervisors), at most ``limit``.
 

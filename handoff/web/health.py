@@ -1,8 +1,8 @@
-"""The gateway's health check, for the stack and load balancers."""
+"""The gateway's readiness check, for the stack and load balancers."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 bp = Blueprint("health", __name__)
@@ -10,5 +10,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/health")
 def health() -> ResponseReturnValue:
-    """Load balancers and the stack check this."""
+    """200 while this process can serve; 503 sends the balancer's new clients elsewhere."""
+    if not current_app.extensions["tandem"].gateway.ready():
+        return jsonify(status="unavailable", reason="Redis does not answer"), 503
     return jsonify(status="ok")
