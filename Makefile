@@ -20,18 +20,20 @@ RASA := $(PYTHON) -m rasa
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help venv train run shell lint validate check test test-unit test-integration \
-        test-stories test-bot test-nlu test-gateway test-security test-e2e test-browser chromium screenshots bench clean
+        test-stories test-bot test-nlu test-gateway test-cluster test-security test-e2e test-browser chromium screenshots bench clean
 
 help:
 	@echo "make venv      create .venv (Python 3.10) from requirements.lock"
 	@echo "make train     train the model if config.yml, domain.yml or data/ changed"
-	@echo "make run       start Redis, actions and Rasa (Ctrl-C stops all)"
+	@echo "make run       start Redis, actions, Rasa and the gateway (Ctrl-C stops all)"
+	@echo "               several: .venv/bin/python -m bot run --gateways 2 --rasa 2"
 	@echo "make shell     chat with the bot in this terminal"
 	@echo "make lint      ruff, mypy and the import layering (lint-imports)"
 	@echo "make validate  Rasa's data validation, without training"
 	@echo "make check     every content check, Rasa's and Tandem's, in seconds without training"
 	@echo "make test-bot  story and conversation tests; report in reports/test-bot.md"
 	@echo "make test      everything: lint, unit, check, train, integration, gateway, test-bot, NLU, e2e"
+	@echo "make test-cluster   two gateways behind HAProxy, two Rasa servers, crashes"
 	@echo "make test-security  one test per attack, and fuzzing, against the real stack"
 	@echo "make test-browser  the widget and the console in headless Chromium"
 	@echo "make screenshots   refresh docs/img/ from the browser tests"
@@ -93,6 +95,7 @@ test: venv chromium
 	$(MAKE) --no-print-directory train
 	$(MAKE) --no-print-directory test-integration
 	$(MAKE) --no-print-directory test-gateway
+	$(MAKE) --no-print-directory test-cluster
 	$(MAKE) --no-print-directory test-security
 	$(MAKE) --no-print-directory test-bot
 	$(MAKE) --no-print-directory test-e2e
@@ -128,6 +131,10 @@ test-nlu: train
 # The gateway with real sockets, Redis, Rasa and the action server.
 test-gateway: train
 	$(PYTHON) -m pytest tests/gateway -q
+
+# Two gateways behind HAProxy and two Rasa servers: relay across gateways, crashes, metrics.
+test-cluster: train
+	$(PYTHON) -m pytest tests/cluster -q
 
 # One test per attack, and fuzzing, against the real stack (docs/security.md).
 test-security: train

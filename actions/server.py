@@ -145,9 +145,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("ACTIONS_TOKEN is not set; the action server refuses to run without it.")
     prepare_database(settings)
     app = create_app(settings, args.package)
-    logger.info("Action server on http://127.0.0.1:%d", settings.actions_port)
+    logger.info("Action server on http://%s:%d", settings.bind_host, settings.actions_port)
     # No access log: Rasa sends the token in the query string.
-    app.run(host="127.0.0.1", port=settings.actions_port, access_log=False, motd=False)
+    app.run(host=settings.bind_host, port=settings.actions_port, access_log=False, motd=False)
 
 
 if __name__ == "__main__":

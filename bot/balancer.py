@@ -78,6 +78,9 @@ defaults
     log global
     option dontlognull
     option forwardfor
+    # A gateway that refuses a connection (dead, not yet marked down) is skipped, not fatal.
+    option redispatch
+    retries 2
     timeout connect 5s
     timeout client 60s
     timeout server 60s

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 import socketio
 
+from bot.balancer import STICKY_COOKIE
 from bot.stack import Stack
 
 Event = tuple[str, Any]
@@ -36,8 +37,17 @@ class Client:
 
     namespace = "/"
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(
+        self, stack: Stack, transport: str = "websocket", gateway: str | None = None
+    ) -> None:
+        """``transport``: ``websocket`` or ``polling`` (long-polling only, as old widgets do).
+
+        ``gateway`` pins the socket to one gateway behind the balancer (``gateway-2``) with
+        the balancer's sticky cookie, as if an earlier request had landed there.
+        """
         self.stack = stack
+        self.transport = transport
+        self.gateway = gateway
         self.sio = socketio.Client(reconnection=False)
         self.events: queue.Queue[Event] = queue.Queue()
         self.seen: list[Event] = []
@@ -54,10 +64,15 @@ class Client:
         self.sio.connect(
             self.stack.gateway_url,
             namespaces=[self.namespace],
-            transports=["websocket"],
+            transports=[self.transport],
             wait_timeout=10,
+            headers={"Origin": origin, **self.pinned()},
             **kwargs,
         )
+
+    def pinned(self) -> dict[str, str]:
+        """The header that sends this client's requests to its chosen gateway, if any."""
+        return {"Cookie": f"{STICKY_COOKIE}={self.gateway}"} if self.gateway else {}
 
     def emit(self, event: str, data: Any = None) -> None:
         self.sio.emit(event, data, namespace=self.namespace)
@@ -175,6 +190,7 @@ class AgentClient(Client):
         response = requests.post(
             f"{self.stack.gateway_url}/agent/login",
             json={"login": login, "password": password},
+            headers={"Origin": self.stack.settings.allowed_origins[0], **self.pinned()},
             timeout=10,
         )
         response.raise_for_status()

@@ -14,6 +14,7 @@ command line where other local users could read it in the process list.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from core.settings import Settings
@@ -27,7 +28,7 @@ def set_action_request_timeout(seconds: float) -> None:
 
 
 def rasa_run_argv(settings: Settings, extra: list[str]) -> list[str]:
-    """The ``rasa run`` command line: API on with token, local interface, our config files."""
+    """The ``rasa run`` command line: API on with token, BIND_HOST's interface, our config files."""
     return [
         "rasa",
         "run",
@@ -35,7 +36,7 @@ def rasa_run_argv(settings: Settings, extra: list[str]) -> list[str]:
         "--auth-token",
         settings.rasa_token,
         "--interface",
-        "127.0.0.1",
+        settings.bind_host,
         "--port",
         str(settings.rasa_port),
         "--endpoints",
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     if not settings.rasa_token:
         sys.exit("RASA_TOKEN is not set; the Rasa API and REST channel refuse to run without it.")
     set_action_request_timeout(settings.action_timeout + 1)
+    # Rasa fills endpoints.yml's ${VARS} from its own environment.
+    os.environ.update(settings.rasa_endpoint_env())
 
     from rasa.__main__ import main as rasa_main
 

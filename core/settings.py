@@ -54,8 +54,11 @@ class Settings:
     demo: bool = False
     # Every Rasa server the gateway may use, in order of preference; empty: the one on RASA_PORT.
     rasa_urls: tuple[str, ...] = ()
-    # The address the gateway binds: 127.0.0.1 on one machine, 0.0.0.0 behind a remote balancer.
-    gateway_host: str = "127.0.0.1"
+    # The address the gateway, Rasa and the action server bind: 127.0.0.1 on one machine,
+    # a private interface's address when they serve other machines (docs/deployment.md).
+    bind_host: str = "127.0.0.1"
+    # Where Rasa finds the action server; empty: the local one on ACTIONS_PORT.
+    actions_url: str = ""
     # The port this gateway process binds when it sits behind a load balancer on GATEWAY_PORT.
     gateway_listen_port: int = 0
     # Bearer token for the gateway's /metrics; empty: /metrics answers 404.
@@ -99,6 +102,11 @@ class Settings:
     def rasa_servers(self) -> tuple[str, ...]:
         """The Rasa servers the gateway talks to: RASA_URLS, or the local one on RASA_PORT."""
         return self.rasa_urls or (f"http://127.0.0.1:{self.rasa_port}",)
+
+    @property
+    def action_server_url(self) -> str:
+        """The action server's webhook as Rasa calls it (endpoints.yml reads ACTIONS_URL)."""
+        return self.actions_url or f"http://127.0.0.1:{self.actions_port}/webhook"
 
     @property
     def listen_port(self) -> int:
@@ -168,7 +176,8 @@ class Settings:
                 for url in env.get("RASA_URLS", "").split(",")
                 if url.strip()
             ),
-            gateway_host=env.get("GATEWAY_HOST", "127.0.0.1"),
+            bind_host=env.get("BIND_HOST", "127.0.0.1"),
+            actions_url=env.get("ACTIONS_URL", "").strip(),
             gateway_listen_port=int(env.get("GATEWAY_LISTEN_PORT", "0")),
             metrics_token=env.get("METRICS_TOKEN", ""),
         )
@@ -202,9 +211,16 @@ class Settings:
             "OUTBOX_KEY": self.outbox_key,
             "TANDEM_DEMO": "1" if self.demo else "",
             "RASA_URLS": ",".join(self.rasa_urls),
-            "GATEWAY_HOST": self.gateway_host,
+            "BIND_HOST": self.bind_host,
+            "ACTIONS_URL": self.actions_url,
             "GATEWAY_LISTEN_PORT": str(self.gateway_listen_port),
             "METRICS_TOKEN": self.metrics_token,
+        }
+
+    def rasa_endpoint_env(self) -> dict[str, str]:
+        """What endpoints.yml reads besides Redis's place: derived values, so not in as_env."""
+        return {
+            "ACTIONS_URL": self.action_server_url,
             "TRACKER_EXPIRY_SECONDS": str(self.tracker_expiry_seconds),
         }
 

@@ -60,13 +60,13 @@ def run() -> None:
     app = create_app(settings, async_mode="gevent")
     socketio.start_background_task(housekeeping, app.extensions["tandem"].gateway)
     server = pywsgi.WSGIServer(
-        (settings.gateway_host, settings.listen_port), app, handler_class=NoDelayHandler, log=None
+        (settings.bind_host, settings.listen_port), app, handler_class=NoDelayHandler, log=None
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, server.stop, STOP_SECONDS)
     log.info(
         "Gateway serving on %s:%d (gevent, up to %d open sockets)",
-        settings.gateway_host,
+        settings.bind_host,
         settings.listen_port,
         open_files,
     )

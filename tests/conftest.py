@@ -26,13 +26,14 @@ AGENT_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
-def new_stack(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Stack]:
+def new_stack(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Stack]:
     """Make a Stack (not started) on free ports, fresh tokens and its own temporary database."""
     model = model_path(ROOT)
     if not model.exists():
         pytest.fail(f"{model} is missing: run `make train` first.")
 
-    def make() -> Stack:
+    def make(**options: Any) -> Stack:
+        """``options``: Stack's own, such as ``gateways=2, rasa_servers=2``."""
         var = tmp_path_factory.mktemp("stack")
         settings = dataclasses.replace(
             private_settings(Settings.from_env({}), var),
@@ -44,7 +45,7 @@ def new_stack(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Stack]:
             # every test's sockets come from 127.0.0.1 (50 racing agents, among others)
             max_connections_per_client=1000,
         )
-        return Stack(settings, model, var_dir=var)
+        return Stack(settings, model, var_dir=var, **options)
 
     return make
 

@@ -1,0 +1,166 @@
+"""Several gateways behind HAProxy and two Rasa servers: one stack, as `bot run --gateways 2
+--rasa 2` starts it. Clients go through the balancer, pinned to a gateway by its sticky cookie;
+services are killed with SIGKILL, as a crash would, and the stack must bring them back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.gateway_client import AgentClient, Client, Customer
+from bot.stack import Stack
+from handoff.records.agents import AgentDirectory
+from tests.conftest import AGENT_PASSWORD
+
+METRICS_TOKEN = "test-metrics-token"
+Figures = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+@pytest.fixture(scope="module")
+def cluster(new_stack: Callable[..., Stack]) -> Iterator[Stack]:
+    stack = new_stack(gateways=2, rasa_servers=2)
+    stack.settings = dataclasses.replace(stack.settings, metrics_token=METRICS_TOKEN)
+    with stack:
+        yield stack
+
+
+@pytest.fixture(autouse=True)
+def empty_redis(cluster: Stack) -> None:
+    assert cluster.redis is not None
+    redis.Redis.from_url(cluster.redis.url).flushdb()
+
+
+@pytest.fixture
+def opened() -> Iterator[list[Client]]:
+    sockets: list[Client] = []
+    yield sockets
+    for client in sockets:
+        client.close()
+
+
+def new_agent(cluster: Stack, opened: list[Client], **client: str) -> AgentClient:
+    login = f"agent-{uuid.uuid4().hex[:8]}"
+    directory = AgentDirectory(cluster.settings.database_url)
+    directory.add(login, "Ann Lee", AGENT_PASSWORD, skills=("account", "billing", "general"))
+    directory.close()
+    agent = AgentClient(cluster, **client)
+    opened.append(agent)
+    agent.login(login, AGENT_PASSWORD)
+    return agent
+
+
+def new_customer(cluster: Stack, opened: list[Client], **client: str) -> Customer:
+    customer = Customer(cluster, **client)
+    opened.append(customer)
+    customer.start()
+    return customer
+
+
+def scrape(url: str) -> Figures:
+    response = requests.get(
+        f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
+    )
+    response.raise_for_status()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def total(cluster: Stack, name: str, **labels: str) -> float:
+    """A per-process figure summed over every gateway, as Prometheus users would."""
+    key = (name, tuple(sorted(labels.items())))
+    return sum(scrape(url).get(key, 0.0) for url in cluster.gateway_urls)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {timeout:.0f} s"
+        time.sleep(0.25)
+
+
+def crash(cluster: Stack, name: str) -> None:
+    os.kill(cluster.pids()[name], signal.SIGKILL)
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_a_customer_on_one_gateway_chats_with_an_agent_on_the_other(
+    cluster: Stack, opened: list[Client], transport: str
+) -> None:
+    ann = new_agent(cluster, opened, transport=transport, gateway="gateway-2")
+    alice = new_customer(cluster, opened, transport=transport, gateway="gateway-1")
+    sockets = {url: scrape(url) for url in cluster.gateway_urls}  # which gateway holds which socket
+    first, second = (sockets[url] for url in cluster.gateway_urls)
+    assert first[("tandem_sockets", (("namespace", "/"),))] == 1
+    assert second[("tandem_sockets", (("namespace", "/agent"),))] == 1
+    assert first.get(("tandem_sockets", (("namespace", "/agent"),)), 0) == 0
+
+    alice.say("I want to talk to a person")
+    chat = ann.wait_for("assigned")
+    assert chat["conversation"]["id"] == alice.session_id
+    ann.act("send", conversation_id=alice.session_id, text="Hi, I'm Ann. How can I help?")
+    assert alice.bot_says("I'm Ann")["agent_name"] == "Ann Lee"
+    alice.say("my bill looks wrong")
+    line = ann.wait_for("message", lambda m: m["kind"] == "customer")
+    assert line["text"] == "my bill looks wrong"
+
+
+def test_metrics_add_up_across_gateways(cluster: Stack, opened: list[Client]) -> None:
+    turns = total(cluster, "tandem_bot_turn_seconds_count")
+    handoffs = total(cluster, "tandem_handoffs_total", reason="explicit_request")
+    bob = new_customer(cluster, opened, gateway="gateway-1")
+    carol = new_customer(cluster, opened, gateway="gateway-2")
+    for customer in (bob, carol):
+        customer.say("hello")
+        customer.bot_says("I can reset your password")
+    bob.say("I want to talk to a person")
+    bob.status("queued")
+    assert total(cluster, "tandem_bot_turn_seconds_count") == turns + 3
+    assert total(cluster, "tandem_handoffs_total", reason="explicit_request") == handoffs + 1
+    for url in cluster.gateway_urls:  # the cluster's state: the same on every process
+        figures = scrape(url)
+        assert figures[("tandem_cluster_queue_length", ())] == 1
+        assert figures[("tandem_cluster_conversations", (("mode", "queued"),))] == 1
+        assert figures[("tandem_cluster_conversations", (("mode", "bot"),))] == 1
+    assert requests.get(f"{cluster.gateway_url}/metrics", timeout=5).status_code == 404
+
+
+def test_turns_are_served_while_one_rasa_server_is_down_and_it_comes_back(
+    cluster: Stack, opened: list[Client]
+) -> None:
+    crash(cluster, "rasa-1")
+    # Conversations spread over both servers: those of the dead one move to the other.
+    for _ in range(6):
+        customer = new_customer(cluster, opened)
+        customer.say("hello")
+        customer.bot_says("I can reset your password")
+    wait_until(lambda: cluster.ready("rasa-1"), 240, "rasa-1 restarted and ready")
+    assert cluster.restarts()["rasa-1"] == 1
+
+
+@pytest.mark.parametrize("service", ["gateway-1", "actions"])
+def test_a_crashed_service_is_restarted_and_the_stack_stays_up(
+    cluster: Stack, opened: list[Client], service: str
+) -> None:
+    before = cluster.restarts()[service]
+    crash(cluster, service)
+    # Meanwhile the balancer sends new customers to the gateway that is still there.
+    customer = new_customer(cluster, opened)
+    customer.say("hello")
+    customer.bot_says("I can reset your password")
+    wait_until(lambda: cluster.ready(service), 60, f"{service} restarted and ready")
+    assert cluster.restarts()[service] == before + 1
+    cluster.check()
+    assert requests.get(f"{cluster.gateway_url}/health", timeout=5).status_code == 200
