@@ -59,20 +59,29 @@ class Client:
     def connect(self, origin: str | None = None, **kwargs: Any) -> None:
         # The browser's Origin header, as the websocket client sends it.
         origin = origin or self.stack.settings.allowed_origins[0]
-        self.sio = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
+        self.sio = socketio.Client(
+            reconnection=False,
+            websocket_extra_options={"origin": origin},
+            http_session=self.http_session(),
+        )
         self.sio.on("*", self._record, namespace=self.namespace)
         self.sio.connect(
             self.stack.gateway_url,
             namespaces=[self.namespace],
             transports=[self.transport],
             wait_timeout=10,
-            headers={"Origin": origin, **self.pinned()},
+            # WebSocket sends the origin above; long-polling requests carry it as a header.
+            headers={"Origin": origin} if self.transport == "polling" else {},
             **kwargs,
         )
 
-    def pinned(self) -> dict[str, str]:
-        """The header that sends this client's requests to its chosen gateway, if any."""
-        return {"Cookie": f"{STICKY_COOKIE}={self.gateway}"} if self.gateway else {}
+    def http_session(self) -> requests.Session:
+        """Where the balancer's sticky cookie lives, as in a browser: set ahead when pinned."""
+        session = requests.Session()
+        session.trust_env = False
+        if self.gateway:
+            session.cookies.set(STICKY_COOKIE, self.gateway)
+        return session
 
     def emit(self, event: str, data: Any = None) -> None:
         self.sio.emit(event, data, namespace=self.namespace)
@@ -190,7 +199,8 @@ class AgentClient(Client):
         response = requests.post(
             f"{self.stack.gateway_url}/agent/login",
             json={"login": login, "password": password},
-            headers={"Origin": self.stack.settings.allowed_origins[0], **self.pinned()},
+            headers={"Origin": self.stack.settings.allowed_origins[0]},
+            cookies={STICKY_COOKIE: self.gateway} if self.gateway else None,
             timeout=10,
         )
         response.raise_for_status()

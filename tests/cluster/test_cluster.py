@@ -118,6 +118,8 @@ def test_a_customer_on_one_gateway_chats_with_an_agent_on_the_other(
 
 
 def test_metrics_add_up_across_gateways(cluster: Stack, opened: list[Client]) -> None:
+    ann = new_agent(cluster, opened, gateway="gateway-2")
+    ann.set_status("away")  # on shift, so the chat waits in the queue for her
     turns = total(cluster, "tandem_bot_turn_seconds_count")
     handoffs = total(cluster, "tandem_handoffs_total", reason="explicit_request")
     bob = new_customer(cluster, opened, gateway="gateway-1")
