@@ -56,7 +56,7 @@ class PostgresInfo:
 
 
 def binaries(bin_dir: Path = PG_BIN) -> tuple[Path, Path]:
-    """``initdb`` and ``postgres`` of ``bin_dir``; raises ``PostgresError`` saying how to install."""
+    """``initdb`` and ``postgres`` of ``bin_dir``; raises ``PostgresError`` naming the install."""
     found = tuple(bin_dir / name for name in ("initdb", "postgres"))
     missing = [str(path) for path in found if not os.access(path, os.X_OK)]
     if missing:
@@ -180,7 +180,7 @@ class EmbeddedPostgres:
         return replace(info, database=name)
 
     def stop(self) -> None:
-        """Fast shutdown (SIGINT: roll back, disconnect clients, checkpoint), then remove the data."""
+        """Fast shutdown (SIGINT: roll back, disconnect, checkpoint), then remove the data."""
         if self._process is not None:
             self._process.stop(stop_signal=signal.SIGINT, grace=15.0)
         if self.root is not None:
