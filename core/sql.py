@@ -113,7 +113,7 @@ def _lock_id(key: str) -> int:
 
 
 def utc_naive(moment: datetime) -> datetime:
-    """Naive UTC, the form every timestamp is stored in (SQLite keeps no time zone)."""
+    """Naive UTC, the form every timestamp is stored in (``DateTime`` keeps no zone on SQLite)."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment
