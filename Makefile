@@ -104,9 +104,11 @@ test: venv chromium
 test-unit: venv
 	$(PYTHON) -m pytest tests/unit tests/handoff -q
 
-# Real processes (redis-server, action server, Rasa with the model) on free ports.
+# Real processes (redis-server, action server, Rasa with the model) on free ports. This and
+# test-gateway use a private PostgreSQL (bot/postgres.py), the other suites SQLite: both engines
+# are covered at no extra cost.
 test-integration: train
-	$(PYTHON) -m pytest tests/integration -q
+	TANDEM_TEST_DATABASE=postgresql $(PYTHON) -m pytest tests/integration -q
 
 test-stories: train
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
@@ -130,7 +132,7 @@ test-nlu: train
 
 # The gateway with real sockets, Redis, Rasa and the action server.
 test-gateway: train
-	$(PYTHON) -m pytest tests/gateway -q
+	TANDEM_TEST_DATABASE=postgresql $(PYTHON) -m pytest tests/gateway -q
 
 # Two gateways behind HAProxy and two Rasa servers: relay across gateways, crashes, metrics.
 test-cluster: train

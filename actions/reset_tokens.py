@@ -18,7 +18,7 @@ from actions.account_tables import metadata, reset_requests, reset_tokens
 from actions.accounts import Account, AccountError, account_from_row, find_row
 from core.mail import Mail, Outbox
 from core.settings import Settings
-from core.sql import SqlStore, utc_naive
+from core.sql import SqlStore, serialize, utc_naive
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ class ResetTokens(SqlStore):
         since = now - RESET_WINDOW
         mail = None
         with self._engine.begin() as conn:
+            # Count-then-insert: concurrent requests must not all pass the same count.
+            serialize(conn, f"reset:{conversation_id}")
             asked = conn.execute(
                 select(func.count())
                 .select_from(reset_requests)
@@ -91,6 +93,7 @@ class ResetTokens(SqlStore):
                 raise ResetRateLimited(conversation_id)
             row = find_row(conn, identifier)
             account = None if row is None else account_from_row(row)
+            serialize(conn, f"reset:{account.id if account else ''}")
             issued = conn.execute(
                 select(func.count())
                 .select_from(reset_requests)

@@ -92,11 +92,30 @@ class ChildProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM the process group, SIGKILL it after ``grace`` seconds; idempotent."""
+    def wait(self, timeout: float) -> int:
+        """Wait for a process that is meant to end by itself (a setup step); its exit code.
+
+        Raises ``subprocess.TimeoutExpired`` after ``timeout`` seconds, having stopped it.
+        """
+        assert self._process is not None
+        try:
+            return self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
+        finally:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+    def stop(self, grace: float = 5.0, stop_signal: int = signal.SIGTERM) -> None:
+        """Send ``stop_signal`` to the process group, SIGKILL it after ``grace`` s; idempotent.
+
+        SIGTERM suits most servers; PostgreSQL takes SIGINT as its fast shutdown.
+        """
         process = self._process
         if process is not None and process.poll() is None:
-            self._signal(signal.SIGTERM)
+            self._signal(stop_signal)
             try:
                 process.wait(grace)
             except subprocess.TimeoutExpired:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,10 +13,12 @@ from typing import Any
 import pytest
 import redis
 import requests
+from cryptography.fernet import Fernet
 
 from actions.accounts import AccountClient
 from bot.demo import reset_customers
 from bot.gateway_client import AgentClient, Client, Customer
+from bot.postgres import EmbeddedPostgres
 from bot.stack import Stack, private_settings
 from bot.training import model_path
 from core.settings import ROOT, Settings
@@ -26,7 +30,35 @@ AGENT_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
-def new_stack(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Stack]:
+def stack_database(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[Settings], Settings]]:
+    """Each new stack's settings on its database: SQLite in its folder, or a fresh PostgreSQL one.
+
+    With TANDEM_TEST_DATABASE=postgresql one embedded server runs for the session
+    and every stack gets a database of its own on it, so no test sees another's rows.
+    """
+    engine = os.environ.get("TANDEM_TEST_DATABASE", "sqlite")
+    if engine == "sqlite":
+        yield lambda settings: settings
+        return
+    if engine != "postgresql":
+        pytest.fail(f"TANDEM_TEST_DATABASE is {engine!r}; use sqlite or postgresql")
+    numbers = itertools.count(1)
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "postgres.log")
+    with server:
+        yield lambda settings: dataclasses.replace(
+            settings,
+            database_url=server.create_database(f"stack_{next(numbers)}").url,
+            # Mail kept in a database other than SQLite is encrypted with a configured key.
+            outbox_key=Fernet.generate_key().decode(),
+        )
+
+
+@pytest.fixture(scope="session")
+def new_stack(
+    tmp_path_factory: pytest.TempPathFactory, stack_database: Callable[[Settings], Settings]
+) -> Callable[..., Stack]:
     """Make a Stack (not started) on free ports, fresh tokens and its own temporary database."""
     model = model_path(ROOT)
     if not model.exists():
@@ -36,7 +68,7 @@ def new_stack(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Stack]:
         """``options``: Stack's own, such as ``gateways=2, rasa_servers=2``."""
         var = tmp_path_factory.mktemp("stack")
         settings = dataclasses.replace(
-            private_settings(Settings.from_env({}), var),
+            stack_database(private_settings(Settings.from_env({}), var)),
             rasa_token=RASA_TOKEN,
             customer_token_secret=CUSTOMER_TOKEN_SECRET,
             # short, so tests of the SLA and the grace period wait seconds, not minutes

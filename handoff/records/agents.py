@@ -34,6 +34,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -110,18 +111,13 @@ class AgentDirectory(SqlStore):
     def from_settings(cls, settings: Settings) -> AgentDirectory:
         return cls(settings.database_url)
 
-    def create_schema(self) -> None:
-        """Create the table, or add the session generation to a table made before it existed."""
-        super().create_schema()
-        columns = {column["name"] for column in inspect(self._engine).get_columns("agents")}
+    def upgrade(self, conn: Connection) -> None:
+        """Add the session generation to a table made before it existed."""
+        columns = {column["name"] for column in inspect(conn).get_columns("agents")}
         if "session_generation" not in columns:
-            with self._engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "ALTER TABLE agents ADD COLUMN session_generation "
-                        "INTEGER NOT NULL DEFAULT 0"
-                    )
-                )
+            conn.execute(
+                text("ALTER TABLE agents ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0")
+            )
 
     def add(
         self,
@@ -288,8 +284,8 @@ def _check_password(password: str) -> None:
 
 def _valid_name(name: str) -> str:
     name = name.strip()
-    if not name or len(name) > 200:
-        raise InvalidAgent("the display name must be 1 to 200 characters")
+    if not name or len(name) > 200 or not name.isprintable():
+        raise InvalidAgent("the display name must be 1 to 200 printable characters")
     return name
 
 

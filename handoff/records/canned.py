@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from core.settings import Settings
@@ -143,16 +144,13 @@ class CannedResponses(SqlStore):
     def from_settings(cls, settings: Settings) -> CannedResponses:
         return cls(settings.database_url)
 
-    def create_schema(self) -> None:
-        """Create the table if missing and seed the defaults into an empty one; safe to repeat."""
-        super().create_schema()
-        if self.all():
-            return
-        for title, body in DEFAULTS:
-            try:
-                self.add(title, body, by=None)
-            except CannedExists:  # another gateway process seeded it at the same moment
-                continue
+    def upgrade(self, conn: Connection) -> None:
+        """Seed the defaults into an empty table (under the schema lock: seeded once)."""
+        if conn.execute(select(canned_responses.c.id).limit(1)).first() is None:
+            conn.execute(
+                insert(canned_responses),
+                [self._checked(title, body, by=None) for title, body in DEFAULTS],
+            )
 
     def all(self) -> list[Canned]:
         """Every canned response, by title."""
@@ -235,6 +233,8 @@ class CannedResponses(SqlStore):
             raise InvalidCanned(f"The title must be 1 to {MAX_TITLE_CHARS} characters.")
         if not body.strip() or len(body) > MAX_BODY_CHARS:
             raise InvalidCanned(f"The text must be 1 to {MAX_BODY_CHARS} characters.")
+        if "\x00" in title + body:
+            raise InvalidCanned("The title and text must not contain NUL characters.")
         check_template(self._sandbox, body)
         return {
             "title": title,

@@ -52,7 +52,7 @@ class TokenBucket:
 
 
 def text_field(data: Any, name: str = "message") -> str:
-    """A required, non-empty string field of at most MAX_TEXT characters."""
+    """A required, non-empty string field of at most MAX_TEXT characters, without NUL."""
     value = field(data, name)
     if not isinstance(value, str) or not value.strip():
         raise GatewayError("bad_payload", f"'{name}' must be a non-empty string.")
@@ -60,6 +60,9 @@ def text_field(data: Any, name: str = "message") -> str:
         raise GatewayError(
             "message_too_long", f"'{name}' is {len(value)} characters; the limit is {MAX_TEXT}."
         )
+    if "\x00" in value:
+        # No text of the chat may hold NUL: PostgreSQL, where it is archived, cannot store it.
+        raise GatewayError("bad_payload", f"'{name}' must not contain NUL characters.")
     return value
 
 

@@ -72,7 +72,7 @@ def chat(stack: Stack) -> Chat:
 def test_password_reset_sends_one_link_and_reveals_nothing(
     chat: Chat, stack: Stack, accounts: AccountClient
 ) -> None:
-    outbox = Outbox(stack.settings.database_url)
+    outbox = Outbox.from_settings(stack.settings)
     before = len(outbox.newest(limit=1000))
     assert "email address or username" in chat.text("I forgot my password")
     known = chat.text("dana@example.com")

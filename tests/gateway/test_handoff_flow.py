@@ -208,7 +208,7 @@ def test_nobody_available_lets_the_customer_leave_an_email(
     ivy.emit("leave_email", {"email": "ivy@example.com", "session_id": ivy.session_id})
     ticket = ivy.status("ticket")
     assert ticket["ticket"].startswith("TKT-")
-    outbox = Outbox(stack.settings.database_url).newest(limit=5)
+    outbox = Outbox.from_settings(stack.settings).newest(limit=5)
     assert any(mail.to == "ivy@example.com" for mail in outbox)
 
 

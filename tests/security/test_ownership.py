@@ -46,7 +46,7 @@ def customer_lines(stack: Stack, conversation_id: str) -> list[str]:
 
 
 def mails_to(stack: Stack, address: str) -> list[Any]:
-    return [m for m in Outbox(stack.settings.database_url).newest(limit=200) if m.to == address]
+    return [m for m in Outbox.from_settings(stack.settings).newest(limit=200) if m.to == address]
 
 
 def offered_email(client: Customer) -> None:
