@@ -134,9 +134,10 @@ test-nlu: train
 test-gateway: train
 	TANDEM_TEST_DATABASE=postgresql $(PYTHON) -m pytest tests/gateway -q
 
-# Two gateways behind HAProxy and two Rasa servers: relay across gateways, crashes, metrics.
+# Two gateways behind HAProxy and two Rasa servers on PostgreSQL: relay across gateways,
+# crashes, metrics.
 test-cluster: train
-	$(PYTHON) -m pytest tests/cluster -q
+	TANDEM_TEST_DATABASE=postgresql $(PYTHON) -m pytest tests/cluster -q
 
 # One test per attack, and fuzzing, against the real stack (docs/security.md).
 test-security: train

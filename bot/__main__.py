@@ -228,6 +228,7 @@ def run(settings: Settings, gateways: int = 1, rasa_servers: int = 1) -> None:
             "Authorization: Bearer $METRICS_TOKEN)\n"
             f"  Actions       {stack.actions_url}/webhook  (token required)\n"
             f"  Redis         {redis.host}:{redis.port}/{redis.db}  ({where})\n"
+            f"  SQL           {sql_engine(settings.database_url)}\n"
             f"  Logs          {logs}"
         )
         for name in generated:
@@ -298,6 +299,16 @@ def print_demo_agents(settings: Settings) -> None:
     print(f"\nDemo agents added for the console ({DEMO_AGENTS.name}; existing ones unchanged):")
     for agent, password in seeded:
         print(f"  {agent.id:<6} password {password:<14} {agent.name}, {agent.role}")
+
+
+def sql_engine(database_url: str) -> str:
+    """Which SQL engine, without the URL's password; and the advice for several processes."""
+    if database_url.startswith("sqlite"):
+        return (
+            "SQLite in var/ (for several machines set DATABASE_URL=postgresql://…; "
+            "docs/deployment.md)"
+        )
+    return database_url.split("://", 1)[0] + " from DATABASE_URL"
 
 
 def print_session_token(name: str, token: str) -> None:
