@@ -30,6 +30,7 @@ import websocket
 from gevent.event import Event as Flag
 from gevent.queue import Empty, Queue
 from locust import HttpUser, User, between, events, task
+from locust.exception import StopUser
 
 ORIGIN = os.environ.get("TANDEM_ORIGIN", "")
 AGENT_ORIGIN = os.environ.get("TANDEM_AGENT_ORIGIN", "")
@@ -97,33 +98,36 @@ class Socket:
         url = host.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
         self.prefix = "" if namespace == "/" else namespace + ","
         self.inbox: Queue = Queue()
+        self.closed = False
         self.ws = websocket.create_connection(url, origin=origin, timeout=REPLY_TIMEOUT)
         try:
             if not self.ws.recv().startswith("0"):
                 raise Failure("no Engine.IO open packet")
             self.ws.send("40" + self.prefix + (json.dumps(auth) if auth is not None else ""))
-            answer = self.ws.recv()
-            if not answer.startswith("40" + self.prefix):
-                raise Failure(f"connection refused: {answer[:200]}")
+            # The namespace may send events (the agents' `state`) before its connect answer.
+            while not (answer := self.ws.recv()).startswith("40" + self.prefix):
+                if answer.startswith("44" + self.prefix):
+                    raise Failure(f"connection refused: {answer[:200]}")
+                self._take(answer)
         except BaseException:
             self.ws.close()
             raise
         self.ws.settimeout(None)
-        self.closed = False
         self.reader = gevent.spawn(self._read)
 
+    def _take(self, packet: str) -> bool:
+        """Queue an event, answer a ping (as every Engine.IO client must); False at the end."""
+        if packet == "2":
+            self.ws.send("3")
+        elif packet.startswith("42" + self.prefix):
+            name, *args = json.loads(packet[2 + len(self.prefix) :])
+            self.inbox.put((name, args))
+        return not (packet.startswith("41") or packet == "1")
+
     def _read(self) -> None:
-        """Queue every event; answer pings, as every Engine.IO client must."""
         try:
-            while True:
-                packet = self.ws.recv()
-                if packet == "2":
-                    self.ws.send("3")
-                elif packet.startswith("42" + self.prefix):
-                    name, *args = json.loads(packet[2 + len(self.prefix) :])
-                    self.inbox.put((name, args))
-                elif packet.startswith("41") or packet == "1":
-                    break
+            while self._take(self.ws.recv()):
+                pass
         except (websocket.WebSocketException, OSError, ValueError):
             pass
         finally:
@@ -178,20 +182,27 @@ class Customer:
         )
 
     def turn(self, text: str, expected_end: str) -> None:
-        """One bot turn, reported as "bot turn": sent -> the bot's first reply."""
+        """One bot turn, reported as "bot turn": sent -> the bot's first reply.
+
+        The turn succeeds once a reply ends the way ``expected_end`` says (the bot may
+        answer with several messages); the time is still that of the first.
+        """
         started = time.perf_counter()
         self.say(text)
+        first: float | None = None
         error: Exception | None = None
+        last = ""
         try:
-            self.socket.next(is_event("bot_uttered"))
-            first = ms_since(started)
-            self.socket.next(bot_reply_ending(expected_end))
+            while expected_end not in last:
+                _, args = self.socket.next(bot_reply)
+                first = ms_since(started) if first is None else first
+                last = args[0].get("text") or ""
         except Failure as failure:
-            first, error = ms_since(started), failure
+            error = Failure(f"{failure}; last reply {last[:60]!r}") if last else failure
         events.request.fire(
             request_type="bot",
             name="bot turn",
-            response_time=first,
+            response_time=ms_since(started) if first is None else first,
             response_length=0,
             exception=error,
             context={},
@@ -203,15 +214,11 @@ class Customer:
         self.socket.close()
 
 
-def bot_reply_ending(expected_end: str) -> Callable[[str, list], bool]:
-    """A bot reply containing ``expected_end``; a handoff fails the conversation."""
-
-    def wanted(name: str, args: list) -> bool:
-        if name == "handoff":
-            raise Failure(f"handed off: {args[0].get('status')}")
-        return name == "bot_uttered" and expected_end in (args[0].get("text") or "")
-
-    return wanted
+def bot_reply(name: str, args: list) -> bool:
+    """A message from the bot; a handoff instead fails the turn."""
+    if name == "handoff":
+        raise Failure(f"handed off: {args[0].get('status')}")
+    return name == "bot_uttered"
 
 
 class BotCustomer(User):
@@ -321,10 +328,16 @@ class Agent(HttpUser):
         ) as response:
             if response.status_code != 200:
                 response.failure(f"login {login}: {response.status_code} {response.text[:200]}")
-                raise Failure(f"agent {login} could not log in")
+                raise StopUser()
             token = response.json()["token"]
-        self.socket = Socket(self.host, AGENT_ORIGIN, "/agent", {"token": token})
-        self.socket.next(is_event("state"))
+        started = time.perf_counter()
+        try:
+            self.socket = Socket(self.host, AGENT_ORIGIN, "/agent", {"token": token})
+            self.socket.next(is_event("state"))
+        except (Failure, websocket.WebSocketException, OSError) as error:
+            report("agent connect", "agent", started, error)
+            raise StopUser() from error
+        report("agent connect", "agent", started)
         self.chats: dict[str, Queue] = {}
         if next(logged_in) >= len(AGENT_LOGINS):
             agents_online.set()
