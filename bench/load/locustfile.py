@@ -29,7 +29,7 @@ import gevent
 import websocket
 from gevent.event import Event as Flag
 from gevent.queue import Empty, Queue
-from locust import HttpUser, User, between, events, task
+from locust import HttpUser, User, between, constant, events, task
 from locust.exception import StopUser
 
 ORIGIN = os.environ.get("TANDEM_ORIGIN", "")
@@ -315,7 +315,8 @@ class Agent(HttpUser):
     """
 
     fixed_count = len(AGENT_LOGINS)
-    wait_time = between(1, 2)
+    # Its task waits for the next event itself: any pause between tasks would delay them all.
+    wait_time = constant(0)
 
     def on_start(self) -> None:
         login = AGENT_LOGINS[next(logins) % len(AGENT_LOGINS)]

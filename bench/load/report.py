@@ -179,9 +179,10 @@ def _redis(results: Results) -> list[str]:
     return _section(
         "Redis memory under sustained load",
         "`INFO memory` used_memory and DBSIZE before and after each run (a fresh Redis per "
-        "configuration). Conversations left with the bot are kept `RETENTION_BOT_HOURS` (24), "
+        "configuration); kept per conversation is the run's growth over the conversations "
+        "finished in it. Conversations left with the bot are kept `RETENTION_BOT_HOURS` (24), "
         "closed ones `RETENTION_CLOSED_HOURS` (1), so memory grows at this rate until then.",
-        rows + ([""] + mixed if mixed else []),
+        rows + ([""] if rows and mixed else []) + mixed,
     )
 
 
