@@ -184,8 +184,8 @@ class Customer:
     def turn(self, text: str, expected_end: str) -> None:
         """One bot turn, reported as "bot turn": sent -> the bot's first reply.
 
-        The turn succeeds once a reply ends the way ``expected_end`` says (the bot may
-        answer with several messages); the time is still that of the first.
+        The turn succeeds once a reply contains ``expected_end``, the end of the bot's answer
+        (it may answer with several messages); the time is still that of the first.
         """
         started = time.perf_counter()
         self.say(text)
