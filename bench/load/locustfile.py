@@ -28,6 +28,7 @@ from typing import Any
 import gevent
 import websocket
 from gevent.event import Event as Flag
+from gevent.pool import Group
 from gevent.queue import Empty, Queue
 from locust import HttpUser, User, between, constant, events, task
 from locust.exception import StopUser
@@ -340,11 +341,14 @@ class Agent(HttpUser):
             raise StopUser() from error
         report("agent connect", "agent", started)
         self.chats: dict[str, Queue] = {}
+        self.relays = Group()
         if next(logged_in) >= len(AGENT_LOGINS):
             agents_online.set()
 
     def on_stop(self) -> None:
+        # A relay left running would wait for lines no task reads any more, and fail.
         if hasattr(self, "socket"):
+            self.relays.kill(block=False)
             self.socket.close()
 
     @task
@@ -362,7 +366,7 @@ class Agent(HttpUser):
             if asked is not None:
                 report("escalation → agent notified", "handoff", asked)
             self.chats[conversation_id] = Queue()
-            gevent.spawn(self.relay, conversation_id)
+            self.relays.spawn(self.relay, conversation_id)
         elif name == "message" and data.get("kind") == "customer":
             sent = sent_at.pop(data.get("text") or "", None)
             if sent is not None:
