@@ -20,7 +20,8 @@ RASA := $(PYTHON) -m rasa
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help venv train run shell lint validate check test test-unit test-integration \
-        test-stories test-bot test-nlu test-gateway test-cluster test-security test-e2e test-browser chromium screenshots bench clean
+        test-stories test-bot test-nlu test-gateway test-cluster test-security test-e2e test-browser \
+        chromium screenshots bench bench-venv bench-load clean
 
 help:
 	@echo "make venv      create .venv (Python 3.10) from requirements.lock"
@@ -38,14 +39,15 @@ help:
 	@echo "make test-browser  the widget and the console in headless Chromium"
 	@echo "make screenshots   refresh docs/img/ from the browser tests"
 	@echo "make bench     latency benchmarks"
+	@echo "make bench-load  load benchmark with Locust (long; flags: ARGS=\"--help\")"
 	@echo "make clean     remove models, results, logs and local data (not .venv)"
 
 venv: .venv/.installed
 
-# Rasa 3.6 runs on Python 3.10 only. `python3.10` counts only if it runs: a pyenv
-# shim exists on some machines without a 3.10 selected.
-.venv/.installed: requirements.lock
-	@py=""; \
+# Rasa 3.6 runs on Python 3.10 only, and the load tool's venv uses the same Python. A recipe
+# snippet: sets $py to a Python 3.10 or explains and fails. `python3.10` counts only if it
+# runs: a pyenv shim exists on some machines without a 3.10 selected.
+FIND_PYTHON310 = py=""; \
 	if python3.10 -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then \
 	  py=python3.10; \
 	else \
@@ -56,9 +58,12 @@ venv: .venv/.installed
 	fi; \
 	if [ -z "$$py" ]; then \
 	  echo "Python 3.10 not found; Rasa 3.6 needs it. Install it, e.g. 'pyenv install 3.10.13'" >&2; \
-	  echo "or your system's python3.10 package (with venv), then run 'make venv' again." >&2; \
+	  echo "or your system's python3.10 package (with venv), then run make again." >&2; \
 	  exit 1; \
-	fi; \
+	fi
+
+.venv/.installed: requirements.lock
+	@$(FIND_PYTHON310); \
 	if [ ! -x .venv/bin/python ]; then echo "Creating .venv with $$py"; "$$py" -m venv .venv; fi; \
 	if ! .venv/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
 	  echo ".venv is not a Python 3.10 environment; remove it and run 'make venv' again." >&2; \
@@ -69,6 +74,20 @@ venv: .venv/.installed
 	     "(a fresh install downloads TensorFlow: several minutes)..."; \
 	.venv/bin/python -m pip install --disable-pip-version-check -r requirements.lock \
 	  | { grep --line-buffered -v '^Requirement already satisfied' || true; }; \
+	touch $@
+
+# Locust in its own venv: its dependencies conflict with Rasa's pins (bench/requirements.lock).
+bench-venv: .venv-bench/.installed
+
+.venv-bench/.installed: bench/requirements.lock
+	@$(FIND_PYTHON310); \
+	if [ ! -x .venv-bench/bin/python ]; then echo "Creating .venv-bench with $$py"; "$$py" -m venv .venv-bench; fi; \
+	if ! .venv-bench/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
+	  echo ".venv-bench is not a Python 3.10 environment; remove it and run 'make bench-venv' again." >&2; \
+	  exit 1; \
+	fi; \
+	.venv-bench/bin/python -m pip install --quiet --disable-pip-version-check $(PIP_PINS); \
+	.venv-bench/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.lock; \
 	touch $@
 
 train: venv
@@ -166,6 +185,11 @@ bench: train
 	$(PYTHON) -m bench.assistant
 	$(PYTHON) -m bench.gateway
 
+# Many simulated customers and agents at once, with Locust from .venv-bench; configurations side
+# by side. Long: see docs/performance.md ("Load") for its flags, e.g. ARGS="--duration 60".
+bench-load: bench-venv train
+	$(PYTHON) -m bench.load $(ARGS)
+
 clean:
 	rm -rf models results reports var .rasa .mypy_cache .ruff_cache .pytest_cache
-	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	find . \( -path ./.venv -o -path ./.venv-bench \) -prune -o -name __pycache__ -type d -exec rm -rf {} +
