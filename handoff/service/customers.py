@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 import uuid
@@ -46,6 +47,8 @@ TICKET_REFUSALS = {
     ),
     "CLIENT": GatewayError("rate_limited", "Too many requests; please try again later."),
 }
+
+log = logging.getLogger("handoff")
 
 
 def secret_hash(secret: str) -> str:
@@ -223,6 +226,7 @@ class CustomerService:
                 replies = self.rasa.send(conversation_id, text, client_metadata())
         except RasaError as error:
             self.metrics.rasa_errors.labels(rasa_error_kind(error)).inc()
+            log.warning("No bot reply for %s: %s", conversation_id, error)
             if text.strip() == REQUEST_HUMAN:
                 self.handoffs.hand_off(
                     conversation_id, {"reason": "bot_unavailable", "skill": "general"}

@@ -92,7 +92,10 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 
 def crash(cluster: Stack, name: str) -> None:
-    os.kill(cluster.pids()[name], signal.SIGKILL)
+    """SIGKILL ``name`` and wait until it is gone: a large process takes a moment to die."""
+    pid = cluster.pids()[name]
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not os.path.exists(f"/proc/{pid}"), 30, f"{name} gone")
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
@@ -144,6 +147,8 @@ def test_turns_are_served_while_one_rasa_server_is_down_and_it_comes_back(
 ) -> None:
     crash(cluster, "rasa-1")
     # Conversations spread over both servers: those of the dead one move to the other.
+    # (A turn already sent to a server as it dies is not sent again: its actions may have
+    # run. That customer is offered a person; tests/gateway/test_rasa_down.py shows it.)
     for _ in range(6):
         customer = new_customer(cluster, opened)
         customer.say("hello")
