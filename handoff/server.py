@@ -58,6 +58,8 @@ def run() -> None:
     settings = Settings.from_env()
     open_files = raise_open_files_limit()
     app = create_app(settings, async_mode="gevent")
+    threads = gevent.get_hub().threadpool
+    app.extensions["tandem"].directory.offload = lambda work: threads.apply(work)
     socketio.start_background_task(housekeeping, app.extensions["tandem"].gateway)
     server = pywsgi.WSGIServer(
         (settings.bind_host, settings.listen_port), app, handler_class=NoDelayHandler, log=None

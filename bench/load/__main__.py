@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
 import platform
 import sys
 import tempfile
@@ -64,17 +63,6 @@ def parse_configs(text: str) -> list[Config]:
     return configs
 
 
-def stack_kwargs(config: Config) -> dict[str, int]:
-    """Only what differs from one of each, so a single-process stack needs no new arguments."""
-    gateways, rasa = config
-    kwargs = {}
-    if gateways != 1:
-        kwargs["gateways"] = gateways
-    if rasa != 1:
-        kwargs["rasa_servers"] = rasa
-    return kwargs
-
-
 def add_agents(settings: Settings, count: int) -> list[str]:
     directory = AgentDirectory(settings.database_url)
     logins = [f"load-agent-{n}" for n in range(1, count + 1)]
@@ -96,14 +84,9 @@ def run_config(
             max_connections_per_client=load.idle + load.users + 2 * load.escalating + 100,
         )
         say(f"{name}: starting the stack ({config[0]} gateway(s), {config[1]} Rasa server(s))")
-        kwargs = stack_kwargs(config)
-        missing = set(kwargs) - set(inspect.signature(Stack).parameters)
-        if missing:
-            raise LoadError(
-                f"{name}: this bot/stack.py has no {', '.join(sorted(missing))} yet; "
-                "run with --configs 1x1"
-            )
-        with Stack(settings, model, var_dir=var, **kwargs) as stack:
+        with Stack(
+            settings, model, var_dir=var, gateways=config[0], rasa_servers=config[1]
+        ) as stack:
             logins = add_agents(settings, load.agents)
             results: dict[str, Outcome] = {}
             for scenario in scenarios:

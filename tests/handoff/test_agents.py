@@ -154,6 +154,25 @@ def test_authenticate_with_the_right_password(
     assert directory.authenticate(login, PASSWORD) == ann
 
 
+def test_password_checks_run_where_the_server_sends_them(
+    directory: AgentDirectory, ann: Agent
+) -> None:
+    """The gevent server sends them to a native thread, so a login never stalls other sockets."""
+    ran: list[bool] = []
+
+    def elsewhere(work: Callable[[], bool]) -> bool:
+        ran.append(work())
+        return ran[-1]
+
+    directory.offload = elsewhere
+    assert directory.authenticate("ann.lee", PASSWORD) == ann
+    with pytest.raises(BadLogin):
+        directory.authenticate("ann.lee", "wrong")
+    with pytest.raises(BadLogin):
+        directory.authenticate("nobody", PASSWORD)  # the dummy hash is checked there too
+    assert ran == [True, False, False]
+
+
 @pytest.mark.parametrize(
     ("login", "password"),
     [
