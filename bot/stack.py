@@ -92,6 +92,7 @@ def private_settings(settings: Settings, var: Path) -> Settings:
         rasa_token=secrets.token_urlsafe(32),
         actions_token=secrets.token_urlsafe(32),
         secret_key=secrets.token_urlsafe(32),
+        metrics_token=secrets.token_urlsafe(32),
         demo=True,  # its own database: the demo customers belong there
     )
 

@@ -109,9 +109,16 @@ def test_each_process_holds_only_its_own_secrets(stack: Stack) -> None:
     assert set(envs) == {"actions", "rasa", "gateway"}
     holders = {
         variable: sorted(name for name, env in envs.items() if env.get(variable))
-        for variable in ("SECRET_KEY", "CUSTOMER_TOKEN_SECRET", "RASA_TOKEN", "ACTIONS_TOKEN")
+        for variable in (
+            "SECRET_KEY",
+            "CUSTOMER_TOKEN_SECRET",
+            "RASA_TOKEN",
+            "ACTIONS_TOKEN",
+            "METRICS_TOKEN",
+        )
     }
     assert holders == {
+        "METRICS_TOKEN": ["gateway"],
         "SECRET_KEY": ["gateway"],
         "CUSTOMER_TOKEN_SECRET": ["gateway"],
         "RASA_TOKEN": ["gateway", "rasa"],
