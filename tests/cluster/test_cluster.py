@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.gateway_client import AgentClient, Client, Customer
 from bot.stack import Stack
 from handoff.records.agents import AgentDirectory
+from handoff.stores import keys
 from tests.conftest import AGENT_PASSWORD
 
 METRICS_TOKEN = "test-metrics-token"
@@ -171,3 +172,49 @@ def test_a_crashed_service_is_restarted_and_the_stack_stays_up(
     assert cluster.restarts()[service] == before + 1
     cluster.check()
     assert requests.get(f"{cluster.gateway_url}/health", timeout=5).status_code == 200
+
+
+# Keys that belong to the deployment, not to a conversation: they do not grow with traffic
+# (agents are people on the staff; the queue and the live index drop what ends).
+LASTING = (
+    keys.LIVE_KEY,
+    keys.QUEUE_KEY,
+    keys.QUEUE_ARRIVALS_KEY,
+    keys.HANDLE_TIMES_KEY,
+    keys.AGENTS_KEY,
+    keys.DISCONNECTED_KEY,
+    keys.QUEUE_PUSHED_KEY,
+)
+LASTING_PREFIXES = (keys.agent_key(""), keys.agent_chats_key(""))
+
+
+def test_everything_a_conversation_leaves_in_redis_expires(
+    cluster: Stack, opened: list[Client]
+) -> None:
+    """Redis stays flat under traffic: Rasa's tracker and the gateway's keys all expire."""
+    ann = new_agent(cluster, opened)
+    dana = new_customer(cluster, opened)
+    dana.say("hello")
+    dana.bot_says("I can reset your password")
+    erin = new_customer(cluster, opened)
+    erin.say("I want to talk to a person")
+    ann.wait_for("assigned")
+    ann.act("send", conversation_id=erin.session_id, text="Hello, I'm Ann.")
+    erin.bot_says("I'm Ann")
+    ann.act("close", conversation_id=erin.session_id, resolution="resolved")
+    erin.status("closed")
+    assert cluster.redis is not None
+    store = redis.Redis.from_url(cluster.redis.url, decode_responses=True)
+    forever = sorted(
+        key
+        for key in store.scan_iter(count=1000)
+        if store.ttl(key) == -1
+        and key not in LASTING
+        and not key.startswith(LASTING_PREFIXES)
+    )
+    assert forever == []
+    for conversation_id in (dana.session_id, erin.session_id):
+        tracker = f"tandem:tracker:{conversation_id}"  # Rasa's (endpoints.yml's key_prefix)
+        assert store.ttl(tracker) > 0
+        assert store.ttl(keys.conversation_key(conversation_id)) > 0
+        assert store.ttl(keys.transcript_key(conversation_id)) > 0

@@ -1,0 +1,59 @@
+"""The gateway's gevent server: small frames leave at once (no Nagle), files enough for sockets."""
+
+from __future__ import annotations
+
+import resource
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+import gevent
+import gevent.socket
+from gevent import pywsgi
+
+from handoff.server import NoDelayHandler, raise_open_files_limit
+
+
+def nodelay_of_this_connection(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    """Answers with the TCP_NODELAY option of the server's side of the connection."""
+    sock = environ["wsgi.input"].rfile.raw._sock
+    value = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"1" if value else b"0"]
+
+
+def ask(port: int) -> bytes:
+    client = gevent.socket.create_connection(("127.0.0.1", port))
+    client.sendall(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+    answer = b""
+    while chunk := client.recv(4096):
+        answer += chunk
+    client.close()
+    return answer.split(b"\r\n\r\n", 1)[1]
+
+
+def test_every_connection_has_nagle_off() -> None:
+    server = pywsgi.WSGIServer(
+        ("127.0.0.1", 0), nodelay_of_this_connection, handler_class=NoDelayHandler, log=None
+    )
+    server.start()
+    try:
+        assert gevent.spawn(ask, server.server_port).get(timeout=10) == b"1"
+    finally:
+        server.stop()
+
+
+def test_the_plain_handler_would_leave_nagle_on() -> None:
+    """The check above can fail: without the handler the option is off."""
+    server = pywsgi.WSGIServer(("127.0.0.1", 0), nodelay_of_this_connection, log=None)
+    server.start()
+    try:
+        assert gevent.spawn(ask, server.server_port).get(timeout=10) == b"0"
+    finally:
+        server.stop()
+
+
+def test_open_files_are_raised_to_the_hard_limit() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert raise_open_files_limit() == hard
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == hard
