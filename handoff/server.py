@@ -1,6 +1,7 @@
 """The gateway's production server: gevent's WSGI server, one greenlet per connection.
 
-WebSocket and long-polling are both served (WebSocket through simple-websocket).
+WebSocket and long-polling are both served; WebSocket through gevent-websocket, which uses
+the connection's own socket (simple-websocket, the fallback, takes a second file for each).
 ``python -m handoff`` patches the standard library for gevent before importing this,
 so Redis, Rasa and SQL calls yield to other connections instead of blocking them.
 """
@@ -15,18 +16,21 @@ import time
 
 import gevent
 from gevent import pywsgi
+from geventwebsocket.handler import WebSocketHandler
 
 from core.settings import Settings
 from handoff.app import create_app, socketio
 from handoff.service.gateway import Gateway
 
 TICK_SECONDS = 1.0
+# One file per socket, and some for Redis, SQL and logs: raised to this where permitted.
+WANTED_OPEN_FILES = 65_536
 # On SIGTERM, connections get this long to finish before the process exits.
 STOP_SECONDS = 5.0
 log = logging.getLogger("handoff")
 
 
-class NoDelayHandler(pywsgi.WSGIHandler):
+class NoDelayHandler(WebSocketHandler):
     """Sends each small Socket.IO frame at once, not after Nagle's wait for more data."""
 
     def handle(self) -> None:
@@ -35,11 +39,15 @@ class NoDelayHandler(pywsgi.WSGIHandler):
 
 
 def raise_open_files_limit() -> int:
-    """Every socket is a file: allow as many as the system lets this process have."""
+    """Every socket is a file: allow WANTED_OPEN_FILES if permitted, else the hard limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
+    for limit in (max(hard, WANTED_OPEN_FILES), hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+        except (ValueError, OSError):  # above the hard limit without the right to raise it
+            continue
+        return limit
+    return soft
 
 
 def housekeeping(gateway: Gateway) -> None:
@@ -55,6 +63,8 @@ def housekeeping(gateway: Gateway) -> None:
 def run() -> None:
     """Serve the gateway of ``Settings.from_env()`` until SIGTERM or SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # gevent-websocket logs every request line; the gateway logs what matters itself.
+    logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
     settings = Settings.from_env()
     open_files = raise_open_files_limit()
     app = create_app(settings, async_mode="gevent")
