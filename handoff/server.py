@@ -8,6 +8,7 @@ so Redis, Rasa and SQL calls yield to other connections instead of blocking them
 
 from __future__ import annotations
 
+import functools
 import logging
 import resource
 import signal
@@ -36,6 +37,16 @@ class NoDelayHandler(WebSocketHandler):
     def handle(self) -> None:
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().handle()
+
+
+def foreign_origin(allowed: frozenset[str], handler: pywsgi.WSGIHandler) -> bool:
+    """True for a request from a page not allowed: it is served as plain HTTP, not upgraded.
+
+    gevent-websocket upgrades before the application runs; a refused page must get
+    Engine.IO's own refusal (400, "Not an accepted origin") instead of an open socket.
+    """
+    origin = handler.environ.get("HTTP_ORIGIN")
+    return bool(origin) and origin not in allowed
 
 
 def raise_open_files_limit() -> int:
@@ -73,6 +84,10 @@ def run() -> None:
     socketio.start_background_task(housekeeping, app.extensions["tandem"].gateway)
     server = pywsgi.WSGIServer(
         (settings.bind_host, settings.listen_port), app, handler_class=NoDelayHandler, log=None
+    )
+    # The same pages Engine.IO accepts (handoff/app.py): widget hosts and the gateway's own.
+    server.pre_start_hook = functools.partial(
+        foreign_origin, frozenset(settings.allowed_origins + settings.own_origins)
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, server.stop, STOP_SECONDS)

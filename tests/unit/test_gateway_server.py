@@ -11,7 +11,12 @@ import gevent
 import gevent.socket
 from gevent import pywsgi
 
-from handoff.server import WANTED_OPEN_FILES, NoDelayHandler, raise_open_files_limit
+from handoff.server import (
+    WANTED_OPEN_FILES,
+    NoDelayHandler,
+    foreign_origin,
+    raise_open_files_limit,
+)
 
 
 def nodelay_of_this_connection(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -58,3 +63,15 @@ def test_open_files_are_raised_for_two_files_a_websocket() -> None:
     limit = raise_open_files_limit()
     assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == limit
     assert limit == max(hard, WANTED_OPEN_FILES) or limit == hard
+
+
+class _Handler:
+    def __init__(self, environ: dict[str, str]) -> None:
+        self.environ = environ
+
+
+def test_only_allowed_pages_get_a_websocket_upgrade() -> None:
+    allowed = frozenset({"https://shop.example.com"})
+    assert foreign_origin(allowed, _Handler({"HTTP_ORIGIN": "https://evil.example"}))
+    assert not foreign_origin(allowed, _Handler({"HTTP_ORIGIN": "https://shop.example.com"}))
+    assert not foreign_origin(allowed, _Handler({}))  # no page: not a browser
