@@ -184,6 +184,7 @@ LASTING = (
     keys.AGENTS_KEY,
     keys.DISCONNECTED_KEY,
     keys.QUEUE_PUSHED_KEY,
+    keys.QUEUE_CHANGED_KEY,
 )
 LASTING_PREFIXES = (keys.agent_key(""), keys.agent_chats_key(""))
 
