@@ -34,6 +34,8 @@ export class CannedPicker {
     this.responses = [];
     this.shown = [];
     this.active = 0;
+    this.loaded = false;
+    this.enterPending = false;
     this._wire();
   }
 
@@ -45,6 +47,7 @@ export class CannedPicker {
     this.box.hidden = false;
     this.search.value = "";
     this.search.focus();
+    this.loaded = false;
     try {
       this.responses = await this.source.list();
       this.panel.showProblem("");
@@ -52,7 +55,13 @@ export class CannedPicker {
       this.panel.showProblem(`Canned responses could not be loaded: ${error.message}`);
       this.responses = [];
     }
+    this.loaded = true;
     this._filter();
+    // Enter pressed while the list was on its way chooses as soon as it is here.
+    if (this.enterPending) {
+      this.enterPending = false;
+      if (this.shown[this.active]) this.choose(this.shown[this.active]);
+    }
   }
 
   close() {
@@ -90,7 +99,8 @@ export class CannedPicker {
         this._highlight((this.active + step + this.shown.length) % Math.max(1, this.shown.length));
       } else if (event.key === "Enter") {
         event.preventDefault();
-        if (this.shown[this.active]) this.choose(this.shown[this.active]);
+        if (!this.loaded) this.enterPending = true;
+        else if (this.shown[this.active]) this.choose(this.shown[this.active]);
       } else if (event.key === "Escape") {
         event.preventDefault();
         event.stopPropagation();
