@@ -41,28 +41,20 @@ def empty_redis(cluster: Stack) -> None:
     redis.Redis.from_url(cluster.redis.url).flushdb()
 
 
-@pytest.fixture
-def opened() -> Iterator[list[Client]]:
-    sockets: list[Client] = []
-    yield sockets
-    for client in sockets:
-        client.close()
-
-
-def new_agent(cluster: Stack, opened: list[Client], **client: str) -> AgentClient:
+def new_agent(cluster: Stack, clients: list[Client], **client: str) -> AgentClient:
     login = f"agent-{uuid.uuid4().hex[:8]}"
     directory = AgentDirectory(cluster.settings.database_url)
     directory.add(login, "Ann Lee", AGENT_PASSWORD, skills=("account", "billing", "general"))
     directory.close()
     agent = AgentClient(cluster, **client)
-    opened.append(agent)
+    clients.append(agent)
     agent.login(login, AGENT_PASSWORD)
     return agent
 
 
-def new_customer(cluster: Stack, opened: list[Client], **client: str) -> Customer:
+def new_customer(cluster: Stack, clients: list[Client], **client: str) -> Customer:
     customer = Customer(cluster, **client)
-    opened.append(customer)
+    clients.append(customer)
     customer.start()
     return customer
 
@@ -101,10 +93,10 @@ def crash(cluster: Stack, name: str) -> None:
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 def test_a_customer_on_one_gateway_chats_with_an_agent_on_the_other(
-    cluster: Stack, opened: list[Client], transport: str
+    cluster: Stack, clients: list[Client], transport: str
 ) -> None:
-    ann = new_agent(cluster, opened, transport=transport, gateway="gateway-2")
-    alice = new_customer(cluster, opened, transport=transport, gateway="gateway-1")
+    ann = new_agent(cluster, clients, transport=transport, gateway="gateway-2")
+    alice = new_customer(cluster, clients, transport=transport, gateway="gateway-1")
     sockets = {url: scrape(url) for url in cluster.gateway_urls}  # which gateway holds which socket
     first, second = (sockets[url] for url in cluster.gateway_urls)
     assert first[("tandem_sockets", (("namespace", "/"),))] == 1
@@ -121,13 +113,13 @@ def test_a_customer_on_one_gateway_chats_with_an_agent_on_the_other(
     assert line["text"] == "my bill looks wrong"
 
 
-def test_metrics_add_up_across_gateways(cluster: Stack, opened: list[Client]) -> None:
-    ann = new_agent(cluster, opened, gateway="gateway-2")
+def test_metrics_add_up_across_gateways(cluster: Stack, clients: list[Client]) -> None:
+    ann = new_agent(cluster, clients, gateway="gateway-2")
     ann.set_status("away")  # on shift, so the chat waits in the queue for her
     turns = total(cluster, "tandem_bot_turn_seconds_count")
     handoffs = total(cluster, "tandem_handoffs_total", reason="explicit_request")
-    bob = new_customer(cluster, opened, gateway="gateway-1")
-    carol = new_customer(cluster, opened, gateway="gateway-2")
+    bob = new_customer(cluster, clients, gateway="gateway-1")
+    carol = new_customer(cluster, clients, gateway="gateway-2")
     for customer in (bob, carol):
         customer.say("hello")
         customer.bot_says("I can reset your password")
@@ -144,14 +136,14 @@ def test_metrics_add_up_across_gateways(cluster: Stack, opened: list[Client]) ->
 
 
 def test_turns_are_served_while_one_rasa_server_is_down_and_it_comes_back(
-    cluster: Stack, opened: list[Client]
+    cluster: Stack, clients: list[Client]
 ) -> None:
     crash(cluster, "rasa-1")
     # Conversations spread over both servers: those of the dead one move to the other.
     # (A turn already sent to a server as it dies is not sent again: its actions may have
     # run. That customer is offered a person; tests/gateway/test_rasa_down.py shows it.)
     for _ in range(6):
-        customer = new_customer(cluster, opened)
+        customer = new_customer(cluster, clients)
         customer.say("hello")
         customer.bot_says("I can reset your password")
     wait_until(lambda: cluster.ready("rasa-1"), 240, "rasa-1 restarted and ready")
@@ -160,12 +152,12 @@ def test_turns_are_served_while_one_rasa_server_is_down_and_it_comes_back(
 
 @pytest.mark.parametrize("service", ["gateway-1", "actions"])
 def test_a_crashed_service_is_restarted_and_the_stack_stays_up(
-    cluster: Stack, opened: list[Client], service: str
+    cluster: Stack, clients: list[Client], service: str
 ) -> None:
     before = cluster.restarts()[service]
     crash(cluster, service)
     # Meanwhile the balancer sends new customers to the gateway that is still there.
-    customer = new_customer(cluster, opened)
+    customer = new_customer(cluster, clients)
     customer.say("hello")
     customer.bot_says("I can reset your password")
     wait_until(lambda: cluster.ready(service), 60, f"{service} restarted and ready")
@@ -190,14 +182,14 @@ LASTING_PREFIXES = (keys.agent_key(""), keys.agent_chats_key(""))
 
 
 def test_everything_a_conversation_leaves_in_redis_expires(
-    cluster: Stack, opened: list[Client]
+    cluster: Stack, clients: list[Client]
 ) -> None:
     """Redis stays flat under traffic: Rasa's tracker and the gateway's keys all expire."""
-    ann = new_agent(cluster, opened)
-    dana = new_customer(cluster, opened)
+    ann = new_agent(cluster, clients)
+    dana = new_customer(cluster, clients)
     dana.say("hello")
     dana.bot_says("I can reset your password")
-    erin = new_customer(cluster, opened)
+    erin = new_customer(cluster, clients)
     erin.say("I want to talk to a person")
     ann.wait_for("assigned")
     ann.act("send", conversation_id=erin.session_id, text="Hello, I'm Ann.")

@@ -9,6 +9,7 @@ from typing import Any
 
 import gevent
 import gevent.socket
+import pytest
 from gevent import pywsgi
 
 from handoff.server import (
@@ -37,23 +38,18 @@ def ask(port: int) -> bytes:
     return answer.split(b"\r\n\r\n", 1)[1]
 
 
-def test_every_connection_has_nagle_off() -> None:
+@pytest.mark.parametrize(
+    ("handler", "nodelay"),
+    # The plain handler is the control: without ours, Nagle stays on, so the check can fail.
+    [(NoDelayHandler, b"1"), (pywsgi.WSGIHandler, b"0")],
+)
+def test_every_connection_has_nagle_off(handler: type, nodelay: bytes) -> None:
     server = pywsgi.WSGIServer(
-        ("127.0.0.1", 0), nodelay_of_this_connection, handler_class=NoDelayHandler, log=None
+        ("127.0.0.1", 0), nodelay_of_this_connection, handler_class=handler, log=None
     )
     server.start()
     try:
-        assert gevent.spawn(ask, server.server_port).get(timeout=10) == b"1"
-    finally:
-        server.stop()
-
-
-def test_the_plain_handler_would_leave_nagle_on() -> None:
-    """The check above can fail: without the handler the option is off."""
-    server = pywsgi.WSGIServer(("127.0.0.1", 0), nodelay_of_this_connection, log=None)
-    server.start()
-    try:
-        assert gevent.spawn(ask, server.server_port).get(timeout=10) == b"0"
+        assert gevent.spawn(ask, server.server_port).get(timeout=10) == nodelay
     finally:
         server.stop()
 
