@@ -35,7 +35,7 @@ import requests
 import yaml
 
 from bot.content import Problem
-from bot.gateway_client import AgentClient, Customer, NoReply
+from bot.gateway_client import AgentClient, Customer, NoReply, sender
 from bot.stack import Stack
 from core.vocabulary import SKILLS
 
@@ -229,7 +229,7 @@ class Run:
 
     def _bot(self, step: Step) -> None:
         said = self._next_message()
-        if said.get("sender") != "bot":
+        if sender(said) != "bot":
             raise TurnFailed(
                 f"expected the bot to say “{step.text}”, but the agent said “{said['text']}”"
             )
@@ -239,10 +239,10 @@ class Run:
     def _agent(self, step: Step) -> None:
         self.agent.act("send", conversation_id=self.conversation_id, text=step.text)
         said = self._next_message()
-        if said.get("sender") != "agent" or said.get("text") != step.text:
+        if sender(said) != "agent" or said.get("text") != step.text:
             raise TurnFailed(
                 f"expected the customer to receive the agent's “{step.text}”, but the "
-                f"{said.get('sender')} said “{said.get('text')}”"
+                f"{sender(said)} said “{said.get('text')}”"
             )
 
     def _handoff(self, step: Step) -> None:
@@ -293,7 +293,7 @@ class Run:
                 )
                 if event == "bot_uttered":
                     raise TurnFailed(
-                        f"expected {status.replace('_', ' ')}, but first the {data.get('sender')} "
+                        f"expected {status.replace('_', ' ')}, but first the {sender(data)} "
                         f"said “{data.get('text')}”, which the test does not list"
                     )
                 if data.get("status") == status:
@@ -309,7 +309,7 @@ class Run:
     def extra_messages(self) -> list[str]:
         """Messages the customer received after the last turn, which the test does not list."""
         return [
-            f"{data.get('sender')}: “{data.get('text')}”"
+            f"{sender(data)}: “{data.get('text')}”"
             for event, data in self.customer.drain(SETTLE_SECONDS)
             if event == "bot_uttered"
         ]

@@ -156,7 +156,8 @@ class Customer(Client):
             self.connect()
         if resume_secret is None and session_id and session_id == self.session_id:
             resume_secret = self.resume_secret
-        request = {"session_id": session_id, "last_seq": last_seq, **more}
+        # Tandem's widget shows `handoff` events; ``handoff_events=False`` plays a Rasa widget.
+        request = {"session_id": session_id, "last_seq": last_seq, "handoff_events": True, **more}
         if resume_secret is not None:
             request["resume_secret"] = resume_secret
         self.emit("session_request", request)
@@ -188,6 +189,11 @@ class Customer(Client):
     def status(self, status: str, timeout: float = 15) -> dict:
         change: dict = self.wait_for("handoff", lambda d: d.get("status") == status, timeout)
         return change
+
+
+def sender(message: dict) -> str | None:
+    """Who wrote a line customers receive: "customer", "bot", "agent" or "system"."""
+    return (message.get("metadata") or {}).get("sender")
 
 
 class AgentClient(Client):

@@ -67,8 +67,7 @@ def story_failures(root: Path, out: Path) -> list[StoryFailure]:
     starts = [n for n, text in enumerate(lines) if _STORY.match(text)]
     ends = [*starts[1:], len(lines)] if starts else []
     return [
-        _first_wrong_step(root, lines[start:end])
-        for start, end in zip(starts, ends, strict=True)
+        _first_wrong_step(root, lines[start:end]) for start, end in zip(starts, ends, strict=True)
     ]
 
 

@@ -7,11 +7,15 @@ const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
 
 /**
  * One message as the view keeps it, from a `history` item, `bot_uttered`, `user_message` or a
- * `handoff` with a sequence number; null when it is not a well-formed message.
+ * `handoff` with a sequence number: Rasa's shape (`text`, `quick_replies`) with Tandem's extras
+ * under `metadata`. Null when it is not a well-formed message.
  */
 export function toMessage(data) {
-  if (!data || typeof data !== "object") return null;
-  const { seq, text, sender } = data;
+  if (!data || typeof data !== "object" || !data.metadata || typeof data.metadata !== "object") {
+    return null;
+  }
+  const { text } = data;
+  const { seq, sender } = data.metadata;
   if (!Number.isInteger(seq) || seq < 1 || typeof text !== "string" || !SENDERS.has(sender)) {
     return null;
   }
@@ -20,12 +24,13 @@ export function toMessage(data) {
         .filter((reply) => typeof reply?.title === "string" && typeof reply?.payload === "string")
         .map(({ title, payload }) => ({ title, payload }))
     : [];
+  const { agent_name: agentName, status } = data.metadata;
   return {
     seq,
     sender,
     text,
-    agentName: sender === "agent" && typeof data.agent_name === "string" ? data.agent_name : null,
-    status: sender === "system" && typeof data.status === "string" ? data.status : null,
+    agentName: sender === "agent" && typeof agentName === "string" ? agentName : null,
+    status: sender === "system" && typeof status === "string" ? status : null,
     quickReplies,
   };
 }
@@ -37,23 +42,6 @@ export function mergeMessages(messages, incoming) {
     if (!bySeq.has(message.seq)) bySeq.set(message.seq, message);
   }
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-}
-
-/**
- * What a customer's message shows: a quick reply's payload (such as "/pay_bill") shows the
- * title of the button that sent it, from the nearest earlier message offering buttons.
- */
-export function shownText(messages, index) {
-  const message = messages[index];
-  if (message.sender !== "customer") return message.text;
-  for (let i = index - 1; i >= 0; i -= 1) {
-    const offered = messages[i].quickReplies;
-    if (offered.length) {
-      const reply = offered.find((candidate) => candidate.payload === message.text);
-      return reply ? reply.title : message.text;
-    }
-  }
-  return message.text;
 }
 
 /**

@@ -155,7 +155,12 @@ export class ChatSession {
   }
 
   _sessionRequest() {
-    const request = { session_id: this.state.sessionId, last_seq: this.state.lastSeq };
+    // `handoff_events`: this widget shows status changes itself, not as the bot's text.
+    const request = {
+      session_id: this.state.sessionId,
+      last_seq: this.state.lastSeq,
+      handoff_events: true,
+    };
     if (this._resumeSecret) request.resume_secret = this._resumeSecret;
     if (this.customerToken) request.customer_token = this.customerToken;
     return request;
@@ -219,11 +224,12 @@ export class ChatSession {
 
   _said(data) {
     const changes = {};
-    if (data && data.sender === "agent") {
+    const metadata = data?.metadata ?? {};
+    if (metadata.sender === "agent") {
       changes.agentTyping = false;
-      if (typeof data.agent_name === "string") changes.agentName = data.agent_name;
+      if (typeof metadata.agent_name === "string") changes.agentName = metadata.agent_name;
     }
-    if (data && data.sender === "customer" && this.state.mode === "closed") {
+    if (metadata.sender === "customer" && this.state.mode === "closed") {
       changes.mode = "bot"; // writing after the end starts over with the bot
     }
     this._accept([data], changes);
@@ -240,7 +246,7 @@ export class ChatSession {
       changes.agentName = data.agent;
     }
     // Queue positions are not part of the transcript; every other change is, with its number.
-    if (data.seq === undefined) this._update(changes);
+    if (data.metadata?.seq === undefined) this._update(changes);
     else this._accept([data], changes);
   }
 
@@ -282,8 +288,9 @@ export class ChatSession {
       const message = toMessage(data);
       if (message === null) console.warn("Tandem: ignored a malformed message", data);
       else if (!known.has(message.seq)) incoming.push(message);
-      if (message && message.sender === "customer" && typeof data.message_id === "string") {
-        acknowledged.add(data.message_id);
+      const messageId = data?.metadata?.message_id;
+      if (message && message.sender === "customer" && typeof messageId === "string") {
+        acknowledged.add(messageId);
       }
     }
     const pending = this.state.pending.filter((item) => !acknowledged.has(item.messageId));

@@ -5,7 +5,7 @@
 // socket: what the customer does goes to the `actions` the facade passes in.
 
 import { MAX_MESSAGE_CHARS, PHONE_SCREEN, STICK_TO_BOTTOM_PX } from "./constants.js";
-import { describeQueue, latestStatus, linkParts, shownText, unreadCount } from "./messages.js";
+import { describeQueue, latestStatus, linkParts, unreadCount } from "./messages.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const CHAT_ICON = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z";
@@ -63,11 +63,11 @@ function botText(text) {
 
 /** One line of the conversation as data; the list is redrawn only where this changes. */
 function messageItems(state) {
-  const confirmed = state.messages.map((message, index) => ({
+  const confirmed = state.messages.map((message) => ({
     key: `seq-${message.seq}`,
     seq: message.seq,
     sender: message.sender,
-    text: shownText(state.messages, index),
+    text: message.text,
     author: message.sender === "agent" ? message.agentName || "Agent" : AUTHORS[message.sender],
     status: message.status,
     delivery: null,

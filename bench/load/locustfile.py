@@ -172,7 +172,7 @@ class Customer:
         self.session_id = ""
 
     def start(self) -> None:
-        self.socket.emit("session_request", {})
+        self.socket.emit("session_request", {"handoff_events": True})
         _, args = self.socket.next(is_event("session_confirm"))
         self.session_id = args[0]
 
@@ -306,7 +306,7 @@ def handoff_to_agent(name: str, args: list) -> bool:
 def agent_line_or_closed(name: str, args: list) -> bool:
     if name == "handoff":
         return bool(args[0].get("status") == "closed")
-    return name == "bot_uttered" and args[0].get("sender") == "agent"
+    return name == "bot_uttered" and args[0]["metadata"].get("sender") == "agent"
 
 
 class Agent(HttpUser):

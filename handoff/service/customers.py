@@ -30,6 +30,9 @@ from handoff.stores.conversations import Conversation, InvalidTransition
 
 # The payload a customer's "Talk to a person" button sends; understood even when Rasa is down.
 REQUEST_HUMAN = "/request_human"
+REQUEST_HUMAN_TITLE = "Talk to a person"
+# What the bot is given for a widget's own opening payload (rasa-webchat's `initPayload`).
+GREETING = "/greet"
 # Per conversation, whatever the number of connections: at most this many messages a minute.
 MESSAGES_PER_MINUTE = 30
 # Stored and shown instead of the answer to a question the bot marked secret (phone digits).
@@ -163,67 +166,107 @@ class CustomerService:
         )
         return {"messages": [customer_view(m) for m in page.messages], "has_more": page.has_more}
 
-    def says(self, conversation_id: str, text: str, message_id: str | None = None) -> None:
+    def says(
+        self,
+        conversation_id: str,
+        text: str,
+        message_id: str | None = None,
+        *,
+        client: str = "unknown",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         """Store the message, then give it to whoever owns the conversation: bot, queue or agent.
 
         A line sent with a client ``message_id`` is stored once: a resend of that id is
-        answered with the line as first stored (masked), and goes nowhere else.
+        answered with the line as first stored (masked), and goes nowhere else. A tapped
+        quick reply is stored as its title (what the customer chose), the bot given its
+        payload. ``metadata`` (a Rasa widget's `customData`) goes to the bot with the line;
+        ``client`` is the customer's address, for ticket limits.
         """
         conversation = self.stores.conversations.get(conversation_id)
         transcripts = self.stores.transcripts
+        line = text.strip()
+        offered = self._offered(conversation) if line.startswith("/") else {}
+        if line.startswith("/") and line not in offered and not self._has_written(conversation):
+            # A widget's opening payload (rasa-webchat's initPayload), not the customer's words.
+            if conversation.mode == "bot":
+                self._ask_bot(conversation_id, GREETING, metadata)
+            return
         # The answer to a secret question is stored masked; only the bot gets it as typed.
         secret = conversation.mode == "bot" and self._asked_secret(conversation)
-        stored = SECRET_ANSWER if secret else text
-        for_bot = text if secret else self._for_bot(conversation, mask_card_numbers(text)[0])
+        stored = SECRET_ANSWER if secret else offered.get(line, text)
+        data = {"payload": line} if line in offered else {}
+        for_bot = text if secret else self._for_bot(line, offered, mask_card_numbers(text)[0])
         if message_id is None:
-            message, new = transcripts.append(conversation_id, "customer", stored), True
+            message, new = transcripts.append(conversation_id, "customer", stored, data=data), True
         else:
-            message, new = transcripts.append_once(conversation_id, message_id, stored)
+            message, new = transcripts.append_once(conversation_id, message_id, stored, data)
         self.relay.to_customer(conversation_id, "user_message", customer_view(message))
         if not new:
             return
         if conversation.mode == "closed":
             conversation = self.stores.conversations.transition(conversation_id, "bot")
         self.stores.daily.customer_wrote(conversation_id, message.at)
-        if conversation.mode == "bot":
-            self._ask_bot(conversation_id, for_bot)
+        if conversation.mode != "assigned" and self._leaves_email(conversation_id, line):
+            self.leave_email(conversation_id, line, client)
+        elif conversation.mode == "bot":
+            self._ask_bot(conversation_id, for_bot, metadata)
         elif conversation.mode == "assigned" and conversation.agent_id:
             self.relay.line_to_agent(conversation.agent_id, conversation_id, message)
         # queued: kept in the transcript; the agent who takes the chat reads it there
+
+    def _leaves_email(self, conversation_id: str, line: str) -> bool:
+        """An email address typed as the whole line, while one may be left (as in Rasa widgets,
+        which have no email form)."""
+        try:
+            checked_email(line)
+        except InvalidEmail:
+            return False
+        return self.stores.tickets.offered(conversation_id)
+
+    def _has_written(self, conversation: Conversation) -> bool:
+        """Whether the customer has written anything in this conversation yet."""
+        return any(m.kind == "customer" for m in self.stores.transcripts.since(conversation.id))
 
     def _asked_secret(self, conversation: Conversation) -> bool:
         """Whether the bot's last line asked for a secret (its answer is stored masked)."""
         last = self.stores.transcripts.since(conversation.id, conversation.last_seq - 1)
         return bool(last) and last[-1].kind == "bot" and bool(last[-1].data.get("secret_answer"))
 
-    def _for_bot(self, conversation: Conversation, text: str) -> str:
-        """What the bot is given: an intent payload ("/...") only if the bot just offered it.
+    def _for_bot(self, line: str, offered: dict[str, str], text: str) -> str:
+        """What the bot is given: an intent payload ("/...") only if it was just offered.
 
         A payload makes Rasa skip understanding and take the intent (and entities) as
         written, so a typed one could reach intents and priorities the bot never offered.
-        Allowed are the quick replies of the bot's latest reply and ``REQUEST_HUMAN``;
-        any other is given as text without its slashes, for the bot to understand.
+        Allowed are the quick replies offered since the customer's last line and
+        ``REQUEST_HUMAN``; any other is given as text without its slashes, to understand.
         """
-        line = text.strip()
-        if not line.startswith("/") or line == REQUEST_HUMAN or line in self._offered(conversation):
+        if not line.startswith("/") or line == REQUEST_HUMAN or line in offered:
             return text
         return line.lstrip("/").strip() or "?"
 
-    def _offered(self, conversation: Conversation) -> set[str]:
-        """The payloads of the quick replies offered since the customer's last line."""
+    def _offered(self, conversation: Conversation) -> dict[str, str]:
+        """The quick replies offered since the customer's last line, payload to title;
+        ``REQUEST_HUMAN`` is always on offer."""
         since = max(0, conversation.last_seq - OFFER_WINDOW)
-        offered: set[str] = set()
+        offered: dict[str, str] = {}
         for message in reversed(self.stores.transcripts.since(conversation.id, since)):
             if message.kind == "customer":
                 break
             for reply in message.data.get("quick_replies") or []:
-                offered.add(str(reply.get("payload")))
+                offered.setdefault(str(reply.get("payload")), str(reply.get("title")))
+        offered.setdefault(REQUEST_HUMAN, REQUEST_HUMAN_TITLE)
         return offered
 
-    def _ask_bot(self, conversation_id: str, text: str) -> None:
+    def _ask_bot(
+        self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> None:
+        """One turn of the bot; the gateway's own metadata wins over the widget's."""
         try:
             with self.metrics.bot_turn():
-                replies = self.rasa.send(conversation_id, text, client_metadata())
+                replies = self.rasa.send(
+                    conversation_id, text, {**(metadata or {}), **client_metadata()}
+                )
         except RasaError as error:
             self.metrics.rasa_errors.labels(rasa_error_kind(error)).inc()
             log.warning("No bot reply for %s: %s", conversation_id, error)
@@ -236,7 +279,7 @@ class CustomerService:
                     conversation_id,
                     "bot_unavailable",
                     "Our assistant is not available right now. Would you like to talk to a person?",
-                    quick_replies=[{"title": "Talk to a person", "payload": REQUEST_HUMAN}],
+                    quick_replies=[{"title": REQUEST_HUMAN_TITLE, "payload": REQUEST_HUMAN}],
                 )
             return
         secret = any((reply.get("custom") or {}).get("secret_answer") for reply in replies)

@@ -143,11 +143,13 @@ class Handoffs:
         for entry in entries:
             if only not in (None, entry.conversation_id):
                 continue
-            update = {"status": "queued", **queue_place(entry, waits)}
-            signature = f"{update['position']}|{update['wait_seconds']}"
-            if pushed.get(entry.conversation_id) != signature:
+            place = queue_place(entry, waits)
+            signature = f"{place['position']}|{place['wait_seconds']}"
+            before = pushed.get(entry.conversation_id)
+            if before != signature:
                 changed[entry.conversation_id] = signature
-                self.relay.to_customer(entry.conversation_id, "handoff", update)
+                moved = before is None or before.split("|")[0] != str(place["position"])
+                self.relay.queue_place(entry.conversation_id, **place, moved=moved)
         if only is not None:
             queue.record_pushed(changed)
             return

@@ -1,8 +1,11 @@
 """The one place that emits: who hears what, in which shape.
 
-Rooms: one per conversation (every widget the customer has open), one per agent
-(every console of theirs), all agents, and supervisors. Lines the customer sees
-are stored in the transcript first, so a reconnect replays exactly what was sent.
+Rooms: one per conversation (every widget the customer has open), a second one per
+conversation for its *plain* widgets (Rasa widgets, which know no `handoff` event and
+are told status changes as bot text), one per agent (every console of theirs), all
+agents, and supervisors. Lines the customer sees are stored in the transcript first,
+so a reconnect replays exactly what was sent. Customers' clients get every line in
+the shape Rasa's SocketIO channel emits, Tandem's extras under ``metadata``.
 """
 
 from __future__ import annotations
@@ -25,27 +28,53 @@ def conversation_room(conversation_id: str) -> str:
     return f"conversation:{conversation_id}"
 
 
+def plain_room(conversation_id: str) -> str:
+    """The conversation's widgets that did not say they understand `handoff` events."""
+    return f"conversation:{conversation_id}:plain"
+
+
 def agent_room(agent_id: str) -> str:
     return f"agent:{agent_id}"
 
 
 def customer_view(message: Message) -> dict[str, Any]:
-    """A transcript line as the customer's widget receives it."""
-    view: dict[str, Any] = {"seq": message.seq, "timestamp": message.at, "text": message.text}
-    if message.kind in ("bot", "agent"):
-        view["sender"] = message.kind
+    """A transcript line as customers' clients receive it: Rasa's own shape (``text``, and
+    ``quick_replies`` when there are buttons) with Tandem's extras under ``metadata``."""
+    metadata: dict[str, Any] = {"seq": message.seq, "timestamp": message.at, "sender": message.kind}
     if message.kind == "agent":
-        view["agent_name"] = message.sender
-    if message.kind == "customer":
-        view["sender"] = "customer"
-        if message.data.get("message_id"):  # the client's id for the line: its acknowledgement
-            view["message_id"] = message.data["message_id"]
+        metadata["agent_name"] = message.sender
+    if message.kind == "customer" and message.data.get("message_id"):
+        metadata["message_id"] = message.data["message_id"]  # the client's acknowledgement
     if message.kind == "system":
-        view["sender"] = "system"
-        view["status"] = message.data.get("status")
+        metadata["status"] = message.data.get("status")
+    view: dict[str, Any] = {"text": message.text}
     if message.data.get("quick_replies"):
-        view["quick_replies"] = message.data["quick_replies"]
+        view["quick_replies"] = [
+            {"content_type": "text", "title": reply["title"], "payload": reply["payload"]}
+            for reply in message.data["quick_replies"]
+        ]
+    view["metadata"] = metadata
     return view
+
+
+def queue_words(position: int | None, wait_seconds: float | None) -> str:
+    """A waiting customer's place and wait in words, for widgets that only show text."""
+    if position == 1:
+        place = "You're next in line."
+    elif position is not None and position > 1:
+        place = f"You're number {position} in line."
+    else:
+        place = "You're in line for the next person available."
+    if wait_seconds is None or wait_seconds < 0:
+        return place
+    minutes = round(wait_seconds / 60)
+    if wait_seconds < 60:
+        wait = "less than a minute"
+    elif minutes <= 1:
+        wait = "about a minute"
+    else:
+        wait = f"about {minutes} minutes"
+    return f"{place} Estimated wait: {wait}."
 
 
 def agent_view(conversation_id: str, message: Message) -> dict[str, Any]:
@@ -80,8 +109,7 @@ class Relay:
         """Store one of Rasa's replies and send it to the customer, buttons as quick replies."""
         buttons = reply.get("buttons") or []
         quick_replies = [
-            {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
-            for b in buttons
+            {"title": str(b.get("title")), "payload": str(b.get("payload"))} for b in buttons
         ]
         data: dict[str, Any] = {"quick_replies": quick_replies} if quick_replies else {}
         if reply.get("secret_answer"):
@@ -102,4 +130,21 @@ class Relay:
         )
 
     def announce(self, conversation_id: str, message: Message) -> None:
-        self.to_customer(conversation_id, "handoff", {**customer_view(message), **message.data})
+        """A status line as `handoff` to every widget, and as bot text to the plain ones."""
+        view = customer_view(message)
+        self.to_customer(conversation_id, "handoff", {**message.data, **view})
+        self._to_plain(conversation_id, view)
+
+    def queue_place(
+        self, conversation_id: str, position: int | None, wait_seconds: int | None, moved: bool
+    ) -> None:
+        """Where a waiting customer stands; plain widgets are told in words when they moved."""
+        place = {"position": position, "wait_seconds": wait_seconds}
+        self.to_customer(conversation_id, "handoff", {"status": "queued", **place})
+        if moved:
+            text = queue_words(position, wait_seconds)
+            metadata = {"sender": "system", "status": "queued", **place}
+            self._to_plain(conversation_id, {"text": text, "metadata": metadata})
+
+    def _to_plain(self, conversation_id: str, view: dict[str, Any]) -> None:
+        self._emit("bot_uttered", view, to=plain_room(conversation_id), namespace=CUSTOMERS)

@@ -1,14 +1,18 @@
 """The customers' namespace: Rasa's SocketIO channel protocol, plus Tandem's additions.
 
 Rasa web widgets work unchanged (`session_request` -> `session_confirm`,
-`user_uttered` -> `bot_uttered`). Tandem adds the resume secret (a second argument
-of `session_confirm`, which Rasa widgets ignore), `history` on (re)connection,
-`handoff` status changes, `typing`, `user_message` (the customer's own line with its
-sequence number and client message id), `leave_email` and `csat`. See docs/protocol.md.
+`user_uttered` -> `bot_uttered` in Rasa's shapes, Tandem's extras under `metadata`).
+Tandem adds the resume secret (a second argument of `session_confirm`, which Rasa
+widgets ignore), `history` on (re)connection, `handoff` status changes, `typing`,
+`user_message` (the customer's own line with its sequence number and client message
+id), `leave_email` and `csat`. A widget that does not say it understands `handoff`
+events (``handoff_events: true`` in `session_request`) is *plain*: it is told status
+changes and refusals as bot text too. See docs/protocol.md.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from typing import Any
@@ -18,7 +22,7 @@ from flask_socketio import emit, join_room, leave_room
 
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
-from handoff.service.relay import CUSTOMERS, conversation_room
+from handoff.service.relay import CUSTOMERS, conversation_room, plain_room
 from handoff.sockets.namespace import GatewayNamespace, field, optional, text_field
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -26,6 +30,8 @@ RESUME_SECRET = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # A client message id: up to 64 visible ASCII characters, chosen by the client.
 MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,64}")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}")
+# A widget's metadata for the bot (rasa-webchat's `customData`), as JSON: at most this long.
+MAX_METADATA = 2000
 
 
 class CustomerNamespace(GatewayNamespace):
@@ -34,6 +40,7 @@ class CustomerNamespace(GatewayNamespace):
     def __init__(self, gateway: Gateway) -> None:
         super().__init__(CUSTOMERS, gateway)
         self._sessions: dict[str, str] = {}
+        self._plain: set[str] = set()  # sockets of widgets that know no `handoff` event
         self._sessions_lock = threading.Lock()
 
     def _session(self, data: Any = None) -> str:
@@ -55,6 +62,7 @@ class CustomerNamespace(GatewayNamespace):
         sid = request.sid  # type: ignore[attr-defined]
         with self._sessions_lock:
             self._sessions.pop(sid, None)
+            self._plain.discard(sid)
         self.forget(sid)
 
     def on_session_request(self, data: Any = None) -> None:
@@ -79,13 +87,21 @@ class CustomerNamespace(GatewayNamespace):
         conversation = opened.conversation
         if conversation.id != session_id:
             last_seq = 0  # a new conversation: everything in it is new to the client
+        plain = data.get("handoff_events") is not True
         sid = request.sid  # type: ignore[attr-defined]
         with self._sessions_lock:
             previous = self._sessions.get(sid)
             self._sessions[sid] = conversation.id
-        if previous not in (None, conversation.id):
+            if plain:
+                self._plain.add(sid)
+            else:
+                self._plain.discard(sid)
+        if previous is not None:
             leave_room(conversation_room(previous))
+            leave_room(plain_room(previous))
         join_room(conversation_room(conversation.id))
+        if plain:
+            join_room(plain_room(conversation.id))
         if opened.resume_secret is None:
             self.reply("session_confirm", conversation.id)
         else:
@@ -116,14 +132,27 @@ class CustomerNamespace(GatewayNamespace):
         self.reply("history_page", {"before_seq": before_seq, **page})
 
     def on_user_uttered(self, data: Any = None) -> None:
-        """The customer wrote something: to the bot, the queue or their agent."""
+        """The customer wrote something: to the bot, the queue or their agent.
+
+        A line without a ``message`` (rasa-webchat's start message when no ``initPayload``
+        is set) is ignored, as Rasa's channel gives the bot nothing to act on.
+        """
+        if isinstance(data, dict) and data.get("message") is None:
+            return
         text = text_field(data, "message")
         message_id = optional(data, "message_id", str)
         if message_id is not None and not MESSAGE_ID.fullmatch(message_id):
             raise GatewayError("bad_payload", "'message_id' is 1 to 64 visible ASCII characters.")
+        metadata = widget_metadata(data)
         conversation_id = self._session(data)
         self.gateway.customers.check_rate(conversation_id)
-        self.gateway.customers.says(conversation_id, text, message_id)
+        self.gateway.customers.says(
+            conversation_id,
+            text,
+            message_id,
+            client=request.remote_addr or "unknown",
+            metadata=metadata,
+        )
 
     def on_typing(self, data: Any = None) -> None:
         """The customer started or stopped typing (shown to their agent)."""
@@ -146,3 +175,28 @@ class CustomerNamespace(GatewayNamespace):
         if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
             raise GatewayError("bad_rating", "'rating' is a whole number from 1 to 5.")
         self.gateway.customers.rate(self._session(data), rating)
+
+    def _refuse(self, sid: str | None, event: Any, error: GatewayError) -> None:
+        """Refused: the `error` event, and for a plain widget the same words as bot text."""
+        super()._refuse(sid, event, error)
+        with self._sessions_lock:
+            plain = sid in self._plain
+        if plain:
+            notice = {"text": str(error), "metadata": {"sender": "system", "status": "error"}}
+            self.socketio.emit("bot_uttered", notice, to=sid, namespace=self.namespace)
+
+
+def widget_metadata(data: dict[str, Any]) -> dict[str, Any] | None:
+    """What a widget gives the bot beside the line: ``customData`` (rasa-webchat) or
+    ``metadata`` (Rasa's default key), an object of at most ``MAX_METADATA`` characters
+    of JSON. It is the customer's own claim, never proof of anything."""
+    value = data.get("customData", data.get("metadata"))
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise GatewayError("bad_payload", "'customData' must be an object.")
+    if len(json.dumps(value)) > MAX_METADATA:
+        raise GatewayError(
+            "bad_payload", f"'customData' is over {MAX_METADATA} characters as JSON."
+        )
+    return value

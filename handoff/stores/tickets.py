@@ -56,6 +56,10 @@ class TicketLimits:
         """The gateway told the customer they may leave an email."""
         self._redis.set(ticket_offer_key(conversation_id), "1", ex=OFFER_SECONDS)
 
+    def offered(self, conversation_id: str) -> bool:
+        """Whether the conversation may still leave an email."""
+        return bool(self._redis.exists(ticket_offer_key(conversation_id)))
+
     def claim(self, conversation_id: str, email: str, client: str, now: float) -> str:
         """Use the conversation's offer for a ticket to ``email``: "OK" or why not.
 

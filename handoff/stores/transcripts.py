@@ -97,7 +97,9 @@ class TranscriptStore:
         message, _ = self._store(conversation_id, kind, text, sender, data, "")
         return message
 
-    def append_once(self, conversation_id: str, message_id: str, text: str) -> tuple[Message, bool]:
+    def append_once(
+        self, conversation_id: str, message_id: str, text: str, data: dict[str, Any] | None = None
+    ) -> tuple[Message, bool]:
         """Store a customer's line sent with a client message id, unless that id is stored.
 
         Returns the line and True, or the line first stored under that id and False:
@@ -105,7 +107,12 @@ class TranscriptStore:
         gateway processes and connections sending it.
         """
         message, new = self._store(
-            conversation_id, "customer", text, None, {"message_id": message_id}, message_id
+            conversation_id,
+            "customer",
+            text,
+            None,
+            {**(data or {}), "message_id": message_id},
+            message_id,
         )
         if new:
             return message, True

@@ -14,8 +14,21 @@ from playwright.sync_api import Page
 
 # Roles a screen-reader user operates or must be told about: each needs a name.
 NAMED_ROLES = {
-    "button", "link", "textbox", "searchbox", "checkbox", "radio", "combobox", "listbox",
-    "slider", "spinbutton", "switch", "tab", "menuitem", "img", "dialog",
+    "button",
+    "link",
+    "textbox",
+    "searchbox",
+    "checkbox",
+    "radio",
+    "combobox",
+    "listbox",
+    "slider",
+    "spinbutton",
+    "switch",
+    "tab",
+    "menuitem",
+    "img",
+    "dialog",
 }
 SNAPSHOT_LINE = re.compile(r'^\s*- (?P<role>[a-z]+)(?: "(?P<name>(?:[^"\\]|\\.)*)")?')
 

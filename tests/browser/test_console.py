@@ -139,7 +139,9 @@ def test_an_agent_accepts_and_serves_a_chat(
 
     send(page, "Maria Garcia", "Hi Maria, Ann here.")
     assert (
-        maria.wait_for("bot_uttered", lambda d: d.get("text") == "Hi Maria, Ann here.")["sender"]
+        maria.wait_for("bot_uttered", lambda d: d.get("text") == "Hi Maria, Ann here.")["metadata"][
+            "sender"
+        ]
         == "agent"
     )
     expect(panel.get_by_role("log")).to_contain_text("You")
@@ -232,7 +234,7 @@ def test_two_chats_then_transfer_and_hand_back(
     expect(chat(ann, "Maria Garcia")).to_have_count(0)
     expect(chat(bob, "Maria Garcia").get_by_role("log")).to_contain_text("My bill looks wrong.")
     send(bob, "Maria Garcia", "Bob here, looking at your bill.")
-    maria.wait_for("bot_uttered", lambda d: d.get("agent_name") == "Bob Ray")
+    maria.wait_for("bot_uttered", lambda d: d["metadata"].get("agent_name") == "Bob Ray")
 
     omar_panel = chat(ann, "Omar Haddad")
     omar_panel.get_by_role("button", name="Hand back to bot").click()
@@ -240,7 +242,7 @@ def test_two_chats_then_transfer_and_hand_back(
     dialog.get_by_role("button", name="Confirm hand back").click()
     expect(omar_panel).to_have_count(0)
     omar.status("returned_to_bot")
-    omar.wait_for("bot_uttered", lambda d: d.get("sender") == "bot")
+    omar.wait_for("bot_uttered", lambda d: d["metadata"]["sender"] == "bot")
 
 
 def test_supervisor_view_and_who_may_edit_canned_responses(

@@ -87,5 +87,10 @@ def test_a_dropped_socket_reconnects_and_sends_what_was_queued(
     page.evaluate("window.conn._socket.close()")
     page.wait_for_function("() => window.log.filter((e) => e === 'confirm').length === 2")
     assert page.evaluate("window.log") == [
-        "open", "confirm", "close", "reconnecting", "open", "confirm"
+        "open",
+        "confirm",
+        "close",
+        "reconnecting",
+        "open",
+        "confirm",
     ]

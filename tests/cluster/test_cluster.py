@@ -107,7 +107,7 @@ def test_a_customer_on_one_gateway_chats_with_an_agent_on_the_other(
     chat = ann.wait_for("assigned")
     assert chat["conversation"]["id"] == alice.session_id
     ann.act("send", conversation_id=alice.session_id, text="Hi, I'm Ann. How can I help?")
-    assert alice.bot_says("I'm Ann")["agent_name"] == "Ann Lee"
+    assert alice.bot_says("I'm Ann")["metadata"]["agent_name"] == "Ann Lee"
     alice.say("my bill looks wrong")
     line = ann.wait_for("message", lambda m: m["kind"] == "customer")
     assert line["text"] == "my bill looks wrong"
@@ -201,9 +201,7 @@ def test_everything_a_conversation_leaves_in_redis_expires(
     forever = sorted(
         key
         for key in store.scan_iter(count=1000)
-        if store.ttl(key) == -1
-        and key not in LASTING
-        and not key.startswith(LASTING_PREFIXES)
+        if store.ttl(key) == -1 and key not in LASTING and not key.startswith(LASTING_PREFIXES)
     )
     assert forever == []
     for conversation_id in (dana.session_id, erin.session_id):

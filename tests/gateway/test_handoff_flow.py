@@ -16,7 +16,6 @@ NewCustomer = Callable[[], Customer]
 NewAgent = Callable[..., tuple[AgentClient, str]]
 
 
-
 def queued_for(agent: AgentClient) -> dict[str, Any]:
     assigned: dict[str, Any] = agent.wait_for("assigned")
     return assigned
@@ -60,7 +59,7 @@ def test_bot_queue_agent_and_back_to_the_bot(
 
     ann.act("send", conversation_id=alice.session_id, text="Hi, I'm Ann. How can I help?")
     reply = alice.bot_says("I'm Ann")
-    assert (reply["sender"], reply["agent_name"]) == ("agent", "Ann Lee")
+    assert (reply["metadata"]["sender"], reply["metadata"]["agent_name"]) == ("agent", "Ann Lee")
     alice.say("my bill looks wrong")
     got = ann.wait_for("message", lambda m: m["kind"] == "customer")
     assert got["text"] == "my bill looks wrong"
@@ -134,7 +133,7 @@ def test_a_customer_who_reconnects_gets_exactly_what_they_missed(
     erin.start()
     erin.say("human please")
     queued_for(ann)
-    seen = erin.status("assigned")["seq"]
+    seen = erin.status("assigned")["metadata"]["seq"]
     erin.close()
     for n in range(3):
         text = f"message {n}"
@@ -146,7 +145,7 @@ def test_a_customer_who_reconnects_gets_exactly_what_they_missed(
     )
     assert history["mode"] == "assigned"
     assert [m["text"] for m in history["messages"]] == ["message 0", "message 1", "message 2"]
-    seqs = [m["seq"] for m in history["messages"]]
+    seqs = [m["metadata"]["seq"] for m in history["messages"]]
     assert seqs == list(range(seen + 1, seen + 4))
 
 

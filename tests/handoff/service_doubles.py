@@ -66,6 +66,7 @@ class ScriptedRasa(RasaClient):
         self._replies: dict[str, list[Reply]] = {}
         self._intent_replies: dict[str, list[Reply]] = {}
         self.sent: list[tuple[str, str]] = []
+        self.metadata: list[dict[str, Any] | None] = []  # given with each of ``sent``
         self.slots: list[tuple[str, dict[str, Any]]] = []
         self.triggered: list[tuple[str, str]] = []
 
@@ -82,6 +83,7 @@ class ScriptedRasa(RasaClient):
     ) -> list[Reply]:
         self._check_up()
         self.sent.append((conversation_id, text))
+        self.metadata.append(metadata)
         return [dict(r) for r in self._replies.get(text, [{"text": FALLBACK_TEXT}])]
 
     def set_slots(self, conversation_id: str, slots: dict[str, Any]) -> None:

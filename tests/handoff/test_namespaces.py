@@ -110,20 +110,24 @@ def widget(app: Flask) -> SocketIOTestClient:
     return client
 
 
-def customer(app: Flask, resume: Opened | None = None) -> tuple[SocketIOTestClient, Opened]:
-    """A widget on `/` in a new conversation, or in ``resume``'s; the replies are read.
+def customer(
+    app: Flask, resume: Opened | None = None, plain: bool = False
+) -> tuple[SocketIOTestClient, Opened]:
+    """Tandem's widget (a Rasa widget if ``plain``) on `/` in a new conversation, or in
+    ``resume``'s; the replies are read.
 
     A new conversation is confirmed with its issued id and resume secret; a resumed one
     with its id alone.
     """
     client = widget(app)
+    request = {} if plain else {"handoff_events": True}
     if resume is None:
-        client.emit("session_request", {})
+        client.emit("session_request", request)
         [(confirm, (session_id, secret)), (history, started)] = received(client)
         assert (confirm, history) == ("session_confirm", "history")
         assert started["session_id"] == session_id
         return client, Opened(session_id, secret["resume_secret"])
-    client.emit("session_request", resume._asdict())
+    client.emit("session_request", {**request, **resume._asdict()})
     [(confirm, session_id), (history, _)] = received(client)
     assert (confirm, session_id, history) == ("session_confirm", resume.session_id, "history")
     return client, resume
@@ -211,7 +215,9 @@ def test_a_returning_widget_gets_only_what_it_missed(app: Flask, rasa: ScriptedR
         4,
         False,
     )
-    assert [(m["seq"], m["sender"], m["text"]) for m in history["messages"]] == [
+    assert [
+        (m["metadata"]["seq"], m["metadata"]["sender"], m["text"]) for m in history["messages"]
+    ] == [
         (3, "customer", "my bill"),
         (4, "bot", "Let's look at your bill."),
     ]
@@ -228,21 +234,19 @@ def test_user_uttered_echoes_the_customers_line_then_the_bots_answer(
     client.emit("user_uttered", {"message": "hi", "session_id": opened.session_id})
 
     [(mine, echoed), (bot, answer)] = received(client)
-    assert (mine, echoed["seq"], echoed["sender"], echoed["text"]) == (
+    assert (mine, echoed["text"], echoed["metadata"]["seq"], echoed["metadata"]["sender"]) == (
         "user_message",
+        "hi",
         1,
         "customer",
-        "hi",
     )
-    assert (bot, answer["seq"], answer["sender"], answer["text"]) == (
-        "bot_uttered",
-        2,
-        "bot",
-        "Hello!",
-    )
-    assert answer["quick_replies"] == [
-        {"content_type": "text", "title": "Talk to a person", "payload": "/x"}
-    ]
+    # Rasa's own shape, Tandem's extras under `metadata`.
+    assert bot == "bot_uttered"
+    assert answer == {
+        "text": "Hello!",
+        "quick_replies": [{"content_type": "text", "title": "Talk to a person", "payload": "/x"}],
+        "metadata": {"seq": 2, "timestamp": answer["metadata"]["timestamp"], "sender": "bot"},
+    }
     assert rasa.sent == [(opened.session_id, "hi")]
 
 
@@ -272,7 +276,9 @@ def test_an_unknown_event_is_answered_with_an_error(app: Flask) -> None:
     ("event", "payload", "code"),
     [
         ("user_uttered", "just a string", "bad_payload"),
-        ("user_uttered", {}, "bad_payload"),
+        ("user_uttered", {"message": ["hi"]}, "bad_payload"),
+        ("user_uttered", {"message": "hi", "customData": "en"}, "bad_payload"),
+        ("user_uttered", {"message": "hi", "customData": {"x": "y" * 3000}}, "bad_payload"),
         ("user_uttered", {"message": 42}, "bad_payload"),
         ("user_uttered", {"message": "   "}, "bad_payload"),
         ("user_uttered", {"message": "x" * (MAX_TEXT + 1)}, "message_too_long"),
@@ -450,7 +456,7 @@ def test_an_agent_is_given_a_handed_off_chat_and_their_reply_reaches_the_custome
     )
 
     [(name, line)] = received(client)
-    assert (name, line["sender"], line["agent_name"], line["text"]) == (
+    assert (name, line["metadata"]["sender"], line["metadata"]["agent_name"], line["text"]) == (
         "bot_uttered",
         "agent",
         "Bob Stone",
@@ -505,3 +511,73 @@ def test_an_agent_who_disconnects_keeps_their_chats_for_the_grace_period(app: Fl
     state = gateway_of(app).stores.presence.get("ann")
     assert state is not None and state.disconnected_at is not None
     assert state.status == "available"  # housekeeping decides once the grace period is over
+
+
+# --- Rasa widgets on `/` --------------------------------------------------------------------
+
+
+def test_a_rasa_widget_start_message_without_a_message_is_ignored(
+    app: Flask, rasa: ScriptedRasa
+) -> None:
+    client, opened = customer(app, plain=True)
+
+    # rasa-webchat's start message when no `initPayload` is set.
+    client.emit("user_uttered", {"customData": {"language": "en"}, "session_id": opened.session_id})
+
+    assert received(client) == []
+    assert rasa.sent == []
+
+
+def test_a_rasa_widgets_custom_data_reaches_the_bot_as_metadata(
+    app: Flask, rasa: ScriptedRasa
+) -> None:
+    client, opened = customer(app, plain=True)
+
+    client.emit(
+        "user_uttered",
+        {"message": "hi", "customData": {"language": "en"}, "session_id": opened.session_id},
+    )
+
+    assert rasa.sent == [(opened.session_id, "hi")]
+    assert rasa.metadata[0] is not None and rasa.metadata[0]["language"] == "en"
+
+
+def test_a_rasa_widget_is_told_a_refusal_as_bot_text_and_tandems_widget_is_not(
+    app: Flask,
+) -> None:
+    rasa_widget, _ = customer(app, plain=True)
+    tandem_widget, _ = customer(app)
+
+    for client in (rasa_widget, tandem_widget):
+        client.emit("user_uttered", {"message": "x" * (MAX_TEXT + 1)})
+
+    error = f"'message' is {MAX_TEXT + 1} characters; the limit is {MAX_TEXT}."
+    assert [(name, data["code"]) for name, data in received(tandem_widget)] == [
+        ("error", "message_too_long")
+    ]
+    [(_, refused), (name, told)] = received(rasa_widget)
+    assert (refused["code"], name) == ("message_too_long", "bot_uttered")
+    assert told == {"text": error, "metadata": {"sender": "system", "status": "error"}}
+
+
+def test_a_rasa_widget_hears_a_status_change_as_bot_text(app: Flask) -> None:
+    rasa_widget, opened = customer(app, plain=True)
+    tandem_widget, _ = customer(app, resume=opened)
+
+    gateway_of(app).relay.system(opened.session_id, "returned_to_bot", "You're back with the bot.")
+
+    assert [(name, data["text"]) for name, data in received(rasa_widget)] == [
+        ("handoff", "You're back with the bot."),
+        ("bot_uttered", "You're back with the bot."),
+    ]
+    assert [name for name, _ in received(tandem_widget)] == ["handoff"]
+
+
+def test_a_widget_that_says_it_knows_handoff_events_leaves_the_plain_room(app: Flask) -> None:
+    client, opened = customer(app, plain=True)
+    client.emit("session_request", {**opened._asdict(), "handoff_events": True})
+    received(client)
+
+    gateway_of(app).relay.system(opened.session_id, "returned_to_bot", "Back with the bot.")
+
+    assert [name for name, _ in received(client)] == ["handoff"]

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import redis
 
+import handoff.service.customers as customers_module
 from handoff.records.agents import Agent
 from handoff.records.archive import Archive
-from handoff.service.customers import MESSAGES_PER_MINUTE, REQUEST_HUMAN
+from handoff.service.customers import GREETING, MESSAGES_PER_MINUTE, REQUEST_HUMAN
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
 from handoff.service.handoffs import QUEUE_SHOWN
@@ -29,6 +30,8 @@ from handoff.service.relay import (
     SUPERVISORS,
     agent_room,
     conversation_room,
+    plain_room,
+    queue_words,
 )
 from handoff.stores import Bounds
 from handoff.stores.lifetime import Retention
@@ -190,9 +193,11 @@ def test_bot_reply_reaches_customer_with_buttons_as_quick_replies(
 
     assert rasa.sent == [(conversation_id, "hi")]
     mine = to_customer(emitted, conversation_id, "user_message")
-    assert [(m["seq"], m["sender"], m["text"]) for m in mine] == [(1, "customer", "hi")]
+    assert [(m["metadata"]["seq"], m["metadata"]["sender"], m["text"]) for m in mine] == [
+        (1, "customer", "hi")
+    ]
     [reply] = to_customer(emitted, conversation_id, "bot_uttered")
-    assert (reply["seq"], reply["sender"], reply["text"]) == (
+    assert (reply["metadata"]["seq"], reply["metadata"]["sender"], reply["text"]) == (
         2,
         "bot",
         "Hello! What can I do for you?",
@@ -206,7 +211,10 @@ def test_bot_reply_reaches_customer_with_buttons_as_quick_replies(
         ("customer", "hi"),
         ("bot", "Hello! What can I do for you?"),
     ]
-    assert lines[1].data["quick_replies"] == reply["quick_replies"]
+    assert lines[1].data["quick_replies"] == [
+        {"title": "Billing", "payload": "/billing"},
+        {"title": "Talk to a person", "payload": REQUEST_HUMAN},
+    ]
 
 
 def test_a_plain_bot_reply_has_no_quick_replies(
@@ -295,8 +303,14 @@ def test_rasa_down_offers_the_customer_a_person(
 
     assert to_customer(emitted, conversation_id, "bot_uttered") == []
     [notice] = to_customer(emitted, conversation_id, "handoff")
-    assert (notice["status"], notice["sender"], notice["seq"]) == ("bot_unavailable", "system", 2)
-    assert notice["quick_replies"] == [{"title": "Talk to a person", "payload": REQUEST_HUMAN}]
+    assert (notice["status"], notice["metadata"]["sender"], notice["metadata"]["seq"]) == (
+        "bot_unavailable",
+        "system",
+        2,
+    )
+    assert notice["quick_replies"] == [
+        {"content_type": "text", "title": "Talk to a person", "payload": REQUEST_HUMAN}
+    ]
     assert "not available" in notice["text"]
     last = gateway.stores.transcripts.all(conversation_id)[-1]
     assert (last.kind, last.data["status"]) == ("system", "bot_unavailable")
@@ -392,13 +406,13 @@ def test_agent_reply_reaches_the_customer_with_the_agents_name(
     gateway.agents.says(ANN, conversation_id, "Hi, I'm Ann. How can I help?")
 
     [reply] = to_customer(emitted, conversation_id, "bot_uttered")
-    assert (reply["sender"], reply["agent_name"], reply["text"]) == (
+    assert (reply["metadata"]["sender"], reply["metadata"]["agent_name"], reply["text"]) == (
         "agent",
         "Ann Lee",
         "Hi, I'm Ann. How can I help?",
     )
     [echo] = to_agent(emitted, "ann", "message")  # her other consoles see it too
-    assert (echo["kind"], echo["seq"]) == ("agent", reply["seq"])
+    assert (echo["kind"], echo["seq"]) == ("agent", reply["metadata"]["seq"])
     assert gateway.stores.conversations.get(conversation_id).first_agent_reply_at is not None
 
 
@@ -855,3 +869,167 @@ def test_snapshot_reports_the_queue_and_every_live_chat(
     [ann] = snapshot["agents"]
     assert (ann["id"], ann["status"], ann["load"], ann["connected"]) == ("ann", "away", 1, True)
     assert snapshot["today"]["handed_off"] == 2
+
+
+# --- Rasa widgets: what a widget that knows only Rasa's events is told -------------------
+
+
+def to_plain(emitted: EmitRecorder, conversation_id: str) -> list[Any]:
+    """What the conversation's plain widgets (Rasa widgets) were sent as `bot_uttered`."""
+    room = plain_room(conversation_id)
+    assert {(e.event, e.namespace) for e in emitted.to_room(room)} <= {("bot_uttered", CUSTOMERS)}
+    return emitted.events("bot_uttered", to=room)
+
+
+def test_status_changes_reach_plain_widgets_as_bot_text(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = queued_chat(gateway, rasa, "conv-plain")
+
+    [queued] = to_plain(emitted, conversation_id)
+    assert queued == {
+        "text": "You're next in line.",
+        "metadata": {"sender": "system", "status": "queued", "position": 1, "wait_seconds": None},
+    }
+    emitted.clear()
+
+    gateway.agents.set_status(ANN, "available")
+
+    [joined] = to_plain(emitted, conversation_id)
+    [notice] = to_customer(emitted, conversation_id, "handoff")
+    assert joined["text"] == "Ann Lee has joined the chat." == notice["text"]
+    assert joined["metadata"] == notice["metadata"]
+    assert (joined["metadata"]["sender"], joined["metadata"]["status"]) == ("system", "assigned")
+    # Tandem's widget, in the conversation's room, gets `handoff` and no copy as bot text.
+    assert to_customer(emitted, conversation_id, "bot_uttered") == []
+
+
+def test_a_plain_widget_is_told_its_place_in_words_only_when_it_moved(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    first = queued_chat(gateway, rasa, "conv-first")
+    second = queued_chat(gateway, rasa, "conv-second")
+    assert [m["text"] for m in to_plain(emitted, second)] == ["You're number 2 in line."]
+    emitted.clear()
+
+    gateway.agents.accept(ANN, first)
+    gateway.handoffs.push_queue()
+
+    assert [m["text"] for m in to_plain(emitted, second)] == ["You're next in line."]
+    emitted.clear()
+    gateway.stores.queue.record_pushed({second: "1|300"})  # the same place, another wait
+    gateway.handoffs.push_queue()
+    assert to_customer(emitted, second, "handoff") != []
+    assert to_plain(emitted, second) == []
+
+
+@pytest.mark.parametrize(
+    ("position", "wait", "words"),
+    [
+        (1, None, "You're next in line."),
+        (3, 30, "You're number 3 in line. Estimated wait: less than a minute."),
+        (2, 80, "You're number 2 in line. Estimated wait: about a minute."),
+        (
+            None,
+            600,
+            "You're in line for the next person available. Estimated wait: about 10 minutes.",
+        ),
+    ],
+)
+def test_queue_words(position: int | None, wait: float | None, words: str) -> None:
+    assert queue_words(position, wait) == words
+
+
+def test_a_tapped_quick_reply_is_kept_as_its_title_and_the_bot_gets_its_payload(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = open_chat(gateway)
+    rasa.script(
+        "hi",
+        {"text": "What can I do?", "buttons": [{"title": "Pay my bill", "payload": "/pay_bill"}]},
+    )
+    gateway.customers.says(conversation_id, "hi")
+    emitted.clear()
+
+    gateway.customers.says(conversation_id, "/pay_bill")
+
+    assert rasa.sent[-1] == (conversation_id, "/pay_bill")
+    [echo] = to_customer(emitted, conversation_id, "user_message")
+    assert echo["text"] == "Pay my bill"
+    line = gateway.stores.transcripts.all(conversation_id)[2]
+    assert (line.kind, line.text, line.data["payload"]) == ("customer", "Pay my bill", "/pay_bill")
+
+
+def test_talk_to_a_person_is_kept_by_its_title_even_when_typed(
+    gateway: Gateway, rasa: ScriptedRasa
+) -> None:
+    conversation_id = open_chat(gateway)
+    gateway.customers.says(conversation_id, "hello")
+
+    ask_for_person(gateway, rasa, conversation_id)  # typed words: kept as typed
+    gateway.customers.says(conversation_id, REQUEST_HUMAN)
+
+    texts = [
+        m.text for m in gateway.stores.transcripts.all(conversation_id) if m.kind == "customer"
+    ]
+    assert texts == ["hello", ASK_FOR_PERSON, "Talk to a person"]
+
+
+def test_a_widgets_opening_payload_is_answered_with_the_greeting_and_not_kept(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = open_chat(gateway)
+    rasa.script(GREETING, {"text": "Hi! How can I help?"})
+
+    gateway.customers.says(conversation_id, "/get_started")
+
+    assert rasa.sent == [(conversation_id, GREETING)]
+    assert [m.kind for m in gateway.stores.transcripts.all(conversation_id)] == ["bot"]
+    assert to_customer(emitted, conversation_id, "user_message") == []
+    # Once the customer has written, a typed "/..." is their words, as before.
+    gateway.customers.says(conversation_id, "hello")
+    gateway.customers.says(conversation_id, "/get_started")
+    assert rasa.sent[-1] == (conversation_id, "get_started")
+
+
+def test_a_widgets_metadata_reaches_the_bot_but_never_overrides_the_gateways(
+    gateway: Gateway, rasa: ScriptedRasa, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation_id = open_chat(gateway)
+    monkeypatch.setattr(customers_module, "client_metadata", lambda: {"client": "hash-of-peer"})
+
+    gateway.customers.says(
+        conversation_id, "hi", metadata={"language": "en", "client": "someone-else"}
+    )
+
+    assert rasa.metadata == [{"language": "en", "client": "hash-of-peer"}]
+
+
+def test_an_email_typed_after_the_offer_leaves_a_ticket(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = open_chat(gateway)
+    ask_for_person(gateway, rasa, conversation_id)  # nobody online: offered email
+    sent = len(rasa.sent)
+    [offline] = to_plain(emitted, conversation_id)
+    assert "Leave your email address" in offline["text"]
+    emitted.clear()
+
+    gateway.customers.says(conversation_id, " dana@example.com ", client="198.51.100.7")
+
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.resolution) == ("closed", "ticket")
+    [told] = to_plain(emitted, conversation_id)
+    assert told["metadata"]["status"] == "ticket" and "dana@example.com" in told["text"]
+    assert len(rasa.sent) == sent  # the address is not the bot's to read
+
+
+def test_an_email_typed_without_an_offer_goes_to_the_bot(
+    gateway: Gateway, rasa: ScriptedRasa
+) -> None:
+    conversation_id = open_chat(gateway)
+
+    gateway.customers.says(conversation_id, "dana@example.com")
+
+    assert rasa.sent == [(conversation_id, "dana@example.com")]
+    assert gateway.stores.conversations.get(conversation_id).mode == "bot"

@@ -147,7 +147,7 @@ def test_history_and_agent_transcripts_come_a_page_at_a_time(
     while True:
         page = kim.wait_for("history_page")
         assert len(page["messages"]) <= PAGE
-        seen = [m["seq"] for m in page["messages"]] + seen
+        seen = [m["metadata"]["seq"] for m in page["messages"]] + seen
         if not page["has_more"]:
             break
         kim.emit("history_request", {"before_seq": seen[0]})
@@ -158,7 +158,7 @@ def test_history_and_agent_transcripts_come_a_page_at_a_time(
     kim.close()
     history = kim.start(session_id=kim.session_id, last_seq=first_seq)
     assert history["has_more"] is True and len(history["messages"]) == PAGE
-    assert history["messages"][-1]["seq"] == visible[-1]
+    assert history["messages"][-1]["metadata"]["seq"] == visible[-1]
 
     # An agent's console: the newest page on connect, older pages through `resume`.
     console = AgentClient(stack)

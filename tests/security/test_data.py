@@ -27,7 +27,6 @@ NewCustomer = Callable[[], Customer]
 LINK = re.compile(r"reset-password\?token=[\w-]+")
 
 
-
 def test_card_numbers_in_unusual_formats_never_reach_storage_in_clear(
     stack: Stack, customer: NewCustomer
 ) -> None:
@@ -53,7 +52,7 @@ def test_the_answer_to_the_phone_digits_question_is_stored_masked(
     dana.start()
     verify_as_dana(dana)  # the bot still got the digits
     history = dana.start(dana.session_id)
-    lines = [m["text"] for m in history["messages"] if m.get("sender") == "customer"]
+    lines = [m["text"] for m in history["messages"] if m["metadata"]["sender"] == "customer"]
     assert "••••" in lines and "4821" not in " ".join(lines)
 
 

@@ -174,14 +174,14 @@ def test_a_card_number_is_acknowledged_masked_and_a_resend_is_not_stored_twice(
     line = f"my card is {CARD}"
     message_id = pat.say(line)
     ack = pat.wait_for("user_message")
-    assert ack["message_id"] == message_id
+    assert ack["metadata"]["message_id"] == message_id
     assert CARD not in ack["text"] and "1111" in ack["text"]
     pat.bot_says("")
 
     pat.say(line, message_id=message_id)  # the widget's resend after a dropped connection
     again = pat.wait_for("user_message")
-    assert (again["seq"], again["text"], again["message_id"]) == (
-        ack["seq"],
+    assert (again["metadata"]["seq"], again["text"], again["metadata"]["message_id"]) == (
+        ack["metadata"]["seq"],
         ack["text"],
         message_id,
     )
