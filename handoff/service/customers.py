@@ -31,6 +31,8 @@ from handoff.stores.conversations import Conversation, InvalidTransition
 # The payload a customer's "Talk to a person" button sends; understood even when Rasa is down.
 REQUEST_HUMAN = "/request_human"
 REQUEST_HUMAN_TITLE = "Talk to a person"
+# A line that rates an ended chat, when typed right after it ended.
+RATINGS = frozenset("12345")
 # What the bot is given for a widget's own opening payload (rasa-webchat's `initPayload`).
 GREETING = "/greet"
 # Per conversation, whatever the number of connections: at most this many messages a minute.
@@ -203,6 +205,10 @@ class CustomerService:
             message, new = transcripts.append_once(conversation_id, message_id, stored, data)
         self.relay.to_customer(conversation_id, "user_message", customer_view(message))
         if not new:
+            return
+        if conversation.mode == "closed" and conversation.csat is None and line in RATINGS:
+            # The answer to "How would you rate it, from 1 to 5?", typed (as in Rasa widgets).
+            self.rate(conversation_id, int(line))
             return
         if conversation.mode == "closed":
             conversation = self.stores.conversations.transition(conversation_id, "bot")

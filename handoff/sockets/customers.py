@@ -27,6 +27,8 @@ from handoff.sockets.namespace import GatewayNamespace, field, optional, text_fi
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 RESUME_SECRET = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# Between the conversation id and the resume secret in a plain widget's session id.
+PLAIN_SEPARATOR = "."
 # A client message id: up to 64 visible ASCII characters, chosen by the client.
 MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,64}")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}")
@@ -50,6 +52,8 @@ class CustomerNamespace(GatewayNamespace):
         if conversation_id is None:
             raise GatewayError("no_session", "Send session_request before anything else.")
         claimed = data.get("session_id") if isinstance(data, dict) else None
+        if isinstance(claimed, str):
+            claimed = claimed.partition(PLAIN_SEPARATOR)[0]  # a plain widget's id and secret
         if claimed not in (None, conversation_id):
             raise GatewayError("session_mismatch", "This connection belongs to another session.")
         return conversation_id
@@ -68,15 +72,20 @@ class CustomerNamespace(GatewayNamespace):
     def on_session_request(self, data: Any = None) -> None:
         """Start or resume a conversation; replay what the customer missed since `last_seq`.
 
-        Resuming needs the resume secret given with the conversation; without it (as
-        from a Rasa widget) a new conversation starts, with a gateway-issued id. The
-        connection leaves the room of the conversation it had before.
+        Resuming needs the resume secret given with the conversation; without it a new
+        conversation starts, with a gateway-issued id. A Rasa widget sends back only the
+        session id it was confirmed, so a plain widget is confirmed ``<id>.<secret>``: its
+        reconnections and reloads resume. The connection leaves the room of the
+        conversation it had before.
         """
         data = data if isinstance(data, dict) else {}
+        plain = data.get("handoff_events") is not True
         session_id = optional(data, "session_id", str)
+        resume_secret = optional(data, "resume_secret", str)
+        if plain and session_id is not None and resume_secret is None:
+            session_id, _, resume_secret = session_id.partition(PLAIN_SEPARATOR)
         if session_id is not None and not SESSION_ID.fullmatch(session_id):
             session_id = None
-        resume_secret = optional(data, "resume_secret", str)
         if resume_secret is not None and not RESUME_SECRET.fullmatch(resume_secret):
             resume_secret = None
         token = optional(data, "customer_token", str)
@@ -87,7 +96,6 @@ class CustomerNamespace(GatewayNamespace):
         conversation = opened.conversation
         if conversation.id != session_id:
             last_seq = 0  # a new conversation: everything in it is new to the client
-        plain = data.get("handoff_events") is not True
         sid = request.sid  # type: ignore[attr-defined]
         with self._sessions_lock:
             previous = self._sessions.get(sid)
@@ -102,10 +110,13 @@ class CustomerNamespace(GatewayNamespace):
         join_room(conversation_room(conversation.id))
         if plain:
             join_room(plain_room(conversation.id))
-        if opened.resume_secret is None:
+            # The id a Rasa widget keeps and sends back: the conversation's and its secret.
+            secret = opened.resume_secret or resume_secret
+            self.reply("session_confirm", f"{conversation.id}{PLAIN_SEPARATOR}{secret}")
+        elif opened.resume_secret is None:
             self.reply("session_confirm", conversation.id)
         else:
-            # A tuple is sent as two arguments: the id (all a Rasa widget reads), the secret.
+            # A tuple is sent as two arguments: the id, then the secret.
             secret = {"resume_secret": opened.resume_secret}
             emit("session_confirm", (conversation.id, secret), to=sid)
         if opened.problem is not None:

@@ -123,13 +123,20 @@ def customer(
     request = {} if plain else {"handoff_events": True}
     if resume is None:
         client.emit("session_request", request)
-        [(confirm, (session_id, secret)), (history, started)] = received(client)
+        [(confirm, confirmed), (history, started)] = received(client)
         assert (confirm, history) == ("session_confirm", "history")
+        if plain:  # a Rasa widget keeps one string: the id and the secret
+            session_id, _, secret = confirmed.partition(".")
+        else:
+            session_id, secret = confirmed[0], confirmed[1]["resume_secret"]
         assert started["session_id"] == session_id
-        return client, Opened(session_id, secret["resume_secret"])
+        return client, Opened(session_id, secret)
     client.emit("session_request", {**request, **resume._asdict()})
-    [(confirm, session_id), (history, _)] = received(client)
-    assert (confirm, session_id, history) == ("session_confirm", resume.session_id, "history")
+    [(confirm, confirmed), (history, _)] = received(client)
+    assert (confirm, history) == ("session_confirm", "history")
+    assert confirmed == (
+        f"{resume.session_id}.{resume.resume_secret}" if plain else resume.session_id
+    )
     return client, resume
 
 
@@ -161,7 +168,7 @@ def test_session_request_confirms_the_session_and_sends_its_history(app: Flask) 
     client = widget(app)
 
     # An id the client chose, without a resume secret: a new conversation under an issued id.
-    client.emit("session_request", {"session_id": SESSION})
+    client.emit("session_request", {"session_id": SESSION, "handoff_events": True})
 
     [(name, (session_id, secret)), history] = received(client)
     assert name == "session_confirm"
@@ -188,7 +195,7 @@ def test_session_request_confirms_the_session_and_sends_its_history(app: Flask) 
 def test_session_request_with_a_malformed_id_gets_a_new_one(app: Flask) -> None:
     client = widget(app)
 
-    client.emit("session_request", {"session_id": "not ok!"})
+    client.emit("session_request", {"session_id": "not ok!", "handoff_events": True})
 
     (name, (session_id, secret)), (_, history) = received(client)
     assert name == "session_confirm"
@@ -206,7 +213,7 @@ def test_a_returning_widget_gets_only_what_it_missed(app: Flask, rasa: ScriptedR
     first.disconnect("/")
 
     again = widget(app)
-    again.emit("session_request", {**opened._asdict(), "last_seq": 2})
+    again.emit("session_request", {**opened._asdict(), "last_seq": 2, "handoff_events": True})
 
     (_, confirmed), (_, history) = received(again)
     assert confirmed == opened.session_id  # the id alone: a resumed conversation keeps its secret
@@ -581,3 +588,27 @@ def test_a_widget_that_says_it_knows_handoff_events_leaves_the_plain_room(app: F
     gateway_of(app).relay.system(opened.session_id, "returned_to_bot", "Back with the bot.")
 
     assert [name for name, _ in received(client)] == ["handoff"]
+
+
+def test_a_rasa_widget_resumes_with_the_session_id_it_was_confirmed(app: Flask) -> None:
+    first, opened = customer(app, plain=True)
+    first.emit(
+        "user_uttered",
+        {"message": "hi", "session_id": f"{opened.session_id}.{opened.resume_secret}"},
+    )
+    assert [name for name, _ in received(first)] == ["user_message", "bot_uttered"]
+    first.disconnect("/")
+
+    # rasa-webchat reconnecting: the stored session id, nothing else.
+    again = widget(app)
+    again.emit("session_request", {"session_id": f"{opened.session_id}.{opened.resume_secret}"})
+    [(_, confirmed), (_, history)] = received(again)
+    assert confirmed == f"{opened.session_id}.{opened.resume_secret}"
+    assert history["session_id"] == opened.session_id
+
+    # The id alone, or a wrong secret, is no credential: a new conversation.
+    for claimed in (opened.session_id, f"{opened.session_id}.wrong-secret"):
+        other = widget(app)
+        other.emit("session_request", {"session_id": claimed})
+        [(_, confirmed), _] = received(other)
+        assert not confirmed.startswith(opened.session_id)

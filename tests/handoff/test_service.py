@@ -1033,3 +1033,23 @@ def test_an_email_typed_without_an_offer_goes_to_the_bot(
 
     assert rasa.sent == [(conversation_id, "dana@example.com")]
     assert gateway.stores.conversations.get(conversation_id).mode == "bot"
+
+
+def test_a_rating_typed_after_the_chat_ended_is_kept(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    gateway.agents.close(ANN, conversation_id, "resolved")
+    closed = to_plain(emitted, conversation_id)[-1]
+    assert "from 1 (poor) to 5 (excellent)" in closed["text"]
+    sent = len(rasa.sent)
+
+    gateway.customers.says(conversation_id, "4")
+
+    assert gateway.stores.conversations.get(conversation_id).csat == 4
+    assert to_plain(emitted, conversation_id)[-1]["text"] == "Thanks for your feedback!"
+    assert len(rasa.sent) == sent
+    # Once rated, a digit is the customer's words again: the chat starts over with the bot.
+    gateway.customers.says(conversation_id, "5")
+    assert gateway.stores.conversations.get(conversation_id).mode == "bot"
+    assert rasa.sent[-1] == (conversation_id, "5")
