@@ -4,7 +4,9 @@ Tandem never asks for a card number, but customers type them anyway, in every
 shape: groups joined by spaces (any Unicode space, repeated), dashes of any
 kind, dots or slashes, in full-width or other Unicode digits. Every character is
 read through Unicode NFKC and its category, so "４１１１ ‒ 1111.1111/1111" is
-a card like "4111111111111111". Any 13-19 digit Luhn-valid run is masked; the
+a card like "4111111111111111". Any 13-19 digit Luhn-valid run is masked; in a
+message with a card, so are what goes with it: expiry dates ("exp 09/27") and
+security codes ("cvv 123", or three or four digits right after the number). The
 rest of the text is kept as typed. Every place that stores or shows customer
 text (the REST channel, the gateway's stores, the archive, reports) calls
 ``mask_card_numbers``.
@@ -12,6 +14,7 @@ text (the REST channel, the gateway's stores, the archive, reports) calls
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -23,6 +26,16 @@ _MAX_GAP = 3
 _SEPARATOR_MARKS = frozenset("./\\_")
 # Categories read as blank: spaces, line and paragraph separators, invisible format marks.
 _BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cf"})
+# Beside a card number: its expiry (MM/YY, MM-YYYY, or "exp 0927") and security code.
+_EXPIRY_DATE = re.compile(r"(?<!\d)(?:0?[1-9]|1[0-2])\s*[/\-]\s*(?:20)?\d{2}(?!\d)")
+_EXPIRY_LABELLED = re.compile(
+    r"(?P<keep>(?i:exp(?:iry|ires|iration)?|valid\s+thru|good\s+thru)[\s.:]*)\d{4}(?!\d)"
+)
+_SECURITY_CODE = re.compile(
+    r"(?P<keep>(?i:cvv2?|cvc2?|cv2|csc|cid|security\s+code|sec\s+code)\W{0,3}(?:is\s+)?)"
+    r"\d{3,4}(?!\d)"
+)
+_CODE_AFTER_MASK = re.compile(r"(?P<keep>\][\s,;]{1,3})\d{3,4}(?![\d/\-])")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -105,7 +118,16 @@ def mask_card_numbers(text: str) -> tuple[str, bool]:
     if not pieces:
         return text, False
     pieces.append(text[cursor:])
-    return "".join(pieces), True
+    return _mask_card_details("".join(pieces)), True
+
+
+def _mask_card_details(text: str) -> str:
+    """The expiry dates and security codes of a message that held a card number."""
+    text = _SECURITY_CODE.sub(lambda match: match["keep"] + "[security code]", text)
+    text = _EXPIRY_LABELLED.sub(lambda match: match["keep"] + "[expiry]", text)
+    text = _EXPIRY_DATE.sub("[expiry]", text)
+    # Three or four digits right after the card or its expiry: the security code.
+    return _CODE_AFTER_MASK.sub(lambda match: match["keep"] + "[security code]", text)
 
 
 def _card_spans(groups: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -31,9 +31,37 @@ def test_several_cards_in_one_message_are_all_masked() -> None:
 
 
 def test_card_followed_by_more_digits_keeps_the_rest() -> None:
-    # A CVV or expiry typed after the number is not part of the card.
-    assert mask_card_numbers("4111 1111 1111 1111 123") == ("[card ending 1111] 123", True)
+    # Digits before the number are not part of the card (nor, without a slash, an expiry).
     assert mask_card_numbers("0425 4111111111111111") == ("0425 [card ending 1111]", True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "can i pay with my card 4111 1111 1111 1111 exp 09/27 cvv 123",
+            "can i pay with my card [card ending 1111] exp [expiry] cvv [security code]",
+        ),
+        ("4111 1111 1111 1111 123", "[card ending 1111] [security code]"),
+        ("4111111111111111, 09/27, 123", "[card ending 1111], [expiry], [security code]"),
+        (
+            "card 4111111111111111 expires 0927, security code is 4321",
+            "card [card ending 1111] expires [expiry], security code is [security code]",
+        ),
+        ("4111111111111111 12/2027 CVC: 999", "[card ending 1111] [expiry] CVC: [security code]"),
+        ("CVV2 1234 for 5555555555554444", "CVV2 [security code] for [card ending 4444]"),
+        ("pay 4111111111111111 amount $120.50", "pay [card ending 1111] amount $120.50"),
+    ],
+)
+def test_the_expiry_and_security_code_beside_a_card_are_masked(text: str, expected: str) -> None:
+    assert mask_card_numbers(text) == (expected, True)
+
+
+@pytest.mark.parametrize(
+    "text", ["my bill from 09/27 is 120", "cvv 123 means what?", "expires 0927 maybe"]
+)
+def test_dates_and_codes_without_a_card_are_left_alone(text: str) -> None:
+    assert mask_card_numbers(text) == (text, False)
 
 
 @pytest.mark.parametrize(
