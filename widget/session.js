@@ -10,6 +10,7 @@ import { mergeMessages, toMessage } from "./messages.js";
 // Where each status change (`handoff` event) leaves the conversation.
 const MODE_AFTER = {
   queued: "queued",
+  waiting: "queued",
   requeued: "queued",
   transferred: "queued",
   assigned: "assigned",

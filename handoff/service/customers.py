@@ -23,7 +23,7 @@ from handoff.metrics import Metrics
 from handoff.rasa_client import RasaClient, RasaError, client_metadata, rasa_error_kind
 from handoff.records.archive import Archive, InvalidEmail, checked_email
 from handoff.service.errors import GatewayError
-from handoff.service.handoffs import Handoffs
+from handoff.service.handoffs import LEAVE_QUEUE, LEAVE_QUEUE_REPLY, Handoffs
 from handoff.service.relay import Relay, customer_view
 from handoff.stores import Stores
 from handoff.stores.conversations import Conversation, InvalidTransition
@@ -215,6 +215,11 @@ class CustomerService:
         self.stores.daily.customer_wrote(conversation_id, message.at)
         if conversation.mode != "assigned" and self._leaves_email(conversation_id, line):
             self.leave_email(conversation_id, line, client)
+        elif line == LEAVE_QUEUE and line in offered:
+            if conversation.mode == "queued":
+                self.handoffs.leave_queue(conversation_id)
+            elif conversation.mode == "bot":  # tapped after the wait was over
+                self._ask_bot(conversation_id, GREETING, metadata)
         elif conversation.mode == "bot":
             self._ask_bot(conversation_id, for_bot, metadata)
         elif conversation.mode == "assigned" and conversation.agent_id:
@@ -253,7 +258,7 @@ class CustomerService:
 
     def _offered(self, conversation: Conversation) -> dict[str, str]:
         """The quick replies offered since the customer's last line, payload to title;
-        ``REQUEST_HUMAN`` is always on offer."""
+        ``REQUEST_HUMAN`` is always on offer, and ``LEAVE_QUEUE`` to a waiting customer."""
         since = max(0, conversation.last_seq - OFFER_WINDOW)
         offered: dict[str, str] = {}
         for message in reversed(self.stores.transcripts.since(conversation.id, since)):
@@ -262,6 +267,8 @@ class CustomerService:
             for reply in message.data.get("quick_replies") or []:
                 offered.setdefault(str(reply.get("payload")), str(reply.get("title")))
         offered.setdefault(REQUEST_HUMAN, REQUEST_HUMAN_TITLE)
+        if conversation.mode == "queued":
+            offered.setdefault(LEAVE_QUEUE, LEAVE_QUEUE_REPLY["title"])
         return offered
 
     def _ask_bot(

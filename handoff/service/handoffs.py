@@ -16,8 +16,17 @@ from handoff.metrics import Metrics
 from handoff.service.relay import Relay, agent_view
 from handoff.service.routing import route_waiting
 from handoff.stores import Stores
-from handoff.stores.conversations import Conversation
+from handoff.stores.conversations import Conversation, InvalidTransition
 from handoff.stores.queue import QueueEntry
+
+# The quick reply that takes a waiting customer out of the queue, back to the bot; handled
+# by the gateway, never given to the bot.
+LEAVE_QUEUE = "/leave_queue"
+LEAVE_QUEUE_REPLY = {"title": "Back to the assistant", "payload": LEAVE_QUEUE}
+OFFLINE_TEXT = (
+    "No one from our team is available right now. Leave your email address and "
+    "we'll get back to you with this conversation in hand."
+)
 
 # Agents are shown the head of the queue, and its length: the whole of a long queue, pushed to
 # every agent each second, would cost every console more than it could show.
@@ -51,12 +60,7 @@ class Handoffs:
         skill = packet.get("skill") or "general"
         priority = packet.get("priority") or "normal"
         if not self.is_open(now) or not self._anyone_could_take(skill):
-            self.relay.system(
-                conversation_id,
-                "offline",
-                "No one from our team is available right now. Leave your email address and "
-                "we'll get back to you with this conversation in hand.",
-            )
+            self.relay.system(conversation_id, "offline", OFFLINE_TEXT)
             self.stores.tickets.offer(conversation_id)
             return
         self.stores.queue.enqueue(
@@ -65,7 +69,46 @@ class Handoffs:
         self.stores.daily.handed_off(conversation_id, now)
         self.route()
         if self.stores.conversations.get(conversation_id).mode == "queued":
+            self.relay.system(
+                conversation_id,
+                "waiting",
+                "You're in the queue for a person: anything you write here, they'll see. "
+                "Changed your mind? You can go back to the assistant.",
+                quick_replies=[LEAVE_QUEUE_REPLY],
+            )
             self.push_queue(only=conversation_id)
+
+    def offer_email_to_stranded(self, now: float, grace_seconds: float) -> None:
+        """Waiting customers no one can come to (the last agent with the skill left, or
+        hours ended) are offered email once, and may keep waiting or go back to the bot."""
+        presence = self.stores.presence.all()
+        for entry in self.stores.queue.entries():
+            could_come = self.is_open(now) and any(
+                a.status != "offline"
+                and (a.disconnected_at is None or now - a.disconnected_at < grace_seconds)
+                and a.can_handle(entry.skill)
+                for a in presence
+            )
+            if could_come or not self.stores.queue.first_stranded(entry.conversation_id):
+                continue
+            self.relay.system(
+                entry.conversation_id,
+                "offline",
+                f"{OFFLINE_TEXT} You can also keep waiting, or go back to the assistant.",
+                quick_replies=[LEAVE_QUEUE_REPLY],
+            )
+            self.stores.tickets.offer(entry.conversation_id)
+
+    def leave_queue(self, conversation_id: str) -> None:
+        """The waiting customer would rather go back to the bot."""
+        try:
+            self.stores.conversations.transition(conversation_id, "bot", expected={"queued"})
+        except InvalidTransition:  # an agent took the chat meanwhile: they stay with them
+            return
+        self.queue_changed()
+        self.relay.system(
+            conversation_id, "returned_to_bot", "You've left the queue. How can I help?"
+        )
 
     def requeue(self, conversation: Conversation, skill: str | None = None) -> None:
         """Put an agent's chat back at the front of the queue (transfer, agent gone)."""

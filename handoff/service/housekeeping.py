@@ -1,8 +1,8 @@
 """What runs every second in each gateway process, whatever clients do.
 
 Chats of agents gone past the grace period go back to the front of the queue;
-chats waiting past their SLA are raised to supervisors once; queue changes are
-pushed. Every effect is claimed in Redis, so several processes may tick at once.
+waiting customers no one can come to are offered email; chats waiting past their
+SLA are raised to supervisors once; queue changes are pushed. Every effect is claimed in Redis, so several processes may tick at once.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ class Housekeeping:
                 self.relay.system(
                     conversation_id,
                     "requeued",
-                    "Sorry, your agent was disconnected. You're first in line for the next one.",
+                    "Sorry, your agent was disconnected. You're back at the front of the line.",
                 )
             presence.offline(agent_id)
             self.handoffs.route()
+        self.handoffs.offer_email_to_stranded(now, self.grace_seconds)
         for entry in queue.overdue(self.sla_seconds):
             if queue.first_sla_alert(entry.conversation_id):
                 self.relay.to_supervisors("sla_breach", asdict(entry))

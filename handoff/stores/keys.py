@@ -35,6 +35,11 @@ def sla_raised_key(conversation_id: str) -> str:
     return f"{PREFIX}sla-raised:{conversation_id}"
 
 
+def stranded_key(conversation_id: str) -> str:
+    """Flag: this waiting customer was offered email because no one could come (expires)."""
+    return f"{PREFIX}stranded:{conversation_id}"
+
+
 def conversation_key(conversation_id: str) -> str:
     """Hash: mode, owner, handoff details, timestamps and ``last_seq`` of one conversation."""
     return f"{PREFIX}conversation:{conversation_id}"

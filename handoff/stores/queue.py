@@ -36,6 +36,7 @@ from handoff.stores.keys import (
     agent_key,
     conversation_key,
     sla_raised_key,
+    stranded_key,
 )
 from handoff.stores.presence import Presence
 
@@ -271,6 +272,10 @@ class HandoffQueue:
     def first_sla_alert(self, conversation_id: str) -> bool:
         """True only the first time a waiting chat is found past its SLA, in any process."""
         return bool(self._redis.set(sla_raised_key(conversation_id), "1", nx=True, ex=86400))
+
+    def first_stranded(self, conversation_id: str) -> bool:
+        """True only the first time a waiting chat is found with no agent able to come."""
+        return bool(self._redis.set(stranded_key(conversation_id), "1", nx=True, ex=86400))
 
     def _mean_handle_time(self) -> float:
         times = [float(t) for t in self._redis.lrange(HANDLE_TIMES_KEY, 0, -1)]

@@ -22,7 +22,7 @@ from handoff.records.archive import Archive
 from handoff.service.customers import GREETING, MESSAGES_PER_MINUTE, REQUEST_HUMAN
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
-from handoff.service.handoffs import QUEUE_SHOWN
+from handoff.service.handoffs import LEAVE_QUEUE, QUEUE_SHOWN
 from handoff.service.relay import (
     AGENTS,
     ALL_AGENTS,
@@ -249,9 +249,9 @@ def test_handoff_packet_queues_the_chat_and_tells_the_customer_their_place(
     assert [e.conversation_id for e in gateway.stores.queue.entries()] == [conversation_id]
     # The bot's text is said; the packet itself is never shown to the customer.
     assert [b["text"] for b in to_customer(emitted, conversation_id, "bot_uttered")] == [ONE_MOMENT]
-    assert to_customer(emitted, conversation_id, "handoff") == [
-        {"status": "queued", "position": 1, "wait_seconds": None}
-    ]
+    [waiting, place] = to_customer(emitted, conversation_id, "handoff")
+    assert (waiting["status"], waiting["quick_replies"][0]["payload"]) == ("waiting", LEAVE_QUEUE)
+    assert place == {"status": "queued", "position": 1, "wait_seconds": None}
 
 
 def test_handoff_with_no_agent_online_offers_email(
@@ -334,7 +334,7 @@ def test_request_human_while_rasa_is_down_hands_off_with_reason_bot_unavailable(
         "general",
     )
     assert conversation.packet == {"reason": "bot_unavailable", "skill": "general"}
-    assert statuses(emitted, conversation_id) == ["queued"]
+    assert statuses(emitted, conversation_id) == ["waiting", "queued"]
 
 
 def test_open_session_with_a_bad_customer_token_goes_on_as_a_guest(
@@ -808,9 +808,10 @@ def test_housekeeping_requeues_chats_of_an_agent_gone_past_the_grace_period(
     ann = gateway.stores.presence.get("ann")
     assert ann is not None and ann.status == "offline"
     handoffs = to_customer(emitted, conversation_id, "handoff")
-    assert [h["status"] for h in handoffs] == ["requeued", "queued"]
-    assert "first in line" in handoffs[0]["text"]
-    assert handoffs[1]["position"] == 1
+    # Ann was the only agent: the customer may also leave an email or go back to the bot.
+    assert [h["status"] for h in handoffs] == ["requeued", "offline", "queued"]
+    assert "front of the line" in handoffs[0]["text"]
+    assert handoffs[2]["position"] == 1
 
 
 def test_housekeeping_gives_a_returning_agent_their_chats_within_the_grace_period(
@@ -886,7 +887,8 @@ def test_status_changes_reach_plain_widgets_as_bot_text(
 ) -> None:
     conversation_id = queued_chat(gateway, rasa, "conv-plain")
 
-    [queued] = to_plain(emitted, conversation_id)
+    [waiting, queued] = to_plain(emitted, conversation_id)
+    assert waiting["metadata"]["status"] == "waiting"
     assert queued == {
         "text": "You're next in line.",
         "metadata": {"sender": "system", "status": "queued", "position": 1, "wait_seconds": None},
@@ -909,7 +911,7 @@ def test_a_plain_widget_is_told_its_place_in_words_only_when_it_moved(
 ) -> None:
     first = queued_chat(gateway, rasa, "conv-first")
     second = queued_chat(gateway, rasa, "conv-second")
-    assert [m["text"] for m in to_plain(emitted, second)] == ["You're number 2 in line."]
+    assert [m["text"] for m in to_plain(emitted, second)][-1] == "You're number 2 in line."
     emitted.clear()
 
     gateway.agents.accept(ANN, first)
@@ -1053,3 +1055,48 @@ def test_a_rating_typed_after_the_chat_ended_is_kept(
     gateway.customers.says(conversation_id, "5")
     assert gateway.stores.conversations.get(conversation_id).mode == "bot"
     assert rasa.sent[-1] == (conversation_id, "5")
+
+
+# --- Waiting customers are never stranded ------------------------------------------------
+
+
+def test_a_waiting_customer_goes_back_to_the_bot_with_the_button(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = queued_chat(gateway, rasa, "conv-wait")
+    emitted.clear()
+
+    gateway.customers.says(conversation_id, LEAVE_QUEUE)
+
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert conversation.mode == "bot"
+    assert gateway.stores.queue.entries() == []
+    [back] = to_customer(emitted, conversation_id, "handoff")
+    assert (back["status"], back["text"]) == ("returned_to_bot", "You've left the queue. How can I help?")
+    [echo] = to_customer(emitted, conversation_id, "user_message")
+    assert echo["text"] == "Back to the assistant"
+    assert LEAVE_QUEUE not in [text for _, text in rasa.sent]
+
+
+def test_the_last_agent_leaving_offers_waiting_customers_email(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = queued_chat(gateway, rasa, "conv-stranded")
+    now = time.time()
+    gateway.housekeeping.tick(now)  # Ann is away but connected: she could still come
+    assert [h["status"] for h in to_customer(emitted, conversation_id, "handoff")] == [
+        "waiting",
+        "queued",
+    ]
+    emitted.clear()
+
+    gateway.stores.presence.offline(ANN.id)
+    gateway.housekeeping.tick(now)
+    gateway.housekeeping.tick(now)  # once only
+
+    [offer] = to_customer(emitted, conversation_id, "handoff")
+    assert offer["status"] == "offline" and "Leave your email address" in offer["text"]
+    assert offer["quick_replies"][0]["payload"] == LEAVE_QUEUE
+    assert gateway.stores.conversations.get(conversation_id).mode == "queued"  # may keep waiting
+    gateway.customers.says(conversation_id, "erin@example.com", client="198.51.100.9")
+    assert gateway.stores.conversations.get(conversation_id).resolution == "ticket"
