@@ -2,7 +2,8 @@
 
 Chats of agents gone past the grace period go back to the front of the queue;
 waiting customers no one can come to are offered email; chats waiting past their
-SLA are raised to supervisors once; queue changes are pushed. Every effect is claimed in Redis, so several processes may tick at once.
+SLA are raised to supervisors once; queue changes are pushed. Every effect is
+claimed in Redis, so several processes may tick at once.
 """
 
 from __future__ import annotations

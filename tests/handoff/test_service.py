@@ -1072,7 +1072,10 @@ def test_a_waiting_customer_goes_back_to_the_bot_with_the_button(
     assert conversation.mode == "bot"
     assert gateway.stores.queue.entries() == []
     [back] = to_customer(emitted, conversation_id, "handoff")
-    assert (back["status"], back["text"]) == ("returned_to_bot", "You've left the queue. How can I help?")
+    assert (back["status"], back["text"]) == (
+        "returned_to_bot",
+        "You've left the queue. How can I help?",
+    )
     [echo] = to_customer(emitted, conversation_id, "user_message")
     assert echo["text"] == "Back to the assistant"
     assert LEAVE_QUEUE not in [text for _, text in rasa.sent]
