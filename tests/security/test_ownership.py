@@ -195,9 +195,11 @@ def test_a_typed_intent_payload_is_only_obeyed_when_the_bot_offered_it(
 ) -> None:
     ivan = customer()
     ivan.start()
+    ivan.say("hello")
+    ivan.bot_says("")
     ivan.say("/EXTERNAL_welcome_back")
     ivan.bot_says("")
-    [typed] = user_events(stack, ivan.session_id)
+    [_, typed] = user_events(stack, ivan.session_id)
     assert typed["text"] == "EXTERNAL_welcome_back"
     assert typed["parse_data"]["intent"]["name"] != "EXTERNAL_welcome_back"
 
