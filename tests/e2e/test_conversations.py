@@ -217,3 +217,9 @@ def test_emoji_and_long_text_inside_a_form_keep_the_form_going(
     assert "How much would you like to pay?" in chat.text("x" * 5000)
     assert "I'll pay $120.50" in chat.text("all of it")
     assert accounts.get("ACC-1001").balance == Decimal("120.50")
+
+
+def test_every_offer_of_a_person_comes_with_a_button(chat: Chat) -> None:
+    replies = chat.say("are you a real person or a bot?")
+    [offer] = [r for r in replies if "not a person" in r.get("text", "")]
+    assert {"title": "Talk to a person", "payload": "/request_human"} in offer["buttons"]
