@@ -18,7 +18,7 @@ NewAgent = Callable[..., tuple[AgentClient, str]]
     ("event", "payload", "code"),
     [
         ("no_such_event", {"x": 1}, "unknown_event"),
-        ("user_uttered", {}, "bad_payload"),
+        ("user_uttered", {"message": "hi", "customData": "not an object"}, "bad_payload"),
         ("user_uttered", {"message": 42}, "bad_payload"),
         ("user_uttered", "just a string", "bad_payload"),
         ("user_uttered", {"message": "   "}, "bad_payload"),
