@@ -202,6 +202,8 @@ def main(root: Path = ROOT, check: bool = False) -> int:
             found = differences(text, schema())
             for problem in found:
                 print(problem)
+            if not found:
+                print(f"The tables of {DOC} match {SCHEMA_NAME}.")
             return 1 if found else 0
         made = regenerate(text, schema())
     except ProtocolDocsError as error:
