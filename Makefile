@@ -31,7 +31,7 @@ help:
 	@echo "make shell     chat with the bot in this terminal"
 	@echo "make lint      ruff, mypy and the import layering (lint-imports)"
 	@echo "make validate  Rasa's data validation, without training"
-	@echo "make check     every content check, Rasa's and Tandem's, in seconds without training"
+	@echo "make check     every content check, Rasa's and Tandem's, and the protocol docs' tables"
 	@echo "make test-bot  story and conversation tests; report in reports/test-bot.md"
 	@echo "make test      everything: lint, unit, check, train, integration, gateway, test-bot, NLU, e2e"
 	@echo "make test-cluster   two gateways behind HAProxy, two Rasa servers, crashes"
@@ -133,9 +133,11 @@ test-stories: train
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
 	  --out results/stories
 
-# Every content check, Rasa's validation and Tandem's rules, in seconds (docs/editing.md).
+# Every content check, Rasa's validation and Tandem's rules, in seconds (docs/editing.md); then
+# that docs/protocol.md's event tables are what handoff/protocol.schema.json generates.
 check: venv
 	$(PYTHON) -m bot check
+	$(PYTHON) -m bot protocol-docs --check
 
 # The editors' story and conversation tests (a private stack), the held-out F1 and the
 # understanding bars of test-nlu (so `test` runs it once), with their report,

@@ -44,6 +44,9 @@ COMMANDS = {
     "passwords in examples, story tests of each task's happy path, a digression and a "
     "handoff, well-formed conversation tests). Prints `file:line: problem — fix`; exits 1 on "
     "any problem.",
+    "protocol-docs": "Rewrite the event tables of docs/protocol.md from the gateway's protocol "
+    "schema, handoff/protocol.schema.json, keeping the prose around them; --check only reports "
+    "each table that differs (`make check` runs it) and exits 1 if any does.",
     "test-bot": "Train if the content changed, run the story tests in tests/stories/ and the "
     "conversation tests in tests/conversations/ (against a private stack: gateway, Redis, Rasa, "
     "action server), and write reports/test-bot.md: failed tests with the turn that went wrong, "
@@ -102,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument(
                 "--root", type=Path, help="check another copy of the project (default: this one)"
             )
+        elif name == "protocol-docs":
+            command.add_argument(
+                "--check", action="store_true", help="report stale tables; change nothing"
+            )
     args = parser.parse_args(argv)
     # Rasa's dependencies warn about their own deprecations; operators cannot act on them.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -126,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.validate import main as check
 
             return check(args.root or settings.root)
+        elif args.command == "protocol-docs":
+            from bot.protocol_docs import main as protocol_docs
+
+            return protocol_docs(settings.root, check=args.check)
         elif args.command == "test-bot":
             from bot.testing import main as test_bot
 

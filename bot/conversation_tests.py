@@ -38,6 +38,7 @@ from bot.content import Problem
 from bot.gateway_client import AgentClient, Customer, NoReply, sender
 from bot.stack import Stack
 from core.vocabulary import SKILLS
+from handoff.protocol import ProtocolViolation
 
 KINDS = ("customer", "bot", "agent", "handoff", "hand_back", "close")
 # How long a turn may take before the test says nothing came.
@@ -213,7 +214,10 @@ class Run:
             "hand_back": self._hand_back,
             "close": self._close,
         }
-        actions[step.kind](step)
+        try:
+            actions[step.kind](step)
+        except ProtocolViolation as error:  # e.g. `close: fixed`, a resolution there is not
+            raise TurnFailed(str(error)) from error
 
     def _customer(self, step: Step) -> None:
         self.customer.say(step.text)

@@ -4,6 +4,10 @@ They speak the protocol of docs/protocol.md over real sockets and record every
 event they receive, so a caller can wait for the one it expects. The gateway
 tests, the benchmarks and the editors' conversation tests
 (``bot/conversation_tests.py``) all drive the gateway through them.
+
+Every event is checked against the protocol schema (handoff/protocol.py): one the
+schema refuses is not sent (``emit_raw`` sends bad input on purpose), and one
+received is reported at the next wait, or by ``check_protocol``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import socketio
 
 from bot.balancer import STICKY_COOKIE
 from bot.stack import Stack
+from handoff.protocol import ProtocolViolation, check_from_client, check_from_gateway
 
 Event = tuple[str, Any]
 
@@ -51,10 +56,29 @@ class Client:
         self.sio = socketio.Client(reconnection=False)
         self.events: queue.Queue[Event] = queue.Queue()
         self.seen: list[Event] = []
+        # Received events the schema refuses, not yet raised to the test.
+        self.violations: list[ProtocolViolation] = []
 
     def _record(self, event: str, *args: Any) -> None:
+        try:
+            check_from_gateway(self.namespace, event, args)
+        except ProtocolViolation as violation:
+            self.violations.append(violation)
         # One argument is the event's data; several (``session_confirm``'s) are kept as a tuple.
         self.events.put((event, args[0] if len(args) == 1 else (args or None)))
+
+    def check_protocol(self) -> None:
+        """Raise the first event received so far that the schema refuses (once)."""
+        if self.violations:
+            first, more = self.violations[0], len(self.violations) - 1
+            self.violations.clear()
+            raise ProtocolViolation(
+                first.namespace,
+                first.side,
+                first.event,
+                first.where,
+                first.problem + (f" (and {more} more)" if more else ""),
+            )
 
     def connect(self, origin: str | None = None, **kwargs: Any) -> None:
         # The browser's Origin header, as the websocket client sends it.
@@ -84,6 +108,12 @@ class Client:
         return session
 
     def emit(self, event: str, data: Any = None) -> None:
+        """Send an event; one the schema refuses raises ``ProtocolViolation`` instead."""
+        check_from_client(self.namespace, event, [] if data is None else [data])
+        self.sio.emit(event, data, namespace=self.namespace)
+
+    def emit_raw(self, event: str, data: Any = None) -> None:
+        """Send an event unchecked: bad input, on purpose."""
         self.sio.emit(event, data, namespace=self.namespace)
 
     def wait_for(
@@ -110,6 +140,7 @@ class Client:
                 name, data = self.events.get(timeout=remaining)
             except queue.Empty:
                 continue
+            self.check_protocol()
             self.seen.append((name, data))
             if name in events and where(data):
                 return name, data
@@ -122,6 +153,7 @@ class Client:
                 item = self.events.get(timeout=settle)
             except queue.Empty:
                 return got
+            self.check_protocol()
             self.seen.append(item)
             got.append(item)
 

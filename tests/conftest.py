@@ -126,7 +126,8 @@ def accounts(stack: Stack) -> Iterator[AccountClient]:
 
 @pytest.fixture
 def clients() -> Iterator[list[Client]]:
-    """Sockets a test opened; all closed at its end."""
+    """Sockets a test opened; all closed at its end, which fails if any of them received an
+    event the protocol schema refuses and the test did not wait long enough to hear of it."""
     opened: list[Client] = []
     yield opened
     # Each close waits for the server's goodbye: close them side by side.
@@ -135,6 +136,8 @@ def clients() -> Iterator[list[Client]]:
         thread.start()
     for thread in closing:
         thread.join(timeout=10)  # a socket the server already dropped may never say goodbye
+    for client in opened:
+        client.check_protocol()
 
 
 @pytest.fixture

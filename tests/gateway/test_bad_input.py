@@ -31,7 +31,7 @@ NewAgent = Callable[..., tuple[AgentClient, str]]
 def test_customer_errors(customer: NewCustomer, event: str, payload: object, code: str) -> None:
     kim = customer()
     kim.start()
-    kim.emit(event, payload)
+    kim.emit_raw(event, payload)
     error = kim.wait_for("error")
     assert (error["code"], error["event"]) == (code, event)
     assert error["message"]

@@ -21,6 +21,7 @@ from flask_socketio import SocketIO, SocketIOTestClient
 import handoff.app
 from core.settings import Settings
 from handoff.app import create_app
+from handoff.protocol import check_from_gateway
 from handoff.records import agents as agents_module
 from handoff.service.customers import REQUEST_HUMAN
 from handoff.service.gateway import Gateway
@@ -92,14 +93,18 @@ def gateway_of(app: Flask) -> Gateway:
 
 
 def received(client: SocketIOTestClient, namespace: str = "/") -> Received:
-    """What the server sent the client since the last call, as (event, payload) pairs.
+    """What the server sent the client since the last call, as (event, payload) pairs,
+    each checked against the protocol schema (handoff/protocol.schema.json).
 
     An event sent with several arguments (a new conversation's `session_confirm`: the
     id, then ``{"resume_secret"}``) has them as a tuple for its payload.
     """
+    items = client.get_received(namespace)
+    for item in items:
+        check_from_gateway(namespace, item["name"], item["args"])
     return [
         (item["name"], item["args"][0] if len(item["args"]) == 1 else (tuple(item["args"]) or None))
-        for item in client.get_received(namespace)
+        for item in items
     ]
 
 

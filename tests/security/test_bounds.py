@@ -201,15 +201,15 @@ def test_the_live_list_and_queue_push_read_a_bounded_slice(stack: Stack, agent: 
 def test_unknown_and_lifecycle_events_pay_the_rate_limiter(customer: NewCustomer) -> None:
     max_ = customer()
     max_.start()
-    max_.emit("connect", {"token": "x"})
+    max_.emit_raw("connect", {"token": "x"})
     assert max_.wait_for("error")["code"] == "reserved_event"
-    max_.emit("disconnect")
+    max_.emit_raw("disconnect")
     assert max_.wait_for("error")["code"] == "reserved_event"
     for n in range(30):
-        max_.emit(f"no_such_event_{n}", {"x": n})
+        max_.emit_raw(f"no_such_event_{n}", {"x": n})
     assert max_.wait_for("error", lambda e: e["code"] == "rate_limited", timeout=5)
     lee = customer()
     lee.start()
     for _ in range(30):
-        lee.emit("connect")
+        lee.emit_raw("connect")
     assert lee.wait_for("error", lambda e: e["code"] == "rate_limited", timeout=5)

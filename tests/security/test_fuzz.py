@@ -135,7 +135,7 @@ def test_random_and_malformed_events_crash_nothing(
             client, (event, payload) = (lee, to_customer) if who == "customer" else (ann, to_agent)
             if who == "customer" and isinstance(payload, dict) and payload.get("conversation_id"):
                 payload = {**payload, "conversation_id": kim.session_id}
-            client.emit(event, payload)
+            client.emit_raw(event, payload)
             sent += 1
             shapes.add(shape(event, payload))
         time.sleep(0.05)
