@@ -32,7 +32,7 @@ help:
 	@echo "make lint      ruff, mypy and the import layering (lint-imports)"
 	@echo "make validate  Rasa's data validation, without training"
 	@echo "make check     every content check, Rasa's and Tandem's, and the protocol docs' tables"
-	@echo "make test-bot  story and conversation tests; report in reports/test-bot.md"
+	@echo "make test-bot  story and conversation tests, scenarios; report in reports/test-bot.md"
 	@echo "make test      everything: lint, unit, check, train, integration, gateway, test-bot, NLU, e2e"
 	@echo "make test-cluster   two gateways behind HAProxy, two Rasa servers, crashes"
 	@echo "make test-security  one test per attack, and fuzzing, against the real stack"
@@ -139,9 +139,10 @@ check: venv
 	$(PYTHON) -m bot check
 	$(PYTHON) -m bot protocol-docs --check
 
-# The editors' story and conversation tests (a private stack), the held-out F1 and the
-# understanding bars of test-nlu (so `test` runs it once), with their report,
-# reports/test-bot.md; then the tests of the editors' tools themselves.
+# The editors' story and conversation tests (a private stack), the scenarios' task-completion
+# figures (tests/scenarios/, measured, never failing), the held-out F1 and the understanding
+# bars of test-nlu (so `test` runs it once), with their report, reports/test-bot.md; then the
+# tests of the editors' tools themselves.
 test-bot: train
 	$(PYTHON) -m bot test-bot
 	$(PYTHON) -m pytest tests/editor -q

@@ -49,8 +49,11 @@ COMMANDS = {
     "each table that differs (`make check` runs it) and exits 1 if any does.",
     "test-bot": "Train if the content changed, run the story tests in tests/stories/ and the "
     "conversation tests in tests/conversations/ (against a private stack: gateway, Redis, Rasa, "
-    "action server), and write reports/test-bot.md: failed tests with the turn that went wrong, "
-    "intent confusion, and the intents and responses no test covers. Exits 1 on any failure.",
+    "action server), play the scenarios of tests/scenarios/ through the same stack (a "
+    "measurement: tasks completed, turns per task, handoffs), and write reports/test-bot.md: "
+    "failed tests with the turn that went wrong, intent confusion, the intents and responses no "
+    "test covers, and the scenarios' figures. Exits 1 on any failed test; scenarios fail only "
+    "when a file is malformed or the stack stops answering.",
     "suggest": "Read the archived conversations in DATABASE_URL, group what customers said just "
     "before the bot fell back or handed over to a person, and write the groups, with counts, "
     "to reports/suggestions.yml for an editor to review. Never changes data/.",

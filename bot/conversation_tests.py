@@ -322,20 +322,12 @@ class Run:
 def run(test: ConversationTest, stack: Stack) -> Outcome:
     """Play ``test`` against the running ``stack`` with a fresh agent; never raises on failure."""
     from bot.demo import reset_customers
-    from handoff.records.agents import AgentDirectory
 
     # Every test starts from the demo customers of data/demo/customers.yml as written.
     reset_customers(stack.settings.database_url)
-    login, password = f"editor-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(16)
-    directory = AgentDirectory(stack.settings.database_url)
-    try:
-        directory.add(login, AGENT_NAME, password, skills=AGENT_SKILLS)
-    finally:
-        directory.close()
-    customer, agent = Customer(stack), AgentClient(stack)
+    customer, agent = Customer(stack), signed_in_agent(stack)
     failure = None
     try:
-        agent.login(login, password)
         customer.start()
         game = Run(customer, agent)
         for step in test.steps:
@@ -356,6 +348,25 @@ def run(test: ConversationTest, stack: Stack) -> Outcome:
         customer.close()
         agent.close()
     return Outcome(test, failure, intents, responses)
+
+
+def signed_in_agent(stack: Stack) -> AgentClient:
+    """A new agent with every skill, logged in to the console, to take the chats handed over."""
+    from handoff.records.agents import AgentDirectory
+
+    login, password = f"editor-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(16)
+    directory = AgentDirectory(stack.settings.database_url)
+    try:
+        directory.add(login, AGENT_NAME, password, skills=AGENT_SKILLS)
+    finally:
+        directory.close()
+    agent = AgentClient(stack)
+    try:
+        agent.login(login, password)
+    except BaseException:
+        agent.close()
+        raise
+    return agent
 
 
 def failed(test: ConversationTest, step: Step, what: str) -> str:

@@ -2,9 +2,9 @@
 
 It reads what `rasa test` wrote (failed_test_stories.yml, whose `# predicted:`
 comments mark the step that went wrong; intent_report.json and
-intent_errors.json for the held-out lines) and the outcomes of the conversation
-tests, and writes Markdown an editor can read without knowing Rasa's files.
-Card numbers are masked in everything written.
+intent_errors.json for the held-out lines), the outcomes of the conversation
+tests and the scenarios' figures, and writes Markdown an editor can read without
+knowing Rasa's files. Card numbers are masked in everything written.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import yaml
 
 from bot.content import Content
 from bot.conversation_tests import Outcome
+from bot.scenario_play import Played
+from bot.scenario_report import section
 from core.redaction import mask_card_numbers
 
 _STORY = re.compile(r"^- story: (?P<name>.*) \((?P<file>[^()]+\.yml)\)$")
@@ -112,6 +114,7 @@ class Results:
     out: Path  # rasa test's results
     stories: list[StoryFailure]
     conversations: list[Outcome]
+    scenarios: list[Played] = dataclasses.field(default_factory=list)
 
     def failures(self) -> list[str]:
         failed = [str(f) for f in self.stories]
@@ -175,6 +178,7 @@ def render(results: Results) -> str:
         "only responses their steps name; what forms and actions say shows in conversation "
         "tests):",
         _bullets([f"`{r}`" for r in responses], "None."),
+        *(section(results.scenarios) if results.scenarios else []),
     ]
     return "\n\n".join(parts) + "\n"
 

@@ -8,8 +8,10 @@ In order: train if config.yml, domain.yml or data/ changed; run Rasa's story tes
 (tests/stories/, `rasa test core`) and held-out NLU test (tests/nlu/heldout.yml);
 start a private stack (gateway, Redis, Rasa, action server on free ports, its own
 database and logs in var/test-bot/) and play the conversation tests of
-tests/conversations/ through it; write reports/test-bot.md (bot/report.py); then
-`python -m bot evaluate`.
+tests/conversations/ through it, then the scenarios of tests/scenarios/ (a
+measurement: how many of the customers' tasks the bot gets done; only a malformed
+scenario or a silent stack fails); write reports/test-bot.md (bot/report.py);
+then `python -m bot evaluate`.
 """
 
 from __future__ import annotations
@@ -19,15 +21,23 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from bot import evaluation
 from bot.conversation_tests import ConversationTestError, Outcome, load_all, run
+from bot.demo import DEMO_CUSTOMERS, load_customers
 from bot.evaluation import HELDOUT, MIN_F1, summarise
 from bot.process import QUIET_ENV
 from bot.report import Results, story_failures, write_report
+from bot.scenario_play import Played, StackSilent, play_all
+from bot.scenario_report import TRANSCRIPTS
+from bot.scenario_report import summary as scenario_summary
+from bot.scenario_report import transcripts as scenario_transcripts
+from bot.scenarios import ScenarioError
+from bot.scenarios import load_all as scenarios_in
 from bot.stack import Stack, private_settings
 from bot.training import train_if_needed
 from core.redaction import mask_card_numbers
@@ -35,6 +45,7 @@ from core.settings import Settings
 
 STORIES = Path("tests/stories")
 CONVERSATIONS = Path("tests/conversations")
+SCENARIOS = Path("tests/scenarios")
 OUT = Path("results/test-bot")
 REPORT = Path("reports/test-bot.md")
 
@@ -89,17 +100,27 @@ def private_stack(settings: Settings, model: Path) -> Iterator[Stack]:
         yield stack
 
 
-def run_conversation_tests(settings: Settings, model: Path) -> list[Outcome]:
-    """Play every conversation test through a private stack, one after the other."""
+def run_through_stack(settings: Settings, model: Path) -> tuple[list[Outcome], list[Played]]:
+    """Play every conversation test, then every scenario, through one private stack."""
     tests = load_all(settings.root / CONVERSATIONS, settings.root)
-    print(f"Starting a private stack for {len(tests)} conversation tests...", flush=True)
+    customers = {row["id"] for row in load_customers(DEMO_CUSTOMERS)}
+    scenarios = scenarios_in(settings.root / SCENARIOS, settings.root, customers)
+    print(
+        f"Starting a private stack for {len(tests)} conversation tests and "
+        f"{len(scenarios)} scenarios...",
+        flush=True,
+    )
     with private_stack(settings, model) as stack:
         outcomes = []
         for test in tests:
             outcome = run(test, stack)
             print(f"  {'FAILED' if outcome.failure else 'passed'}  {test.name}", flush=True)
             outcomes.append(outcome)
-    return outcomes
+        print("Playing the scenarios (a measurement: they fail no test)...", flush=True)
+        started = time.monotonic()
+        played = play_all(scenarios, stack)
+        print(f"Played {len(played)} scenarios in {time.monotonic() - started:.0f} s.")
+    return outcomes, played
 
 
 def main(settings: Settings) -> int:
@@ -108,15 +129,18 @@ def main(settings: Settings) -> int:
     print("Running the story tests and the held-out NLU test...", flush=True)
     try:
         out = run_rasa_tests(settings, model)
-        outcomes = run_conversation_tests(settings, model)
-    except (RasaTestError, ConversationTestError) as error:
+        outcomes, played = run_through_stack(settings, model)
+    except (RasaTestError, ConversationTestError, ScenarioError, StackSilent) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    results = Results(settings.root, out, story_failures(settings.root, out), outcomes)
+    results = Results(settings.root, out, story_failures(settings.root, out), outcomes, played)
     write_report(results, settings.root / REPORT)
     for failure in results.failures():
         print(f"FAILED {mask_card_numbers(failure)[0]}")
     print(results.summary())
+    print(scenario_summary(played))
+    transcripts, _ = mask_card_numbers(scenario_transcripts(played))
+    (settings.root / TRANSCRIPTS).write_text(transcripts, encoding="utf-8")
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
     _, weighted = summarise(report)
     print(f"Held-out intent F1 {weighted:.3f} (required: {MIN_F1}).")

@@ -13,7 +13,8 @@ Two kinds of checks run, both without training:
   non-https link in a response, nothing like a card number or a password in a
   training example. `check` adds `COVERAGE_RULES`: every task (form) has story
   tests of its happy path, a digression and a handoff, and the conversation
-  tests in tests/conversations/ are well formed.
+  tests in tests/conversations/ and the scenarios in tests/scenarios/ are well
+  formed.
 
 Training refuses content with `problems()`; `check()` also asks for the story
 tests, which an editor trying a change in `python -m bot shell` need not have yet.
@@ -31,13 +32,17 @@ import yaml
 
 from bot.content import Content, Located, Problem, line_of, relative
 from bot.conversation_tests import ConversationTestError, load
+from bot.demo import CustomerFileError, load_customers
 from bot.rasa_validation import rasa_problems
+from bot.scenarios import ScenarioError
+from bot.scenarios import load_all as load_scenarios
 from core.redaction import mask_card_numbers
 from core.settings import ROOT
 
 # Fewer examples than this and an intent is easily confused with its neighbours;
 # Tandem's intents have 50 or more, which is what its held-out F1 of 0.9+ rests on.
 MIN_EXAMPLES = 20
+DEMO_CUSTOMERS = Path("data/demo/customers.yml")
 HANDOFF_ACTION = "action_handoff"
 # Leaving a form this way is not a digression: the task ends.
 TASK_ENDERS = {HANDOFF_ACTION, "action_deactivate_loop", "action_cancel_task"}
@@ -273,9 +278,25 @@ def conversation_tests_readable(content: Content) -> Iterator[Problem]:
             yield error.problem
 
 
+def scenarios_readable(content: Content) -> Iterator[Problem]:
+    """Every file in tests/scenarios/ reads as scenarios of demo customers; test-bot plays them.
+
+    Without a readable demo customers file (its own error), any customer id passes here.
+    """
+    try:
+        customers = {row["id"] for row in load_customers(content.root / DEMO_CUSTOMERS)}
+    except CustomerFileError:
+        customers = set()
+    try:
+        load_scenarios(content.root / "tests" / "scenarios", content.root, customers)
+    except ScenarioError as error:
+        yield error.problem
+
+
 COVERAGE_RULES: list[Callable[[Content], Iterator[Problem]]] = [
     tasks_have_story_tests,
     conversation_tests_readable,
+    scenarios_readable,
 ]
 
 

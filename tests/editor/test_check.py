@@ -187,6 +187,23 @@ def test_a_conversation_test_that_cannot_be_read(project: Path) -> None:
     ]
 
 
+def test_a_scenario_that_cannot_be_read(project: Path) -> None:
+    folder = project / "tests" / "scenarios"
+    folder.mkdir()
+    (folder / "broken.yml").write_text(
+        "scenarios:\n"
+        "  - name: plays a stranger\n"
+        "    customer: ACC-9999\n"
+        "    tasks: [balance]\n"
+        "    says: [whats my balance]\n",
+        encoding="utf-8",
+    )
+    assert messages(project) == [
+        "tests/scenarios/broken.yml:2: scenario “plays a stranger” plays no demo customer — "
+        "write `customer:` and one of ACC-1001, ACC-1002, ACC-1003, ACC-1004, ACC-1005"
+    ]
+
+
 def test_a_fault_rasa_finds_is_placed_on_a_line(project: Path) -> None:
     """Rasa's own messages name no line; check places them where the name first appears."""
     rules = project / "data" / "rules" / "general.yml"
