@@ -130,7 +130,7 @@ def test_an_agent_accepts_and_serves_a_chat(
     row.get_by_role("button", name="Accept").click()
 
     panel = chat(page, "Maria Garcia")
-    expect(panel.get_by_role("log")).to_contain_text("/request_human")
+    expect(panel.get_by_role("log")).to_contain_text("Talk to a person")
     expect(panel).to_contain_text("Asked for a person")
     expect(panel.locator(".profile-list")).to_contain_text("Verified")
     expect(panel.locator(".profile-list")).to_contain_text("Maria Garcia")
