@@ -21,7 +21,7 @@ CHROMIUM := /usr/bin/chromium
 
 .PHONY: help venv train run shell lint validate check test test-unit test-integration \
         test-stories test-bot test-nlu test-gateway test-cluster test-security test-e2e test-browser \
-        chromium screenshots bench bench-venv bench-load clean
+        chromium webchat screenshots bench bench-venv bench-load clean
 
 help:
 	@echo "make venv      create .venv (Python 3.10) from requirements.lock"
@@ -36,7 +36,7 @@ help:
 	@echo "make test      everything: lint, unit, check, train, integration, gateway, test-bot, NLU, e2e"
 	@echo "make test-cluster   two gateways behind HAProxy, two Rasa servers, crashes"
 	@echo "make test-security  one test per attack, and fuzzing, against the real stack"
-	@echo "make test-browser  the widget and the console in headless Chromium"
+	@echo "make test-browser  the widget, the console and rasa-webchat in headless Chromium"
 	@echo "make screenshots   refresh docs/img/ from the browser tests"
 	@echo "make bench     latency benchmarks"
 	@echo "make bench-load  load benchmark with Locust (long; flags: ARGS=\"--help\")"
@@ -107,7 +107,7 @@ lint: venv
 validate: venv
 	$(PYTHON) -m bot validate
 
-test: venv chromium
+test: venv chromium webchat
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory check
@@ -176,11 +176,25 @@ chromium:
 	  exit 1; \
 	fi
 
-# The widget and the agent console in headless Chromium against the whole stack.
-test-browser: train chromium
+# rasa-webchat from npm at its locked version, for the test that embeds another Rasa widget;
+# installed again only when the lockfile changes.
+WEBCHAT := tests/browser/webchat
+webchat: $(WEBCHAT)/node_modules/.installed
+
+$(WEBCHAT)/node_modules/.installed: $(WEBCHAT)/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  echo "The browser tests install rasa-webchat with npm. Install Debian's npm with:" >&2; \
+	  echo "  sudo apt-get install -y nodejs npm" >&2; \
+	  exit 1; \
+	fi
+	cd $(WEBCHAT) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# The widget, the agent console and rasa-webchat in headless Chromium against the whole stack.
+test-browser: train chromium webchat
 	$(PYTHON) -m pytest tests/browser -q
 
-screenshots: train chromium
+screenshots: train chromium webchat
 	TANDEM_SCREENSHOTS_DIR=$(CURDIR)/docs/img $(PYTHON) -m pytest tests/browser -q
 
 bench: train

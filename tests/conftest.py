@@ -64,11 +64,14 @@ def new_stack(
     if not model.exists():
         pytest.fail(f"{model} is missing: run `make train` first.")
 
-    def make(**options: Any) -> Stack:
-        """``options``: Stack's own, such as ``gateways=2, rasa_servers=2``."""
+    def make(*, more_origins: tuple[str, ...] = (), **options: Any) -> Stack:
+        """``options``: Stack's own, such as ``gateways=2, rasa_servers=2``;
+        ``more_origins``: host sites allowed besides the gateway's own pages."""
         var = tmp_path_factory.mktemp("stack")
+        settings = stack_database(private_settings(Settings.from_env({}), var))
         settings = dataclasses.replace(
-            stack_database(private_settings(Settings.from_env({}), var)),
+            settings,
+            allowed_origins=settings.allowed_origins + more_origins,
             rasa_token=RASA_TOKEN,
             customer_token_secret=CUSTOMER_TOKEN_SECRET,
             # short, so tests of the SLA and the grace period wait seconds, not minutes

@@ -6,14 +6,18 @@ command that installs it: browser tests are never skipped silently.
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from collections.abc import Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
+from bot.stack import Stack
 from core.settings import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,6 +34,30 @@ CHROMIUM_FLAGS = [
 ]
 # `make screenshots` points this at docs/img; ordinary runs keep the committed ones untouched.
 SCREENSHOTS = Path(os.environ.get("TANDEM_SCREENSHOTS_DIR", ROOT / "results" / "screenshots"))
+# A host site on an origin of its own (another port): its pages embed other chat widgets.
+HOST_SITE_DIR = Path(__file__).parent / "webchat"
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """Not one line per file on the test's output."""
+
+
+@pytest.fixture(scope="session")
+def host_site() -> Iterator[str]:
+    """A website serving tests/browser/webchat/ (rasa-webchat from npm); yields its origin."""
+    handler = functools.partial(_QuietFiles, directory=str(HOST_SITE_DIR))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def stack(new_stack: Callable[..., Stack], host_site: str) -> Iterator[Stack]:
+    """The session's stack, which also lets the host site's pages open customer sockets."""
+    with new_stack(more_origins=(host_site,)) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
