@@ -97,6 +97,12 @@ def test_rasa_webchat_does_a_task_talks_to_an_agent_and_is_handed_back(
     expect(chat.customer.last).to_have_text(got["text"])
     screenshot(page, "rasa-webchat")
 
+    # A reload: rasa-webchat sends back the session id it kept, and the chat with Ann goes on.
+    page.reload()
+    chat.hears("Hi, I'm Ann. Did the reset link arrive?")  # from rasa-webchat's own storage
+    ann.act("send", conversation_id=conversation, text="Still with you after your reload.")
+    chat.hears("Still with you after your reload.")
+
     ann.act("hand_back", conversation_id=conversation, resume=False)
     chat.hears("Ann Lee handed you back to the assistant.")
     chat.hears("You're back with the assistant. How can I help?")
