@@ -17,6 +17,7 @@ from handoff.service.relay import Relay, agent_view
 from handoff.service.routing import route_waiting
 from handoff.stores import Stores
 from handoff.stores.conversations import Conversation, InvalidTransition
+from handoff.stores.presence import AgentState
 from handoff.stores.queue import QueueEntry
 
 # The quick reply that takes a waiting customer out of the queue, back to the bot; handled
@@ -44,6 +45,19 @@ def queue_place(entry: QueueEntry, waits: dict[str, float | None]) -> dict[str, 
     return {"position": entry.position, "wait_seconds": None if wait is None else round(wait)}
 
 
+def could_take(
+    presence: list[AgentState], skill: str, now: float, grace_seconds: float = 0.0
+) -> bool:
+    """Someone with the skill could take a chat, even if busy or away for a moment: not
+    offline, and connected (or gone less than ``grace_seconds``, so may come back)."""
+    return any(
+        a.status != "offline"
+        and (a.disconnected_at is None or now - a.disconnected_at < grace_seconds)
+        and a.can_handle(skill)
+        for a in presence
+    )
+
+
 @dataclass
 class Handoffs:
     """Queueing, routing and the queue's pushes, for every other part of the service."""
@@ -59,7 +73,7 @@ class Handoffs:
         self.metrics.handoffs.labels(str(packet.get("reason") or "unknown")[:40]).inc()
         skill = packet.get("skill") or "general"
         priority = packet.get("priority") or "normal"
-        if not self.is_open(now) or not self._anyone_could_take(skill):
+        if not self.is_open(now) or not could_take(self.stores.presence.all(), skill, now):
             self.relay.system(conversation_id, "offline", OFFLINE_TEXT)
             self.stores.tickets.offer(conversation_id)
             return
@@ -81,14 +95,12 @@ class Handoffs:
     def offer_email_to_stranded(self, now: float, grace_seconds: float) -> None:
         """Waiting customers no one can come to (the last agent with the skill left, or
         hours ended) are offered email once, and may keep waiting or go back to the bot."""
+        entries = self.stores.queue.entries()
+        if not entries:  # most ticks: nobody waits, so presence need not be read
+            return
         presence = self.stores.presence.all()
-        for entry in self.stores.queue.entries():
-            could_come = self.is_open(now) and any(
-                a.status != "offline"
-                and (a.disconnected_at is None or now - a.disconnected_at < grace_seconds)
-                and a.can_handle(entry.skill)
-                for a in presence
-            )
+        for entry in entries:
+            could_come = self.is_open(now) and could_take(presence, entry.skill, now, grace_seconds)
             if could_come or not self.stores.queue.first_stranded(entry.conversation_id):
                 continue
             self.relay.system(
@@ -117,13 +129,6 @@ class Handoffs:
             conversation.priority or "normal",
             skill or conversation.skill or "general",
             front=True,
-        )
-
-    def _anyone_could_take(self, skill: str) -> bool:
-        """Someone connected with the skill, even if busy or away for a moment."""
-        return any(
-            a.status != "offline" and a.disconnected_at is None and a.can_handle(skill)
-            for a in self.stores.presence.all()
         )
 
     def route(self) -> None:
