@@ -31,6 +31,8 @@ accounts = Table(
     Column("phone_last4", String(4), nullable=False),
     Column("street", String(200), nullable=False),
     Column("city", String(100), nullable=False),
+    # USPS code; empty for addresses kept before states were
+    Column("state", String(2), nullable=True),
     Column("postal_code", String(20), nullable=False),
     Column("balance_cents", BigInteger, nullable=False),
     Column("due_date", Date, nullable=False),
@@ -58,6 +60,7 @@ address_changes = Table(
     Column("account_id", String(32), ForeignKey("accounts.id"), nullable=False),
     Column("street", String(200), nullable=False),
     Column("city", String(100), nullable=False),
+    Column("state", String(2), nullable=True),
     Column("postal_code", String(20), nullable=False),
     Column("created_at", DateTime, nullable=False),
 )

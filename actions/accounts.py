@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, inspect, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -48,7 +48,6 @@ class InvalidAmount(AccountError):
     """Not payable: zero or less, above the balance, over two decimals, not finite."""
 
 
-
 @dataclass(frozen=True)
 class Account:
     """A customer account as the actions see it (no secrets beyond ``phone_last4``)."""
@@ -60,6 +59,7 @@ class Account:
     phone_last4: str
     street: str
     city: str
+    state: str | None
     postal_code: str
     balance: Decimal
     due_date: date
@@ -82,8 +82,6 @@ class Receipt:
     amount: Decimal
     new_balance: Decimal
     card: str
-
-
 
 
 class AccountClient(SqlStore):
@@ -122,12 +120,22 @@ class AccountClient(SqlStore):
         matches = hmac.compare_digest(expected.encode(), phone_last4.strip().encode())
         return account if account is not None and matches else None
 
-    def update_address(self, account_id: str, street: str, city: str, postal_code: str) -> str:
+    def upgrade(self, conn: Connection) -> None:
+        """Add the state to address tables made before it was kept."""
+        for table in (accounts, address_changes):
+            columns = {column["name"] for column in inspect(conn).get_columns(table.name)}
+            if "state" not in columns:
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN state VARCHAR(2)"))
+
+    def update_address(
+        self, account_id: str, street: str, city: str, state: str | None, postal_code: str
+    ) -> str:
         """Save a new postal address; returns the change's reference "ADR-…"."""
         reference = _reference("ADR")
         address = {
             "street": street.strip(),
             "city": city.strip(),
+            "state": state,
             "postal_code": postal_code.strip(),
         }
         with self._engine.begin() as conn:
@@ -169,7 +177,6 @@ class AccountClient(SqlStore):
             if done is None:
                 raise
             return done
-
 
     def _charge(self, account_id: str, cents: int, idempotency_key: str) -> Receipt:
         with self._engine.begin() as conn:
@@ -231,7 +238,6 @@ class AccountClient(SqlStore):
         return utc_naive(self._now())
 
 
-
 def find_row(conn: Connection, identifier: str) -> Any:
     key = identifier.strip().lower()
     if not key:
@@ -264,6 +270,7 @@ def account_from_row(row: Any) -> Account:
         phone_last4=row.phone_last4,
         street=row.street,
         city=row.city,
+        state=row.state,
         postal_code=row.postal_code,
         balance=_money(row.balance_cents),
         due_date=row.due_date,
@@ -301,5 +308,3 @@ def to_cents_unchecked(value: Decimal) -> int:
 
 def _reference(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4).upper()}"
-
-

@@ -1,11 +1,13 @@
 """Address change: a verified customer gives a new address, confirms it, and it is saved.
 
-The whole address may come in one message ("12 Oak St, Springfield, 62704"); the
-form then asks only for the parts still missing.
+The whole address may come in one message ("12 Oak St, Springfield, 62704"), even
+inside a longer sentence; the form then asks only for the parts still missing, and
+reads the address back normalised ("12 Oak St, Springfield, IL 62704").
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,54 +17,113 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import account_client
 from actions.forms import Slots, TaskForm, answer_text, refuse_unverified
-from actions.values import parse_address
-from core.task_values import clean, normalise_postal_code, valid_city, valid_street
+from actions.requests import next_task
+from core.addresses import (
+    STATES,
+    AddressParts,
+    format_address,
+    normal_city,
+    normal_street,
+    normalise_postal_code,
+    parse_address,
+    parse_place,
+    state_code,
+    state_for_zip,
+)
+from core.task_values import clean
 
-ADDRESS_SLOTS = ("street", "city", "postal_code", "address_confirmed")
+ADDRESS_SLOTS = ("street", "city", "postal_code", "state", "address_confirmed")
+PARTS = ("street", "city", "state", "postal_code")
+# "615 not 651": a house number put right at the read-back.
+_RENUMBER = re.compile(r"\b(\d+[A-Za-z]?)\s*,?\s+not\s+(\d+[A-Za-z]?)\b", re.IGNORECASE)
+
+
+def _renumbered(text: str, street: str | None) -> str | None:
+    """The street with its house number put right ("615 not 651"), if the text does that."""
+    match = _RENUMBER.search(text)
+    if street is None or match is None:
+        return None
+    right, wrong = match.groups()
+    number, _, rest = street.partition(" ")
+    return f"{right} {rest}" if number.lower() == wrong.lower() else None
+
+
+def address_given(text: str, tracker: Tracker) -> dict[str, str | None]:
+    """The parts of an address a message gives or puts right, by slot.
+
+    A bare "springfield" or "IL 62704" counts when the bot asked for a city, state or
+    ZIP code; a whole address counts any time. A new ZIP code without a state forgets
+    the state, so it is read again from the ZIP code.
+    """
+    requested = tracker.get_slot("requested_slot")
+    parts = parse_address(text)
+    if not parts.street and requested in ("city", "state", "postal_code"):
+        place = parse_place(text)
+        # a bare word is a city only when a city was asked for
+        city = place.city if requested == "city" or place.postal_code else parts.city
+        parts = AddressParts(city=city, state=place.state, postal_code=place.postal_code)
+    if not parts.street:
+        street = _renumbered(text, tracker.get_slot("street"))
+        parts = AddressParts(
+            street=street, city=parts.city, state=parts.state, postal_code=parts.postal_code
+        )
+    given = {
+        slot: value
+        for slot in PARTS
+        if (value := getattr(parts, slot)) and value != tracker.get_slot(slot)
+    }
+    if "postal_code" in given and not parts.state:
+        given["state"] = None
+    return given
 
 
 class ValidateAddressForm(TaskForm):
-    """Reads the new address in one go or part by part, then its confirmation."""
+    """Reads the new address in one go or part by part, then its confirmation.
+
+    Any message in the form may give or correct parts of the address, even while the
+    customer is still being verified or at the read-back; a changed address is read
+    back again before it is saved.
+    """
 
     task_slots = ADDRESS_SLOTS
 
     def name(self) -> str:
         return "validate_address_form"
 
-    def _part(self, tracker: Tracker, slot: str) -> Slots:
-        """The part of an address the latest message gives for ``slot``.
-
-        Any message in the form may carry a whole address; a bare answer counts only
-        for the question that was asked.
-        """
-        text = answer_text(tracker)
-        if text is None or tracker.get_slot("address_confirmed") is not None:
-            return {}
-        found = getattr(parse_address(text), slot)
-        if found:
-            return {slot: found}
-        if tracker.get_slot("requested_slot") == slot:
-            return {slot: clean(text)}
-        return {}
-
     def extract_street(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._part(tracker, "street")
+        """Every part of the address the message gives (street comes first of the parts)."""
+        text = answer_text(tracker)
+        if text is None:
+            return {}
+        given: Slots = dict(address_given(text, tracker))
+        requested = tracker.get_slot("requested_slot")
+        if (
+            given
+            and tracker.get_slot("address_confirmed") is None
+            and requested == "address_confirmed"
+        ):
+            given["address_confirmed"] = None
+        elif not given and requested in PARTS:
+            given[requested] = clean(text)  # refused by its validation, with a clear re-ask
+        return given
 
     def extract_city(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._part(tracker, "city")
+        """Read with the street: see ``extract_street``."""
+        return {}
 
-    def extract_postal_code(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return self._part(tracker, "postal_code")
+    extract_state = extract_postal_code = extract_city
 
     def extract_address_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
+        """Yes or no to the read-back, unless the message put the address right instead."""
+        text = answer_text(tracker)
+        if text is not None and address_given(text, tracker):
+            return {}
         return self.yes_or_no(tracker, "address_confirmed")
 
     def validate_street(
@@ -72,7 +133,7 @@ class ValidateAddressForm(TaskForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Slots:
-        street = valid_street(str(value or ""))
+        street = normal_street(str(value or ""))
         if street is None:
             return self.reject("street", "utter_invalid_street", dispatcher, tracker)
         return self.accept("street", street, tracker)
@@ -84,7 +145,7 @@ class ValidateAddressForm(TaskForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Slots:
-        city = valid_city(str(value or ""))
+        city = normal_city(str(value or ""))
         if city is None:
             return self.reject("city", "utter_invalid_city", dispatcher, tracker)
         return self.accept("city", city, tracker)
@@ -96,10 +157,37 @@ class ValidateAddressForm(TaskForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Slots:
-        postal_code = normalise_postal_code(str(value or ""))
+        """A ZIP or ZIP+4; the state comes from it unless the customer named one."""
+        postal_code = normalise_postal_code(clean(str(value or "")))
         if postal_code is None:
             return self.reject("postal_code", "utter_invalid_postal_code", dispatcher, tracker)
-        return self.accept("postal_code", postal_code, tracker)
+        more = {} if tracker.get_slot("state") else {"state": state_for_zip(postal_code)}
+        return self.accept("postal_code", postal_code, tracker, **more)
+
+    def validate_state(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        """A state code or name that agrees with the ZIP code; a clash asks for the ZIP again."""
+        if value is None:
+            return {}
+        state = state_code(str(value))
+        if state is None:
+            return self.reject("state", "utter_invalid_state", dispatcher, tracker)
+        postal_code = normalise_postal_code(str(tracker.get_slot("postal_code") or ""))
+        expected = state_for_zip(postal_code) if postal_code else None
+        if expected and expected != state:
+            dispatcher.utter_message(
+                response="utter_zip_state_mismatch",
+                postal_code=postal_code,
+                zip_state=STATES[expected],
+                state=STATES[state],
+            )
+            return {"state": None, "postal_code": None}
+        return self.accept("state", state, tracker)
 
     def validate_address_confirmed(
         self,
@@ -131,15 +219,13 @@ class ActionChangeAddress(Action):
         done = [SlotSet(slot, None) for slot in [*ADDRESS_SLOTS, "validation_failures"]]
         if refuse_unverified(dispatcher, tracker):
             return done
-        street, city, postal_code = (tracker.get_slot(s) for s in ("street", "city", "postal_code"))
+        street, city, state, postal_code = (tracker.get_slot(slot) for slot in PARTS)
         reference = account_client().update_address(
-            tracker.get_slot("customer_id"), street, city, postal_code
+            tracker.get_slot("customer_id"), street, city, state, postal_code
         )
         dispatcher.utter_message(
             response="utter_address_changed",
-            street=street,
-            city=city,
-            postal_code=postal_code,
+            address=format_address(street, city, state, postal_code),
             reference=reference,
         )
-        return done
+        return done + next_task(dispatcher, tracker)

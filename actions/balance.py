@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import account_client
 from actions.forms import TaskForm, is_verified
+from actions.requests import next_task
 from actions.values import format_date, format_money
 
 
@@ -39,4 +40,6 @@ class ActionShowBalance(Action):
             balance=format_money(account.balance),
             due_date=format_date(account.due_date),
         )
-        return []
+        if tracker.active_loop_name:
+            return []  # asked in the middle of another task, which carries on
+        return next_task(dispatcher, tracker)

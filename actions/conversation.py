@@ -15,10 +15,13 @@ TASK_SLOTS = (
     "street",
     "city",
     "postal_code",
+    "state",
     "address_confirmed",
     "payment_amount",
     "payment_confirmed",
     "payment_key",
+    "early_amount",
+    "pending_tasks",
     "validation_failures",
 )
 # Forms a person may hand a customer back into.
@@ -26,7 +29,7 @@ FORMS = ("password_reset_form", "address_form", "payment_form", "balance_form")
 
 
 class ActionCancelTask(Action):
-    """The customer said stop: forget the half-done task and say nothing changed."""
+    """The customer said stop: forget the task (and any waiting) and say nothing changed."""
 
     def name(self) -> str:
         return "action_cancel_task"
@@ -36,6 +39,21 @@ class ActionCancelTask(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_task_cancelled")
         return [SlotSet(slot, None) for slot in TASK_SLOTS]
+
+
+class ActionExplainQuestion(Action):
+    """ "Why do you need that?": say why the question being asked matters (the form asks again)."""
+
+    def name(self) -> str:
+        return "action_explain_question"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        response = f"utter_why_{tracker.get_slot('requested_slot')}"
+        known = response in (domain.get("responses") or {})
+        dispatcher.utter_message(response=response if known else "utter_why_default")
+        return []
 
 
 class ActionResumeTask(Action):

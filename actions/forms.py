@@ -15,10 +15,12 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import account_client, verification_guard
+from actions.requests import note_other_requests
 from actions.values import find_last4, mentions_last4
 from actions.verification import account_key, client_key
 from core.task_values import find_identifier
@@ -35,6 +37,10 @@ DIGRESSIONS = frozenset(
         "billing_dispute",
         "report_fraud",
         "lost_email_access",
+        "ask_why",
+        "thank",
+        "goodbye",
+        "service_status",
     }
 )
 VERIFICATION_SLOTS = ["account_identifier", "phone_last4"]
@@ -112,6 +118,18 @@ class TaskForm(FormValidationAction, ABC):
             return [*VERIFICATION_SLOTS, *self.task_slots]
         return list(self.task_slots)
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Validate as usual, and keep any other request the customer made meanwhile."""
+        events = await super().run(dispatcher, tracker, domain)
+        text = answer_text(tracker)
+        if text is None or tracker.latest_action_name != "action_listen":
+            return events
+        form = self.name().removeprefix("validate_")
+        noted = note_other_requests(dispatcher, tracker, form, text)
+        return [*events, *(SlotSet(slot, value) for slot, value in noted.items())]
+
     # --- answers and failed tries -------------------------------------------------
 
     def requested_answer(self, tracker: Tracker, slot: str) -> str | None:
@@ -164,7 +182,12 @@ class TaskForm(FormValidationAction, ABC):
         on_no: str,
         redo: tuple[str, ...],
     ) -> Slots:
-        """Yes goes on; no says ``on_no`` and asks the ``redo`` slots again; else ask yes or no."""
+        """Yes goes on; no says ``on_no`` and asks the ``redo`` slots again; else ask yes or no.
+
+        ``None`` is a read-back set aside because the customer changed a value: asked again.
+        """
+        if value is None:
+            return {}
         if value is True:
             return self.accept(slot, True, tracker)
         if value is False:

@@ -25,6 +25,7 @@ SHARED_SLOTS = (
     "reset_identifier",
     "street",
     "city",
+    "state",
     "postal_code",
     "payment_amount",
 )

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import reset_tokens
 from actions.forms import Slots, TaskForm, answer_text, entity_value
+from actions.requests import next_task
 from actions.reset_tokens import ResetRateLimited
 
 
@@ -66,4 +67,34 @@ class ActionResetPassword(Action):
             dispatcher.utter_message(response="utter_reset_rate_limited")
         else:
             dispatcher.utter_message(response="utter_reset_link_sent", identifier=identifier)
-        return [SlotSet("reset_identifier", None), SlotSet("validation_failures", None)]
+        return [
+            SlotSet("reset_identifier", None),
+            SlotSet("last_reset_identifier", identifier),
+            SlotSet("validation_failures", None),
+            *next_task(dispatcher, tracker),
+        ]
+
+
+class ActionResendResetLink(Action):
+    """ "I didn't get it": send the link again for the same account, or start a reset.
+
+    The backend's limit on reset links per conversation and account applies as for
+    any request, so a resend cannot flood a mailbox.
+    """
+
+    def name(self) -> str:
+        return "action_resend_reset_link"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        identifier = tracker.get_slot("last_reset_identifier")
+        if not identifier:
+            return [FollowupAction("password_reset_form")]
+        try:
+            reset_tokens().request(identifier, tracker.sender_id)
+        except ResetRateLimited:
+            dispatcher.utter_message(response="utter_reset_rate_limited")
+        else:
+            dispatcher.utter_message(response="utter_reset_link_resent", identifier=identifier)
+        return []

@@ -27,10 +27,11 @@ from actions.forms import (
     refuse_unverified,
 )
 from actions.handoff import hand_off
+from actions.requests import next_task
 from actions.values import format_date, format_money
-from core.task_values import AmountError, parse_amount
+from core.task_values import AmountError, mentions_full_balance, parse_amount, read_amount
 
-PAYMENT_SLOTS = ("payment_amount", "payment_confirmed", "payment_key")
+PAYMENT_SLOTS = ("payment_amount", "payment_confirmed", "payment_key", "early_amount")
 AMOUNT_ANSWERS = {
     "unreadable": "utter_invalid_amount",
     "not_positive": "utter_amount_not_positive",
@@ -67,11 +68,17 @@ class ValidatePaymentForm(TaskForm):
     def extract_payment_amount(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """The answer when asked, or an amount given with the request ("pay $40")."""
+        """The answer when asked, an amount given with the request ("pay $40"), or a new one.
+
+        At the go-ahead question a different amount ("actually make it 10", "no, 20")
+        replaces the pending one, which is then confirmed again.
+        """
         entity = entity_value(tracker, "amount")
         answer = self.requested_answer(tracker, "payment_amount")
         if answer is not None:
             return {"payment_amount": entity or answer}
+        if self._changed_amount(tracker):
+            return {"payment_amount": entity or answer_text(tracker), "payment_confirmed": None}
         if entity and answer_text(tracker) is not None and not tracker.get_slot("payment_amount"):
             return {"payment_amount": entity}
         return {}
@@ -79,7 +86,24 @@ class ValidatePaymentForm(TaskForm):
     def extract_payment_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
+        """Yes or no to the go-ahead, unless the message changed the amount instead."""
+        if self._changed_amount(tracker):
+            return {}
         return self.yes_or_no(tracker, "payment_confirmed")
+
+    def _changed_amount(self, tracker: Tracker) -> bool:
+        """Whether the answer to the go-ahead names an amount other than the pending one."""
+        text = self.requested_answer(tracker, "payment_confirmed")
+        pending = tracker.get_slot("payment_amount")
+        if text is None or pending is None:
+            return False
+        try:
+            amount = read_amount(entity_value(tracker, "amount") or text)
+        except AmountError:
+            return False
+        if amount is None:  # "all of it"
+            return mentions_full_balance(text) and Decimal(pending) != _customer(tracker).balance
+        return amount != Decimal(pending)
 
     def validate_payment_amount(
         self,
@@ -90,8 +114,8 @@ class ValidatePaymentForm(TaskForm):
     ) -> Slots:
         """Paid amounts are > 0, at most the balance, with at most two decimals."""
         if not is_verified(tracker):
-            # asked again once verified, when the balance can be shown and checked
-            return {"payment_amount": None}
+            # kept aside, and checked once verified, when the balance is known
+            return {"payment_amount": None, "early_amount": str(value)}
         balance = _customer(tracker).balance
         try:
             amount = parse_amount(str(value or ""), balance)
@@ -124,7 +148,11 @@ class ValidatePaymentForm(TaskForm):
 
 
 class ActionAskPaymentAmount(Action):
-    """Asks how much to pay, showing the balance and due date."""
+    """Asks how much to pay, showing the balance and due date.
+
+    An amount the customer named before being verified (or with another request) is
+    checked now instead, and read back for the go-ahead, so it is not asked twice.
+    """
 
     def name(self) -> str:
         return "action_ask_payment_amount"
@@ -133,12 +161,35 @@ class ActionAskPaymentAmount(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         account = _customer(tracker)
+        early = tracker.get_slot("early_amount")
+        if early:
+            forgotten: list[EventType] = [SlotSet("early_amount", None)]
+            try:
+                amount = parse_amount(str(early), account.balance)
+            except AmountError as error:
+                dispatcher.utter_message(
+                    response=AMOUNT_ANSWERS[error.reason], balance=format_money(account.balance)
+                )
+            else:
+                dispatcher.utter_message(
+                    response="utter_ask_payment_confirmed",
+                    amount=format_money(amount),
+                    card=account.card,
+                )
+                return [
+                    *forgotten,
+                    SlotSet("payment_amount", str(amount)),
+                    SlotSet("payment_key", uuid.uuid4().hex),
+                    SlotSet("requested_slot", "payment_confirmed"),
+                ]
+        else:
+            forgotten = []
         dispatcher.utter_message(
             response="utter_ask_payment_amount",
             balance=format_money(account.balance),
             due_date=format_date(account.due_date),
         )
-        return []
+        return forgotten
 
 
 class ActionAskPaymentConfirmed(Action):
@@ -179,7 +230,7 @@ class ActionPayBill(Action):
             dispatcher.utter_message(
                 response="utter_nothing_to_pay", balance=format_money(account.balance)
             )
-            return done
+            return done + next_task(dispatcher, tracker)
         try:
             receipt = account_client().pay(account.id, Decimal(amount), key)
         except PaymentDeclined:
@@ -199,4 +250,4 @@ class ActionPayBill(Action):
             receipt=receipt.number,
             balance=format_money(receipt.new_balance),
         )
-        return done
+        return done + next_task(dispatcher, tracker)

@@ -36,8 +36,6 @@ class InvalidResetToken(AccountError):
     """The reset token is unknown, already used or expired."""
 
 
-
-
 class ResetTokens(SqlStore):
     """Issues and redeems password reset links for the accounts of one database."""
 
@@ -167,7 +165,6 @@ class ResetTokens(SqlStore):
         log.info("password reset link redeemed for %s", account_id)
         return account_id
 
-
     def _utcnow(self) -> datetime:
         return utc_naive(self._now())
 
@@ -190,5 +187,3 @@ def _reset_mail(account: Account, link: str) -> Mail:
             "your password stays as it is.\n"
         ),
     )
-
-

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from actions.accounts import Account, AccountClient
 from bot.demo import DEMO_CUSTOMERS, CustomerFileError, demo_allowed, seed_customers
+from core.addresses import format_address
 from core.mail import Outbox
 from core.settings import Settings
 from handoff.records.agents import Agent, AgentDirectory, AgentError, InvalidAgent
@@ -87,7 +88,8 @@ def _describe(account: Account) -> str:
             f"{account.id}  {account.name}",
             f"  email     {account.email}",
             f"  username  {account.username}",
-            f"  address   {account.street}, {account.city} {account.postal_code}",
+            "  address   "
+            + format_address(account.street, account.city, account.state, account.postal_code),
             f"  balance   ${account.balance} due {account.due_date.isoformat()}",
             f"  card      {account.card} ({account.card_status})",
         ]

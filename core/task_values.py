@@ -11,6 +11,14 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.addresses import (
+    normal_city,
+    normal_street,
+    normalise_postal_code,
+    state_code,
+    state_for_zip,
+)
+
 # Nobody types a 200-character postal code or amount: longer text is not a value.
 MAX_VALUE_LENGTH = 200
 
@@ -23,10 +31,6 @@ _LEAD_IN = re.compile(
     r"(?:is|'s|’s|:|=|would be|should be)?\s+",
     re.IGNORECASE,
 )
-ZIP = re.compile(r"(?<![\d-])(\d{5})(?:-(\d{4}))?(?![\d-])")
-STREET_START = re.compile(r"^\d+[A-Za-z]?\s+[A-Za-z]")
-_ADDRESS_CHARS = re.compile(r"^[A-Za-z0-9 .,'#/-]+$")
-_CITY = re.compile(r"^[A-Za-z][A-Za-z .'-]{1,48}$")
 _FULL_BALANCE = re.compile(r"\b(?:full|all|everything|entire|whole|total|the lot)\b", re.IGNORECASE)
 
 _NUMBER_WORDS = {
@@ -79,39 +83,6 @@ def find_identifier(text: str) -> str | None:
         return None  # a broken email is not a username
     candidate = _LEAD_IN.sub("", text, count=1).strip(" .")
     return candidate if _USERNAME.fullmatch(candidate) else None
-
-
-def is_valid_street(text: str) -> bool:
-    """A house number, then a street name, in address characters only."""
-    return bool(len(text) <= 100 and STREET_START.match(text) and _ADDRESS_CHARS.match(text))
-
-
-def valid_street(text: str) -> str | None:
-    """The street as kept, or None when it is not one."""
-    street = clean(text).rstrip(",")
-    return street if is_valid_street(street) else None
-
-
-def is_valid_city(text: str) -> bool:
-    """Letters, spaces and the punctuation of names such as "St. John's" or "Winston-Salem"."""
-    return bool(_CITY.fullmatch(text))
-
-
-def valid_city(text: str) -> str | None:
-    """The city as kept ("springfield" becomes "Springfield"), or None when it is not one."""
-    city = clean(text).rstrip(",.")
-    if not is_valid_city(city):
-        return None
-    return city.title() if city.islower() else city
-
-
-def normalise_postal_code(text: str) -> str | None:
-    """A US ZIP or ZIP+4 found in the text, or None."""
-    text = clean(text)
-    if len(text) > MAX_VALUE_LENGTH:
-        return None
-    match = ZIP.search(text)
-    return match.group(0) if match and len(ZIP.findall(text)) == 1 else None
 
 
 def _words_to_number(text: str) -> int | None:
@@ -191,6 +162,7 @@ def parse_amount(text: str, balance: Decimal) -> Decimal:
 CORRECTABLE_SLOTS = {
     "street": "a house number and a street name, such as 12 Oak Street",
     "city": "a city name, such as Springfield",
+    "state": "a US state, such as IL or Illinois",
     "postal_code": "a US ZIP code, such as 62704 or 62704-1234",
     "payment_amount": "an amount in figures above 0 with at most two decimals, such as 40.00",
     "reset_identifier": "an email address, a username or an account number such as ACC-1001",
@@ -199,6 +171,7 @@ CORRECTABLE_SLOTS = {
 _CONFIRMATIONS = {
     "street": "address_confirmed",
     "city": "address_confirmed",
+    "state": "address_confirmed",
     "postal_code": "address_confirmed",
     "payment_amount": "payment_confirmed",
 }
@@ -214,9 +187,11 @@ class SlotRefused(ValueError):
 
 def _corrected_value(slot: str, value: str) -> str | None:
     if slot == "street":
-        return valid_street(value)
+        return normal_street(value)
     if slot == "city":
-        return valid_city(value)
+        return normal_city(value)
+    if slot == "state":
+        return state_code(value)
     if slot == "postal_code":
         return normalise_postal_code(value)
     if slot == "reset_identifier":
@@ -256,6 +231,9 @@ def corrected_slots(slots: dict[str, Any]) -> dict[str, Any]:
             events[slot] = found
         if slot in _CONFIRMATIONS:
             events[_CONFIRMATIONS[slot]] = None
+        if slot == "postal_code" and "state" not in slots:
+            # the read-back names the state, which a ZIP code implies
+            events["state"] = state_for_zip(events[slot]) if events[slot] else None
         if slot == "payment_amount":
             # A new amount is a new payment attempt: its own idempotency key, as the bot gives.
             events["payment_key"] = None if value is None else uuid.uuid4().hex

@@ -100,7 +100,7 @@ def test_address_change_in_one_message_is_saved_after_confirmation(
     assert "confirm who you are" in chat.text("I moved and need to change my address")
     assert "Dana, you're verified" in chat.verify()
     readback = chat.text("12 Oak Street, Springfield, 62704")
-    assert "12 Oak Street, Springfield, 62704. Shall I save it?" in readback
+    assert "12 Oak Street, Springfield, IL 62704. Shall I save it?" in readback
     done = chat.text("yes")
     assert "Your reference is ADR-" in done
     saved = accounts.get("ACC-1001")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -67,12 +68,13 @@ def test_verify_right_and_wrong_digits(accounts: AccountClient) -> None:
 def test_update_address_returns_reference_and_changes_the_row(
     accounts: AccountClient, database_path: Path
 ) -> None:
-    reference = accounts.update_address("acc-1001", " 9 Oak Street ", "Salem", "97301")
+    reference = accounts.update_address("acc-1001", " 9 Oak Street ", "Salem", "OR", "97301")
     assert re.fullmatch(r"ADR-[0-9A-F]{8}", reference)
     account = accounts.get("ACC-1001")
-    assert (account.street, account.city, account.postal_code) == (
+    assert (account.street, account.city, account.state, account.postal_code) == (
         "9 Oak Street",
         "Salem",
+        "OR",
         "97301",
     )
     assert rows(database_path, "SELECT reference, account_id FROM address_changes") == [
@@ -84,8 +86,20 @@ def test_update_address_of_unknown_account_raises_and_saves_nothing(
     accounts: AccountClient, database_path: Path
 ) -> None:
     with pytest.raises(AccountNotFound):
-        accounts.update_address("ACC-9999", "9 Oak Street", "Salem", "97301")
+        accounts.update_address("ACC-9999", "9 Oak Street", "Salem", "OR", "97301")
     assert rows(database_path, "SELECT * FROM address_changes") == []
+
+
+def test_tables_made_before_states_were_kept_gain_the_column(database_path: Path) -> None:
+    database_path.parent.mkdir()
+    with sqlite3.connect(database_path) as conn:
+        conn.execute("CREATE TABLE accounts (id VARCHAR(32) PRIMARY KEY, street VARCHAR(200))")
+        conn.execute("CREATE TABLE address_changes (reference VARCHAR(32) PRIMARY KEY)")
+    AccountClient(f"sqlite:///{database_path}").create_schema()
+    with sqlite3.connect(database_path) as conn:
+        for table in ("accounts", "address_changes"):
+            columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+            assert "state" in columns
 
 
 # --- payments -----------------------------------------------------------------------

@@ -17,8 +17,10 @@ def test_corrections_are_read_like_the_customers_answers() -> None:
         "street": "12 Oak St",
         "city": "Springfield",
         "postal_code": "62704",
+        "state": "IL",  # implied by the ZIP code, for the read-back
         "address_confirmed": None,  # the customer confirms what the agent typed
     }
+    assert corrected_slots({"postal_code": "97301", "state": "oregon"})["state"] == "OR"
     assert corrected_slots({"reset_identifier": "my email is Ann@Example.com"}) == {
         "reset_identifier": "ann@example.com"
     }

@@ -1,4 +1,4 @@
-"""What customers type, turned into values: amounts, identifiers, phone digits, addresses."""
+"""What customers type, turned into values: amounts, identifiers, phone digits."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from actions.values import find_last4, format_date, format_money, parse_address
+from actions.values import find_last4, format_date, format_money
 from core.task_values import (
     AmountError,
     find_identifier,
-    is_valid_city,
-    is_valid_street,
-    normalise_postal_code,
     parse_amount,
 )
 
@@ -98,36 +95,6 @@ def test_identifiers(text: str, identifier: str | None) -> None:
 )
 def test_phone_digits(text: str, last4: str | None) -> None:
     assert find_last4(text) == last4
-
-
-@pytest.mark.parametrize(
-    ("text", "street", "city", "postal_code"),
-    [
-        ("12 Oak Street, Springfield, 62704", "12 Oak Street", "Springfield", "62704"),
-        ("12 Oak St, Springfield, IL 62704", "12 Oak St", "Springfield", "62704"),
-        ("I moved to 400 Main St Riverton 84065", "400 Main St", "Riverton", "84065"),
-        ("my new address is 9 Elm Ave Apt 4, Salem", "9 Elm Ave Apt 4", "Salem", None),
-        ("62704", None, None, "62704"),
-        ("Springfield", None, None, None),
-        ("400 Main St", "400 Main St", None, None),
-    ],
-)
-def test_addresses(
-    text: str, street: str | None, city: str | None, postal_code: str | None
-) -> None:
-    parts = parse_address(text)
-    assert (parts.street, parts.city, parts.postal_code) == (street, city, postal_code)
-
-
-def test_address_parts_are_checked() -> None:
-    assert is_valid_street("12 Oak Street")
-    assert not is_valid_street("Oak Street")
-    assert not is_valid_street("12 <script>alert(1)</script>")
-    assert is_valid_city("Winston-Salem")
-    assert not is_valid_city("62704")
-    assert normalise_postal_code("62704-1234") == "62704-1234"
-    assert normalise_postal_code("6270") is None
-    assert normalise_postal_code("62704 or 62705") is None
 
 
 def test_formats() -> None:
