@@ -33,7 +33,7 @@ from core.addresses import (
 from core.task_values import clean
 
 ADDRESS_SLOTS = ("street", "city", "postal_code", "state", "address_confirmed")
-PARTS = ("street", "city", "state", "postal_code")
+PARTS = ("street", "city", "postal_code", "state")  # the state is checked against the ZIP
 # "615 not 651": a house number put right at the read-back.
 _RENUMBER = re.compile(r"\b(\d+[A-Za-z]?)\s*,?\s+not\s+(\d+[A-Za-z]?)\b", re.IGNORECASE)
 
@@ -56,17 +56,15 @@ def address_given(text: str, tracker: Tracker) -> dict[str, str | None]:
     the state, so it is read again from the ZIP code.
     """
     requested = tracker.get_slot("requested_slot")
+    renumbered = _renumbered(text, tracker.get_slot("street"))
+    if renumbered:
+        return {"street": renumbered}
     parts = parse_address(text)
     if not parts.street and requested in ("city", "state", "postal_code"):
         place = parse_place(text)
         # a bare word is a city only when a city was asked for
         city = place.city if requested == "city" or place.postal_code else parts.city
         parts = AddressParts(city=city, state=place.state, postal_code=place.postal_code)
-    if not parts.street:
-        street = _renumbered(text, tracker.get_slot("street"))
-        parts = AddressParts(
-            street=street, city=parts.city, state=parts.state, postal_code=parts.postal_code
-        )
     given = {
         slot: value
         for slot in PARTS
@@ -93,19 +91,21 @@ class ValidateAddressForm(TaskForm):
     def extract_street(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """Every part of the address the message gives (street comes first of the parts)."""
+        """Every address slot, read together so a correction can replace a yes or no.
+
+        Any part of the address the message gives; at the read-back, either the parts
+        it puts right (the address is then read back again) or its yes or no.
+        """
         text = answer_text(tracker)
         if text is None:
             return {}
         given: Slots = dict(address_given(text, tracker))
         requested = tracker.get_slot("requested_slot")
-        if (
-            given
-            and tracker.get_slot("address_confirmed") is None
-            and requested == "address_confirmed"
-        ):
-            given["address_confirmed"] = None
-        elif not given and requested in PARTS:
+        if requested == "address_confirmed":
+            if given:
+                return {**given, "address_confirmed": None}
+            return self.yes_or_no(tracker, "address_confirmed")
+        if not given and requested in PARTS:
             given[requested] = clean(text)  # refused by its validation, with a clear re-ask
         return given
 
@@ -115,16 +115,7 @@ class ValidateAddressForm(TaskForm):
         """Read with the street: see ``extract_street``."""
         return {}
 
-    extract_state = extract_postal_code = extract_city
-
-    def extract_address_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        """Yes or no to the read-back, unless the message put the address right instead."""
-        text = answer_text(tracker)
-        if text is not None and address_given(text, tracker):
-            return {}
-        return self.yes_or_no(tracker, "address_confirmed")
+    extract_state = extract_postal_code = extract_address_confirmed = extract_city
 
     def validate_street(
         self,
@@ -219,7 +210,9 @@ class ActionChangeAddress(Action):
         done = [SlotSet(slot, None) for slot in [*ADDRESS_SLOTS, "validation_failures"]]
         if refuse_unverified(dispatcher, tracker):
             return done
-        street, city, state, postal_code = (tracker.get_slot(slot) for slot in PARTS)
+        street, city, state, postal_code = (
+            tracker.get_slot(slot) for slot in ("street", "city", "state", "postal_code")
+        )
         reference = account_client().update_address(
             tracker.get_slot("customer_id"), street, city, state, postal_code
         )

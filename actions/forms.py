@@ -10,6 +10,7 @@ the moment it happened (``verified_at``); failed checks are counted server-side
 
 from __future__ import annotations
 
+import re
 import time
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
@@ -38,12 +39,13 @@ DIGRESSIONS = frozenset(
         "report_fraud",
         "lost_email_access",
         "ask_why",
-        "thank",
         "goodbye",
         "service_status",
     }
 )
 VERIFICATION_SLOTS = ["account_identifier", "phone_last4"]
+# A message that only thanks: no digits, no "@", a few words.
+_JUST_THANKS = re.compile(r"[^\d@]{1,40}")
 # Failed tries after which the bot explains in full and offers a person.
 TRIES_BEFORE_HELP = 2
 # Failures of identity checks are counted under this key of `validation_failures`.
@@ -65,6 +67,14 @@ def answer_text(tracker: Tracker) -> str | None:
         return None
     text = (tracker.latest_message or {}).get("text")
     return text if isinstance(text, str) else None
+
+
+def since_customer_wrote(tracker: Tracker) -> list[dict[str, Any]]:
+    """The events after the customer's latest message."""
+    for index in range(len(tracker.events) - 1, -1, -1):
+        if tracker.events[index].get("event") == "user":
+            return list(tracker.events[index + 1 :])
+    return []
 
 
 def entity_value(tracker: Tracker, entity: str) -> str | None:
@@ -121,12 +131,25 @@ class TaskForm(FormValidationAction, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Validate as usual, and keep any other request the customer made meanwhile."""
-        events = await super().run(dispatcher, tracker, domain)
+        """Validate as usual, and keep any other request the customer made meanwhile.
+
+        A bare "thanks" is answered and the question asked again; thanks that come
+        with an answer ("12 Oak St, Springfield 62704, thanks") are an answer.
+        """
         text = answer_text(tracker)
-        if text is None or tracker.latest_action_name != "action_listen":
-            return events
+        if latest_intent(tracker) == "thank" and _JUST_THANKS.fullmatch(text or ""):
+            dispatcher.utter_message(response="utter_youre_welcome")
+            # a slot event, so the form counts the message as handled and asks again
+            return [SlotSet("validation_failures", failures(tracker))]
+        events = await super().run(dispatcher, tracker, domain)
         form = self.name().removeprefix("validate_")
+        since = since_customer_wrote(tracker)
+        if any(e.get("event") == "action" and e.get("name") != form for e in since):
+            return events  # started after another action (the next task): nothing new was said
+        if any(e.get("event") == "active_loop" and e.get("name") == form for e in since):
+            text = (tracker.latest_message or {}).get("text")  # the request that starts the task
+        if not isinstance(text, str):
+            return events
         noted = note_other_requests(dispatcher, tracker, form, text)
         return [*events, *(SlotSet(slot, value) for slot, value in noted.items())]
 

@@ -68,17 +68,20 @@ class ValidatePaymentForm(TaskForm):
     def extract_payment_amount(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """The answer when asked, an amount given with the request ("pay $40"), or a new one.
+        """The amount and the go-ahead, read together so a new amount can replace a yes.
 
-        At the go-ahead question a different amount ("actually make it 10", "no, 20")
-        replaces the pending one, which is then confirmed again.
+        The answer when asked, an amount given with the request ("pay $40"), or at the
+        go-ahead question either yes or no or a different amount ("actually make it 10",
+        "no, 20"), which replaces the pending one and is confirmed again.
         """
         entity = entity_value(tracker, "amount")
         answer = self.requested_answer(tracker, "payment_amount")
         if answer is not None:
             return {"payment_amount": entity or answer}
-        if self._changed_amount(tracker):
-            return {"payment_amount": entity or answer_text(tracker), "payment_confirmed": None}
+        if self.requested_answer(tracker, "payment_confirmed") is not None:
+            if self._changed_amount(tracker):
+                return {"payment_amount": entity or answer_text(tracker), "payment_confirmed": None}
+            return self.yes_or_no(tracker, "payment_confirmed")
         if entity and answer_text(tracker) is not None and not tracker.get_slot("payment_amount"):
             return {"payment_amount": entity}
         return {}
@@ -86,10 +89,8 @@ class ValidatePaymentForm(TaskForm):
     def extract_payment_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """Yes or no to the go-ahead, unless the message changed the amount instead."""
-        if self._changed_amount(tracker):
-            return {}
-        return self.yes_or_no(tracker, "payment_confirmed")
+        """Read with the amount: see ``extract_payment_amount``."""
+        return {}
 
     def _changed_amount(self, tracker: Tracker) -> bool:
         """Whether the answer to the go-ahead names an amount other than the pending one."""

@@ -62,7 +62,7 @@ _TAIL = re.compile(
 _DIRECTIONS = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"}
 _UNIT_WORDS = {"apt", "apartment", "unit", "suite", "ste", "#", "fl", "floor", "rm", "room"}
 # Words usaddress sometimes files under a label they are not ("Apt 5 in Riverton, zip ...").
-_NOISE = {"in", "at", "zip", "zipcode", "code", "the", "is", "to", "and", "city", "of"}
+_NOISE = {"in", "at", "zip", "zipcode", "code", "the", "is", "to", "and", "city", "of", "it", "its"}
 _STREET_LABELS = (
     "AddressNumberPrefix", "AddressNumber", "AddressNumberSuffix",
     "StreetNamePreModifier", "StreetNamePreDirectional", "StreetNamePreType", "StreetName",
@@ -228,8 +228,9 @@ def parse_address(text: str) -> AddressParts:
     street = None
     if labelled.get("AddressNumber") and _STREET_START.match(span):
         street = normal_street(" ".join(street_words))
-    city = normal_city(" ".join(labelled.get("PlaceName", [])))
     state = state_code(" ".join(labelled.get("StateName", [])))
+    # without a street, words before a ZIP code are a city only beside a state ("Salem, OR")
+    city = normal_city(" ".join(labelled.get("PlaceName", []))) if street or state else None
     postal_code = normalise_postal_code(" ".join(labelled.get("ZipCode", [])))
     return AddressParts(street=street, city=city, state=state, postal_code=postal_code)
 

@@ -35,6 +35,7 @@ _SECURITY_CODE = re.compile(
     r"(?P<keep>(?i:cvv2?|cvc2?|cv2|csc|cid|security\s+code|sec\s+code)\W{0,3}(?:is\s+)?)"
     r"\d{3,4}(?!\d)"
 )
+_MASKED_CARD = re.compile(r"\[card ending \d{4}\]")
 _CODE_AFTER_MASK = re.compile(r"(?P<keep>\][\s,;]{1,3})\d{3,4}(?![\d/\-])")
 
 
@@ -119,6 +120,11 @@ def mask_card_numbers(text: str) -> tuple[str, bool]:
         return text, False
     pieces.append(text[cursor:])
     return _mask_card_details("".join(pieces)), True
+
+
+def holds_masked_card(text: str) -> bool:
+    """Whether a line carries a card number masked before (by the gateway, on its way here)."""
+    return bool(_MASKED_CARD.search(text))
 
 
 def _mask_card_details(text: str) -> str:

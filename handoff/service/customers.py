@@ -220,11 +220,11 @@ class CustomerService:
                 self.handoffs.leave_queue(conversation_id)
             elif conversation.mode == "bot":  # tapped after the wait was over
                 self._ask_bot(conversation_id, GREETING, metadata)
-        elif conversation.mode == "bot":
+        elif conversation.mode in ("bot", "queued"):
+            # a waiting customer keeps the bot for simple things (and the agent reads it all)
             self._ask_bot(conversation_id, for_bot, metadata)
         elif conversation.mode == "assigned" and conversation.agent_id:
             self.relay.line_to_agent(conversation.agent_id, conversation_id, message)
-        # queued: kept in the transcript; the agent who takes the chat reads it there
 
     def _leaves_email(self, conversation_id: str, line: str) -> bool:
         """An email address typed as the whole line, while one may be left (as in Rasa widgets,
@@ -298,8 +298,14 @@ class CustomerService:
         secret = any((reply.get("custom") or {}).get("secret_answer") for reply in replies)
         for reply in replies:
             custom = reply.get("custom") or {}
-            if custom.get("handoff") is not None:
+            waiting = self.stores.conversations.get(conversation_id).mode == "queued"
+            if custom.get("handoff") is not None and waiting:
+                self.handoffs.tell_waiting(conversation_id)  # keeps its place in the queue
+            elif custom.get("handoff") is not None:
                 self.handoffs.hand_off(conversation_id, custom["handoff"])
+            elif custom.get("leave_queue") and waiting:
+                # "never mind, I figured it out", "bye": the bot's answer marks the way out
+                self.handoffs.leave_queue(conversation_id)
             elif custom.get("security_alert"):
                 alert = {**custom["security_alert"], "conversation_id": conversation_id}
                 self.relay.to_supervisors("security_alert", alert)

@@ -83,14 +83,18 @@ class Handoffs:
         self.stores.daily.handed_off(conversation_id, now)
         self.route()
         if self.stores.conversations.get(conversation_id).mode == "queued":
-            self.relay.system(
-                conversation_id,
-                "waiting",
-                "You're in the queue for a person: anything you write here, they'll see. "
-                "Changed your mind? You can go back to the assistant.",
-                quick_replies=[LEAVE_QUEUE_REPLY],
-            )
+            self.tell_waiting(conversation_id)
             self.push_queue(only=conversation_id)
+
+    def tell_waiting(self, conversation_id: str) -> None:
+        """Say that a person will come, and how to go back to the bot instead."""
+        self.relay.system(
+            conversation_id,
+            "waiting",
+            "You're in the queue for a person: anything you write here, they'll see. "
+            "Meanwhile I can still help with simple things, or you can go back to the assistant.",
+            quick_replies=[LEAVE_QUEUE_REPLY],
+        )
 
     def offer_email_to_stranded(self, now: float, grace_seconds: float) -> None:
         """Waiting customers no one can come to (the last agent with the skill left, or

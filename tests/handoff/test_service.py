@@ -1081,6 +1081,47 @@ def test_a_waiting_customer_goes_back_to_the_bot_with_the_button(
     assert LEAVE_QUEUE not in [text for _, text in rasa.sent]
 
 
+def test_a_waiting_customer_can_still_use_the_bot_and_keeps_their_place(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = queued_chat(gateway, rasa, "conv-busy")
+    rasa.script("whats my balance", {"text": "Your balance is $120.50."})
+    emitted.clear()
+
+    gateway.customers.says(conversation_id, "whats my balance")
+    gateway.customers.says(conversation_id, ASK_FOR_PERSON)  # the bot hands off again
+
+    assert [text for _, text in rasa.sent][-2:] == ["whats my balance", ASK_FOR_PERSON]
+    said = [m["text"] for m in to_customer(emitted, conversation_id, "bot_uttered")]
+    assert said == ["Your balance is $120.50.", ONE_MOMENT]
+    [reminder] = to_customer(emitted, conversation_id, "handoff")
+    assert reminder["status"] == "waiting"
+    assert [e.conversation_id for e in gateway.stores.queue.entries()] == [conversation_id]
+    assert gateway.stores.conversations.get(conversation_id).mode == "queued"
+
+
+def test_a_waiting_customer_who_says_never_mind_leaves_the_queue(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = queued_chat(gateway, rasa, "conv-nvm")
+    rasa.script(
+        "never mind, i figured it out",
+        {"text": "Okay, nothing is in progress."},
+        {"custom": {"leave_queue": True}},
+    )
+    emitted.clear()
+
+    gateway.customers.says(conversation_id, "never mind, i figured it out")
+
+    assert gateway.stores.conversations.get(conversation_id).mode == "bot"
+    assert gateway.stores.queue.entries() == []
+    [back] = to_customer(emitted, conversation_id, "handoff")
+    assert back["status"] == "returned_to_bot"
+    # the same words from a customer who is not waiting change nothing
+    gateway.customers.says(conversation_id, "never mind, i figured it out")
+    assert gateway.stores.conversations.get(conversation_id).mode == "bot"
+
+
 def test_the_last_agent_leaving_offers_waiting_customers_email(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:

@@ -491,3 +491,122 @@ def test_second_fallback_in_a_row_goes_to_a_person() -> None:
     )
     assert packet(second)["reason"] == "repeated_fallback"
     assert packet(second)["skill"] == "general"
+
+
+# --- corrections, digressions and several requests ----------------------------------
+
+ADDRESS = {**DANA, "street": "45 Maple Ave Apt 3", "city": "Shelbyville", "state": "IL"}
+
+
+def test_a_zip_code_from_another_state_is_questioned() -> None:
+    slots, messages = run(
+        ValidateAddressForm(),
+        tracker(user("9 Birch Rd, Tacoma WA 62704"), DANA, "address_form", "street"),
+    )
+    assert said(messages) == ["utter_zip_state_mismatch"]
+    assert (messages[0]["zip_state"], messages[0]["state"]) == ("Illinois", "Washington")
+    assert slots["postal_code"] is None and slots["requested_slot"] == "postal_code"
+
+
+def test_the_state_comes_from_the_zip_code() -> None:
+    slots, _ = run(
+        ValidateAddressForm(),
+        tracker(
+            user("12 Oak St Springfield 62704 thanks", "thank"), DANA, "address_form", "street"
+        ),
+    )
+    assert (slots["street"], slots["state"], slots["postal_code"]) == ("12 Oak St", "IL", "62704")
+    assert slots["requested_slot"] == "address_confirmed"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "changed"),
+    [
+        ("no, it is 62566", "deny", {"postal_code": "62566", "state": "IL"}),
+        ("no thats wrong, 46 not 45", "deny", {"street": "46 Maple Ave Apt 3"}),
+        ("actually its 45 Maple Ave Apt 4", "inform", {"street": "45 Maple Ave Apt 4"}),
+    ],
+)
+def test_a_correction_at_the_read_back_is_read_back_again(
+    text: str, intent: str, changed: dict[str, str]
+) -> None:
+    filled = {**ADDRESS, "postal_code": "62565"}
+    slots, messages = run(
+        ValidateAddressForm(),
+        tracker(user(text, intent), filled, "address_form", "address_confirmed"),
+    )
+    assert {slot: slots[slot] for slot in changed} == changed
+    assert slots["requested_slot"] == "address_confirmed"
+    assert "utter_yes_or_no" not in said(messages)
+
+
+@pytest.mark.parametrize("text", ["actually make it 10", "no, 10", "10 instead please"])
+def test_a_new_amount_at_the_go_ahead_is_read_back_again(text: str) -> None:
+    pending = {**DANA, "payment_amount": "50.00", "payment_key": "k-50"}
+    slots, _ = run(
+        ValidatePaymentForm(), tracker(user(text), pending, "payment_form", "payment_confirmed")
+    )
+    assert slots["payment_amount"] == "10.00" and slots["payment_key"] != "k-50"
+    assert slots["requested_slot"] == "payment_confirmed"
+
+
+def test_yes_with_the_same_amount_is_a_yes() -> None:
+    pending = {**DANA, "payment_amount": "50.00", "payment_key": "k-50"}
+    slots, _ = run(
+        ValidatePaymentForm(),
+        tracker(user("yes pay 50", "affirm"), pending, "payment_form", "payment_confirmed"),
+    )
+    assert slots["payment_confirmed"] is True
+
+
+def test_another_request_is_noted_with_what_it_said() -> None:
+    message = user(
+        "hi, I moved to 12 Oak St Springfield 62704, and also want to pay $5",
+        "pay_bill",
+        amount="$5",
+    )
+    slots, messages = run(ValidatePaymentForm(), tracker(message, {}, "payment_form"))
+    assert slots["pending_tasks"] == ["change_address"]
+    assert (slots["street"], slots["city"], slots["postal_code"]) == (
+        "12 Oak St",
+        "Springfield",
+        "62704",
+    )
+    assert said(messages)[0] == "utter_then_change_address"
+    assert slots["early_amount"] == "$5"  # kept until the balance can be checked
+
+
+def test_a_form_started_as_the_next_task_does_not_read_the_old_message_again() -> None:
+    message = user("whats my balance and also reset my password pls", "check_balance")
+    following = tracker(message, DANA, "password_reset_form")
+    following.events += [
+        {"event": "action", "name": "action_show_balance"},
+        {"event": "action", "name": "password_reset_form"},
+    ]
+    slots, messages = run(ValidatePasswordResetForm(), following)
+    assert "pending_tasks" not in slots and said(messages) == []
+
+
+def test_a_task_that_ends_starts_the_next_one(backend: AccountClient) -> None:
+    waiting = {**DANA, "pending_tasks": ["change_address", "check_balance"]}
+    events = ActionShowBalance().run(CollectingDispatcher(), tracker(user("4821"), waiting), DOMAIN)
+    assert {
+        "event": "slot",
+        "name": "pending_tasks",
+        "value": ["check_balance"],
+        "timestamp": None,
+    } in events
+    assert {"event": "followup", "name": "address_form", "timestamp": None} in events
+
+
+def test_the_request_that_starts_a_form_may_name_another() -> None:
+    message = user("whats my balance and also reset my password pls", "check_balance")
+    starting = tracker(message, {}, "balance_form")
+    # as Rasa calls a form's validation: after the form's activation and execution
+    starting.events += [
+        {"event": "active_loop", "name": "balance_form"},
+        {"event": "action", "name": "balance_form"},
+    ]
+    slots, messages = run(ValidateBalanceForm(), starting)
+    assert slots["pending_tasks"] == ["reset_password"]
+    assert said(messages) == ["utter_then_reset_password"]

@@ -67,7 +67,9 @@ from core.addresses import (
         ("62704", None, None, None, "62704"),
         ("Springfield", None, None, None, None),
         ("pay $40 please", None, None, None, None),
-        ("45 Maple Ave Apt, Springfield 62704", None, "Springfield", None, "62704"),
+        ("45 Maple Ave Apt, Springfield 62704", None, None, None, "62704"),
+        ("no, it is 62566", None, None, None, "62566"),
+        ("no its salem, or 97301", None, "Salem", "OR", "97301"),
     ],
 )
 def test_addresses_in_a_sentence(

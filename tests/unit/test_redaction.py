@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.redaction import luhn_valid, mask_card_numbers
+from core.redaction import holds_masked_card, luhn_valid, mask_card_numbers
 
 
 @pytest.mark.parametrize(
@@ -174,3 +174,9 @@ def test_luhn() -> None:
     assert luhn_valid("79927398713")
     assert not luhn_valid("79927398710")
     assert luhn_valid("4111111111111111")
+
+
+def test_a_card_masked_by_the_gateway_is_recognised_downstream() -> None:
+    masked, _ = mask_card_numbers("can i pay with 4111 1111 1111 1111 exp 09/27 cvv 123")
+    assert holds_masked_card(masked)
+    assert not holds_masked_card("my order 4111 is late")
