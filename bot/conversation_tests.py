@@ -17,6 +17,9 @@ a running stack (gateway, Redis, Rasa, action server) and check every turn:
           - hand_back: resume                     # or `welcome`, or {resume: true, slots: {...}}
           - bot: finish where we left off
 
+``agents: away`` makes the test's agent unavailable, so a handoff waits in the queue
+(``status: waiting``) until ``agents: available``.
+
 Every message the bot sends must be listed, in order; a test fails at the first
 turn that went otherwise, and says which turn, on which line, and what happened.
 docs/editing.md explains the format for editors.
@@ -40,7 +43,11 @@ from bot.stack import Stack
 from core.vocabulary import SKILLS
 from handoff.protocol import ProtocolViolation
 
-KINDS = ("customer", "bot", "agent", "handoff", "hand_back", "close")
+KINDS = ("customer", "bot", "agent", "handoff", "hand_back", "close", "agents", "status")
+# `agents: away` keeps a handed-off chat waiting in the queue; `agents: available` ends that.
+AGENT_STATUSES = ("away", "available")
+# `status: waiting` and the like: a change the customer is told of (docs/protocol.md).
+STATUSES = ("waiting", "queued", "returned_to_bot", "offline", "closed")
 # How long a turn may take before the test says nothing came.
 TURN_TIMEOUT = 20.0
 # After the last turn, how long the bot must stay quiet for the test to pass.
@@ -169,6 +176,18 @@ def _step(number: int, raw: Any, line: int, file: str) -> Step:
                 )
             )
         return Step(number, line, kind, expected={k: str(v) for k, v in value.items()})
+    if kind in ("agents", "status"):
+        allowed = AGENT_STATUSES if kind == "agents" else STATUSES
+        if value not in allowed:
+            raise ConversationTestError(
+                Problem(
+                    file,
+                    line,
+                    f"turn {number} has a {kind} there is not",
+                    f"write one of {', '.join(allowed)} after `{kind}:`",
+                )
+            )
+        return Step(number, line, kind, text=value)
     if kind == "hand_back":
         if value in ("resume", "welcome"):
             return Step(number, line, kind, resume=value == "resume")
@@ -213,6 +232,8 @@ class Run:
             "handoff": self._handoff,
             "hand_back": self._hand_back,
             "close": self._close,
+            "agents": lambda step: self.agent.set_status(step.text),
+            "status": lambda step: self._status(step.text),
         }
         try:
             actions[step.kind](step)
