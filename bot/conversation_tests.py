@@ -183,7 +183,7 @@ def _step(number: int, raw: Any, line: int, file: str) -> Step:
                 Problem(
                     file,
                     line,
-                    f"turn {number} has a {kind} there is not",
+                    f"turn {number} says `{kind}: {value}`, which there is not",
                     f"write one of {', '.join(allowed)} after `{kind}:`",
                 )
             )

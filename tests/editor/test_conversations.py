@@ -73,5 +73,19 @@ def test_a_malformed_turn_is_reported_with_its_line(tmp_path: Path) -> None:
         load(path, tmp_path)
     assert str(error.value) == (
         "tests/conversations/bad.yml:4: turn 1 is not one of customer, bot, agent, handoff, "
-        "hand_back, close — write e.g. `- customer: hello`"
+        "hand_back, close, agents, status — write e.g. `- customer: hello`"
+    )
+
+
+def test_an_agent_status_there_is_not_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "tests" / "conversations" / "bad.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "conversations:\n  - name: typo\n    steps:\n      - agents: busy\n", encoding="utf-8"
+    )
+    with pytest.raises(ConversationTestError) as error:
+        load(path, tmp_path)
+    assert str(error.value) == (
+        "tests/conversations/bad.yml:4: turn 1 says `agents: busy`, which there is not — write "
+        "one of away, available after `agents:`"
     )
