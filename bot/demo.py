@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 
 from actions.account_tables import accounts
 from actions.accounts import CARD_STATUSES, AccountClient, InvalidAmount, to_cents_unchecked
+from core.addresses import state_code, state_for_zip
 from core.settings import ROOT, Settings
 from core.sql import engine_for
 from handoff.records.agents import Agent, AgentDirectory, InvalidAgent
@@ -134,6 +135,9 @@ def _customer_row(entry: Any, where: str) -> dict[str, Any]:
         "street": text(address, "street"),
         "city": text(address, "city"),
         "postal_code": text(address, "postal_code"),
+        # the state as written, else the one its ZIP code belongs to
+        "state": state_code(str(address.get("state") or ""))
+        or state_for_zip(str(address.get("postal_code") or "")),
         "balance_cents": balance_cents,
         "due_date": due_date,
         "card_brand": text(card, "brand"),

@@ -90,6 +90,10 @@ def test_update_address_of_unknown_account_raises_and_saves_nothing(
     assert rows(database_path, "SELECT * FROM address_changes") == []
 
 
+def test_demo_customers_get_the_state_of_their_zip_code(accounts: AccountClient) -> None:
+    assert accounts.get("ACC-1001").state == "OR"  # Portland, 97205
+
+
 def test_tables_made_before_states_were_kept_gain_the_column(database_path: Path) -> None:
     database_path.parent.mkdir()
     with sqlite3.connect(database_path) as conn:
