@@ -217,16 +217,19 @@ class Handoffs:
         return None
 
     def queue_view(self) -> list[dict[str, Any]]:
-        """The queue with each chat's handoff reason and customer name, for the console's table.
+        """The queue with each chat's handoff reason, customer name and the customer's latest
+        line (``preview``), for the console's queue.
 
         Asked for over HTTP when the console meets new entries, not added to every `queue`
         push: those go to every agent each second and must stay as light as they are.
         """
         entries = self.stores.queue.entries()[:QUEUE_SHOWN]
-        details = self.stores.conversations.reasons_and_names([e.conversation_id for e in entries])
+        ids = [e.conversation_id for e in entries]
+        details = self.stores.conversations.reasons_and_names(ids)
+        previews = self.stores.transcripts.last_customer_lines(ids)
         return [
-            {**asdict(entry), "reason": reason, "customer_name": name}
-            for entry, (reason, name) in zip(entries, details, strict=True)
+            {**asdict(entry), "reason": reason, "customer_name": name, "preview": preview}
+            for entry, (reason, name), preview in zip(entries, details, previews, strict=True)
         ]
 
     def record_handle_time(self, conversation: Conversation) -> None:

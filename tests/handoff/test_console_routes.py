@@ -274,9 +274,13 @@ def test_online_agents_for_transfers(app: Flask) -> None:
     ]
 
 
-def test_the_queue_with_reasons_and_names(app: Flask) -> None:
+def test_the_queue_with_reasons_names_and_the_customers_latest_line(app: Flask) -> None:
     gateway = gateway_of(app)
     gateway.stores.conversations.open("waiting", {"name": "Omar"})
+    transcripts = gateway.stores.transcripts
+    transcripts.append("waiting", "customer", "My card 4242 4242 4242 4242 was charged twice")
+    transcripts.append("waiting", "customer", "Still there?")
+    transcripts.append("waiting", "bot", "Let me find someone.")
     gateway.stores.queue.enqueue("waiting", "urgent", "billing", reason="failed_task")
     gateway.stores.conversations.open("anonymous")
     gateway.stores.queue.enqueue("anonymous", "normal", "general")
@@ -285,3 +289,5 @@ def test_the_queue_with_reasons_and_names(app: Flask) -> None:
         (e["conversation_id"], e["position"], e["skill"], e["reason"], e["customer_name"])
         for e in entries
     ] == [("waiting", 1, "billing", "failed_task", "Omar"), ("anonymous", 2, "general", None, None)]
+    # The customer's own latest line, not the bot's; none for a chat without one.
+    assert [e["preview"] for e in entries] == ["Still there?", None]

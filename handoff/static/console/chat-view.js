@@ -28,16 +28,28 @@ export class ChatPanel {
       form: root.querySelector(".reply-form"),
       reply: root.querySelector(".reply"),
       hint: root.querySelector(".hint"),
+      noteHint: root.querySelector(".note-hint"),
+      label: root.querySelector(".reply-label"),
+      submit: root.querySelector(".send"),
+      modeReply: root.querySelector(".mode-reply"),
+      modeNote: root.querySelector(".mode-note"),
     };
     const name = customerName(chat.conversation);
     root.setAttribute("aria-label", `Chat with ${name}`);
     root.dataset.conversation = chat.id;
     this.parts.title.textContent = name;
     this.parts.transcript.setAttribute("aria-label", `Transcript with ${name}`);
-    root.querySelector(".reply-label").htmlFor = `${id}-reply`;
+    this.parts.label.htmlFor = `${id}-reply`;
     this.parts.reply.id = `${id}-reply`;
     this.parts.hint.id = `${id}-hint`;
-    this.parts.reply.setAttribute("aria-describedby", `${id}-hint`);
+    this.parts.noteHint.id = `${id}-note-hint`;
+    for (const mode of ["reply", "note"]) {
+      const radio = this.parts[mode === "reply" ? "modeReply" : "modeNote"];
+      radio.name = `${id}-mode`;
+      radio.id = `${id}-mode-${mode}`;
+      root.querySelector(`.mode-${mode}-label`).htmlFor = radio.id;
+    }
+    this._showMode();
     this.renderConversation();
     this.appendLines(chat.lines);
     this._wire();
@@ -116,24 +128,57 @@ export class ChatPanel {
     reply.focus();
   }
 
+  /** Writing a note (for agents only) rather than a reply to the customer. */
+  get noteMode() {
+    return this.parts.modeNote.checked;
+  }
+
+  /** Switch between replying and writing a note; the text written so far stays. */
+  setNoteMode(on) {
+    this.parts.modeNote.checked = on;
+    this.parts.modeReply.checked = !on;
+    this._showMode();
+  }
+
+  /** A note looks and reads differently everywhere: label, colour, hint, button. A note never
+   * tells the customer anyone is typing, so switching to it ends "typing" at once. */
+  _showMode() {
+    const note = this.noteMode;
+    const { form, label, submit, reply, hint, noteHint } = this.parts;
+    form.classList.toggle("note-mode", note);
+    label.textContent = note ? "Note" : "Reply";
+    submit.textContent = note ? "Add note" : "Send";
+    noteHint.hidden = !note;
+    reply.setAttribute("aria-describedby", note ? `${noteHint.id} ${hint.id}` : hint.id);
+    if (note) this._stopTyping();
+  }
+
+  /** What the reply box's text goes to: the customer, or the chat's notes. */
+  _submit() {
+    if (this.noteMode) this._deliver(this.handlers.onNote, false);
+    else this._deliver(this.handlers.onSend, true);
+  }
+
   _wire() {
-    const { form, reply } = this.parts;
+    const { form, reply, modeReply, modeNote } = this.parts;
     const el = this.element;
     el.addEventListener("focusin", () => this.unflag());
     el.addEventListener("pointerdown", () => this.unflag());
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      this._deliver(this.handlers.onSend, true);
+      this._submit();
     });
     reply.addEventListener("keydown", (event) => {
-      // Enter sends, Shift+Enter is a new line.
+      // Enter sends (or adds the note), Shift+Enter is a new line.
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
-        this._deliver(this.handlers.onSend, true);
+        this._submit();
       }
     });
-    reply.addEventListener("input", () => this._typing());
-    el.querySelector(".add-note").addEventListener("click", () => this._deliver(this.handlers.onNote, false));
+    reply.addEventListener("input", () => {
+      if (!this.noteMode) this._typing();
+    });
+    for (const radio of [modeReply, modeNote]) radio.addEventListener("change", () => this._showMode());
     el.querySelector(".transfer").addEventListener("click", () => this.handlers.onTransfer(this));
     el.querySelector(".hand-back").addEventListener("click", () => this.handlers.onHandBack(this));
     el.querySelector(".close-chat").addEventListener("click", () => this.handlers.onClose(this));

@@ -1,0 +1,122 @@
+"""The agent's workspace on a shift (issue 15): the queue at every width, the customer panel,
+notes, several chats, presence and the supervisor's view, in Chromium against the real stack.
+
+Customers are the product's Socket.IO client (real sockets, real Rasa); agents are people in
+separate browser contexts. Every assertion waits on what is on screen or on the socket.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from bot.stack import Stack
+from tests.browser.console import (
+    AgentAccount,
+    NewCustomer,
+    NewPage,
+    ask_for_person,
+    chat,
+    console,
+    set_status,
+)
+
+WIDTHS = (1280, 1440, 1920)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_accept_is_clicked_with_the_mouse_beside_an_open_chat(
+    width: int,
+    stack: Stack,
+    new_page: NewPage,
+    agent_account: AgentAccount,
+    customers: NewCustomer,
+) -> None:
+    page = console(
+        new_page, stack, agent_account(name="Ann Lee"), viewport={"width": width, "height": 900}
+    )
+    maria = customers("Maria Garcia")
+    ask_for_person(maria)
+    maria.status("assigned")
+    expect(chat(page, "Maria Garcia")).to_be_visible()
+    set_status(page, "away")  # so the next chat waits for "Accept"
+
+    omar = customers("Omar Haddad")
+    omar.say("I was charged twice for March")
+    ask_for_person(omar)
+    omar.status("queued")
+    entry = page.get_by_role("listitem").filter(has_text="Omar Haddad")
+    # The preview is the customer's own latest line, with priority, wait and skill beside it.
+    expect(entry).to_contain_text("Talk to a person")
+    expect(entry).to_contain_text("Normal")
+    expect(entry).to_contain_text("Waiting 0:0")
+    expect(entry).to_contain_text("skill")
+
+    accept = entry.get_by_role("button", name="Accept Omar Haddad")
+    # Wholly inside the queue's own column, not under the chats: the mouse reaches it.
+    queue = page.get_by_role("region", name="Queue").bounding_box()
+    box = accept.bounding_box()
+    assert queue is not None and box is not None
+    assert queue["x"] <= box["x"] and box["x"] + box["width"] <= queue["x"] + queue["width"]
+    accept.click()  # Playwright clicks only what is on top at that point
+    expect(chat(page, "Omar Haddad")).to_be_visible()
+    omar.status("assigned")
+
+
+def test_the_queue_is_worked_with_the_keyboard_alone(
+    stack: Stack, new_page: NewPage, agent_account: AgentAccount, customers: NewCustomer
+) -> None:
+    page = console(new_page, stack, agent_account(name="Ann Lee"))
+    set_status(page, "away")
+    omar = customers("Omar Haddad")
+    ask_for_person(omar)
+    omar.status("queued")
+    accept = page.get_by_role("button", name="Accept Omar Haddad")
+    expect(accept).to_be_visible()
+    page.get_by_label("Status").focus()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if accept.evaluate("button => button === document.activeElement"):
+            break
+    expect(accept).to_be_focused()
+    page.keyboard.press("Enter")
+    # The reply box of the chat just taken has the focus: the agent writes at once.
+    expect(chat(page, "Omar Haddad").get_by_label("Reply")).to_be_focused()
+
+
+def test_a_note_is_its_own_mode_and_never_reaches_the_customer(
+    stack: Stack, new_page: NewPage, agent_account: AgentAccount, customers: NewCustomer
+) -> None:
+    page = console(new_page, stack, agent_account(name="Ann Lee"))
+    maria = customers("Maria Garcia")
+    ask_for_person(maria)
+    maria.status("assigned")
+    panel = chat(page, "Maria Garcia")
+    heard_before = len(maria.seen)
+
+    panel.get_by_label("Internal note").check()
+    note = panel.get_by_label("Note", exact=True)
+    expect(panel.locator(".reply-form")).to_have_class(re.compile("note-mode"))
+    expect(panel.get_by_text("the customer never does")).to_be_visible()
+    expect(panel.get_by_role("button", name="Send")).to_have_count(0)
+    # Typed key by key, as a person would, and Enter: both would reach a customer in a reply.
+    note.press_sequentially("Sounded upset; check the refund tomorrow.")
+    note.press("Enter")
+    expect(panel.locator(".line-note")).to_contain_text("check the refund tomorrow")
+    expect(panel.locator(".line-note")).to_contain_text("Note by you")
+    # Still a note: a second one in a row cannot slip out to the customer.
+    expect(note).to_be_focused()
+    expect(panel.get_by_role("button", name="Add note")).to_be_visible()
+
+    panel.get_by_label("To the customer").check()
+    reply = panel.get_by_label("Reply")
+    # Set without keystrokes, so this reply itself says nothing of typing.
+    reply.evaluate("box => { box.value = 'Anything else?'; }")
+    panel.get_by_role("button", name="Send").click()
+    maria.wait_for("bot_uttered", lambda d: d.get("text") == "Anything else?")
+    # Everything the customer heard until the reply, in order: no note, no "typing".
+    heard = maria.seen[heard_before:-1]
+    assert not any("refund" in str(data) for _, data in heard), heard
+    assert not any(event == "typing" for event, _ in heard), heard
