@@ -44,11 +44,12 @@ class AgentService:
         Call ``handoffs.route`` once the agent has this state, so new chats arrive after it.
         """
         presence = self.stores.presence
-        presence.online(agent.id, agent.name, agent.skills, agent.capacity)
+        state = presence.online(agent.id, agent.name, agent.skills, agent.capacity)
         chats = [self.handoffs.chat_for_agent(c) for c in sorted(presence.chats(agent.id))]
         queue = queue_summary(self.stores.queue.entries())
         return {
             "agent": asdict(agent),
+            "status": state.status,
             "chats": chats,
             "queue": queue["entries"],
             "queue_length": queue["length"],
@@ -57,6 +58,15 @@ class AgentService:
     def disconnected(self, agent_id: str) -> None:
         """Keep their chats for the grace period; housekeeping requeues them after it."""
         self.stores.presence.disconnected(agent_id, time.time())
+
+    def logged_out(self, agent_id: str) -> None:
+        """The agent left on purpose: gone at once (not "disconnected"), their chats back to
+        the front of the queue for a colleague rather than waiting out the grace period."""
+        if self.stores.presence.get(agent_id) is None:
+            return
+        self.handoffs.agent_gone(
+            agent_id, "Sorry, your agent had to leave. You're back at the front of the line."
+        )
 
     def connected_colleagues(self) -> list[AgentState]:
         """Agents connected now, for transfers: who is available and how busy."""

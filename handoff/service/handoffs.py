@@ -131,6 +131,16 @@ class Handoffs:
             front=True,
         )
 
+    def agent_gone(self, agent_id: str, notice: str) -> None:
+        """An agent is gone (grace period over, or logged out): offline, and each of their
+        chats back at the front of the queue, its customer told ``notice``."""
+        presence = self.stores.presence
+        for conversation_id in sorted(presence.chats(agent_id)):
+            self.requeue(self.stores.conversations.get(conversation_id))
+            self.relay.system(conversation_id, "requeued", notice)
+        presence.offline(agent_id)
+        self.route()
+
     def route(self) -> None:
         """Give waiting chats to free agents, and tell both sides."""
         self.route_waiting()

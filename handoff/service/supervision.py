@@ -12,11 +12,12 @@ from handoff.stores.presence import AgentState
 
 
 def agent_summary(state: AgentState) -> dict[str, Any]:
-    """An agent as the console lists them: status, skills, load and whether connected."""
+    """An agent as the console lists them: status, presence, skills, load, whether connected."""
     return {
         "id": state.agent_id,
         "name": state.name,
         "status": state.status,
+        "presence": state.presence,
         "skills": list(state.skills),
         "load": state.load,
         "capacity": state.capacity,
@@ -55,7 +56,8 @@ class Supervision:
                 }
                 for c in self.stores.conversations.live()
             ],
-            "agents": [agent_summary(a) for a in agents],
+            # Agents who left (logged out, or gone past the grace period) are not there.
+            "agents": [agent_summary(a) for a in agents if a.presence != "offline"],
             "queue": {
                 "length": len(entries),
                 "longest_wait_seconds": max((now - e.queued_at for e in entries), default=None),

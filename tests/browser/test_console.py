@@ -249,7 +249,7 @@ def test_supervisor_view_and_who_may_edit_canned_responses(
     expect(live.get_by_role("row").filter(has_text="Omar Haddad")).to_contain_text("Queue")
     expect(live.get_by_role("row").filter(has_text="Lena Park")).to_contain_text("Assistant")
     agents = boss.locator("#agents-rows")
-    expect(agents.get_by_role("row").filter(has_text="Ann Lee")).to_contain_text("available")
+    expect(agents.get_by_role("row").filter(has_text="Ann Lee")).to_contain_text("Available")
     expect(agents.get_by_role("row").filter(has_text="Ann Lee")).to_contain_text("1 of 1")
     expect(boss.locator("#queue-summary")).to_contain_text("1 waiting · longest wait")
     figures = boss.locator("#figures")

@@ -120,3 +120,36 @@ def test_a_note_is_its_own_mode_and_never_reaches_the_customer(
     heard = maria.seen[heard_before:-1]
     assert not any("refund" in str(data) for _, data in heard), heard
     assert not any(event == "typing" for event, _ in heard), heard
+
+
+def test_away_survives_a_reload_and_agents_who_left_are_not_listed(
+    stack: Stack, new_page: NewPage, agent_account: AgentAccount, customers: NewCustomer
+) -> None:
+    boss = console(new_page, stack, agent_account(role="supervisor", name="Sue Park"))
+    set_status(boss, "away")
+    view = boss.context.new_page()  # the supervisor view, in a tab of its own
+    view.goto(f"{stack.gateway_url}/agent/supervisor")
+    agents = view.locator("#agents-rows")
+
+    ann = console(new_page, stack, agent_account(name="Ann Lee"))
+    set_status(ann, "away")
+    ann.reload()
+    expect(ann.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+    expect(ann.get_by_label("Status")).to_have_value("away")
+    expect(agents.get_by_role("row").filter(has_text="Ann Lee")).to_contain_text(
+        "Away", timeout=15_000
+    )
+    # The gateway kept her away too: a chat waits in the queue rather than going to her.
+    maria = customers("Maria Garcia")
+    ask_for_person(maria)
+    maria.status("queued")
+    expect(ann.get_by_role("listitem").filter(has_text="Maria Garcia")).to_be_visible()
+
+    bob = console(new_page, stack, agent_account(name="Bob Ray"))
+    expect(agents.get_by_role("row").filter(has_text="Bob Ray")).to_contain_text(
+        "Available", timeout=15_000
+    )
+    bob.get_by_role("button", name="Log out").click()
+    expect(bob.get_by_role("button", name="Log in")).to_be_visible()
+    # Gone, not "available (disconnected)".
+    expect(agents.get_by_role("row").filter(has_text="Bob Ray")).to_have_count(0, timeout=15_000)

@@ -266,6 +266,7 @@ def test_online_agents_for_transfers(app: Flask) -> None:
             "id": "ann",
             "name": "ann",
             "status": "available",
+            "presence": "available",
             "skills": ["general"],
             "load": 1,
             "capacity": 3,

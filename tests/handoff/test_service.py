@@ -814,6 +814,27 @@ def test_housekeeping_requeues_chats_of_an_agent_gone_past_the_grace_period(
     assert handoffs[2]["position"] == 1
 
 
+def test_an_agent_who_logs_out_is_gone_at_once_and_their_chats_go_to_a_colleague(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    colleague = Agent(id="cat", name="Cat Fox", role="agent", skills=("billing",), capacity=3)
+    gateway.agents.online(colleague)
+    emitted.clear()
+
+    gateway.agents.logged_out("ann")
+
+    ann = gateway.stores.presence.get("ann")
+    assert ann is not None and ann.presence == "offline"  # never "available (disconnected)"
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.agent_id) == ("assigned", "cat")
+    handoffs = to_customer(emitted, conversation_id, "handoff")
+    assert [h["status"] for h in handoffs] == ["requeued", "assigned"]
+    assert "had to leave" in handoffs[0]["text"]
+    snapshot = gateway.supervision.snapshot(time.time())
+    assert [a["id"] for a in snapshot["agents"]] == ["cat"]  # those who left are not listed
+
+
 def test_housekeeping_gives_a_returning_agent_their_chats_within_the_grace_period(
     gateway: Gateway, rasa: ScriptedRasa
 ) -> None:

@@ -159,8 +159,6 @@ async function closeChat(panel) {
 socket.on("open", () => {
   connection.textContent = "Connected";
   connection.className = "connection online";
-  // The gateway makes a (re)connected agent available: keep the status the agent chose.
-  if (statusSelect.value !== "available") socket.setStatus(statusSelect.value);
 });
 socket.on("reconnecting", ({ attempt }) => {
   connection.textContent = `Reconnecting… (attempt ${attempt})`;
@@ -198,6 +196,8 @@ async function showQueue(entries, length = entries.length) {
 }
 
 socket.on("state", (data) => {
+  // The gateway keeps the status the agent chose (away stays away through a reload).
+  statusSelect.value = data.status;
   const open = new Set(data.chats.map((chat) => chat.conversation.id));
   for (const id of [...panels.keys()]) if (!open.has(id)) dropChat(id, "is no longer yours");
   for (const chat of data.chats) openChat(chat, { alert: false });

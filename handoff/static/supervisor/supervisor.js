@@ -8,6 +8,12 @@ import { barChart } from "./charts.js";
 
 const POLL_MS = 3000;
 const MODES = { bot: "Assistant", queued: "Queue", assigned: "Agent", closed: "Closed" };
+// Agents who left are not listed at all; one whose connection dropped keeps their chats a while.
+const PRESENCE = {
+  available: "Available",
+  away: "Away",
+  disconnected: "Disconnected (chats kept for a few minutes)",
+};
 const clockOffset = Number(document.body.dataset.now) - Date.now() / 1000;
 const now = () => Date.now() / 1000 + clockOffset;
 let snapshot = null;
@@ -50,10 +56,9 @@ function renderAgents({ agents }) {
   rows.replaceChildren();
   for (const agent of agents) {
     const row = document.createElement("tr");
-    const status = agent.connected ? agent.status : `${agent.status} (disconnected)`;
     row.append(
       cell(agent.name),
-      cell(status),
+      cell(PRESENCE[agent.presence] || agent.presence),
       cell(`${agent.load} of ${agent.capacity}`),
       cell(agent.skills.join(", ")),
     );
