@@ -73,6 +73,8 @@ class Handoffs:
         self.metrics.handoffs.labels(str(packet.get("reason") or "unknown")[:40]).inc()
         skill = packet.get("skill") or "general"
         priority = packet.get("priority") or "normal"
+        # Counted whether or not anyone can come: a handoff nobody took is not the bot's success.
+        self.stores.daily.handed_off(conversation_id, now)
         if not self.is_open(now) or not could_take(self.stores.presence.all(), skill, now):
             self.relay.system(conversation_id, "offline", OFFLINE_TEXT)
             self.stores.tickets.offer(conversation_id)
@@ -80,7 +82,6 @@ class Handoffs:
         self.stores.queue.enqueue(
             conversation_id, priority, skill, reason=packet.get("reason"), packet=packet
         )
-        self.stores.daily.handed_off(conversation_id, now)
         self.route()
         if self.stores.conversations.get(conversation_id).mode == "queued":
             self.relay.system(
@@ -155,6 +156,7 @@ class Handoffs:
 
     def assigned(self, conversation_id: str, agent_id: str) -> None:
         """Tell the customer who joined, and give the agent the chat with its context."""
+        self.stores.daily.answered(conversation_id, time.time())
         state = self.stores.presence.get(agent_id)
         name = state.name if state else agent_id
         self.relay.system(conversation_id, "assigned", f"{name} has joined the chat.", agent=name)

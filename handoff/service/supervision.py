@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from handoff.records.agents import Agent
 from handoff.records.archive import Archive
+from handoff.service.handoffs import Handoffs
 from handoff.stores import Stores
 from handoff.stores.daily import start_of_day
 from handoff.stores.presence import AgentState
+
+log = logging.getLogger(__name__)
 
 
 def agent_summary(state: AgentState) -> dict[str, Any]:
@@ -31,7 +36,14 @@ class Supervision:
 
     stores: Stores
     archive: Archive
+    handoffs: Handoffs
     sla_seconds: float
+
+    def open_chat(self, supervisor: Agent, conversation_id: str) -> dict[str, Any]:
+        """Any live chat as its agent sees it (packet, customer, newest lines with notes), to
+        read only; every reading is logged, since supervisors see everything."""
+        log.info("Supervisor %s opened conversation %s.", supervisor.id, conversation_id)
+        return self.handoffs.chat_for_agent(conversation_id)
 
     def snapshot(self, now: float) -> dict[str, Any]:
         """Every live conversation, the agents, the queue and today's figures, as of ``now``."""
@@ -53,6 +65,7 @@ class Supervision:
                     "created_at": c.created_at,
                     "queued_at": c.queued_at,
                     "assigned_at": c.assigned_at,
+                    "last_message_at": c.last_message_at,
                 }
                 for c in self.stores.conversations.live()
             ],

@@ -22,8 +22,9 @@ from handoff.stores.keys import LIVE_KEY, QUEUE_KEY, agent_chats_key, conversati
 from handoff.stores.lifetime import Retention, lifetime_lua
 from handoff.stores.redis_io import hash_from_reply, lua_table, require_text_client
 
-# A chat with the bot this long without a message is over for supervisors' eyes.
-BOT_QUIET_SECONDS = 30 * 60
+# A chat with the bot this long without a message is over for supervisors' eyes: the customer
+# has most likely left (it comes back if they write again).
+BOT_QUIET_SECONDS = 5 * 60
 # Supervisors see at most this many live chats: those held by people first, then the newest.
 LIVE_LIMIT = 200
 

@@ -265,3 +265,10 @@ def queue_details(agent: Agent) -> ResponseReturnValue:
 def supervisor_snapshot(agent: Agent) -> ResponseReturnValue:
     """Every live conversation, the agents, the queue and today's figures, as of now."""
     return jsonify(gateway().supervision.snapshot(time.time()))
+
+
+@bp.get("/agent/api/supervisor/conversations/<conversation_id>")
+@api(role="supervisor")
+def supervisor_chat(agent: Agent, conversation_id: str) -> ResponseReturnValue:
+    """One live chat, to read: what its agent sees, notes included (nothing can be sent)."""
+    return jsonify(gateway().supervision.open_chat(agent, conversation_id))

@@ -254,7 +254,8 @@ def test_supervisor_view_and_who_may_edit_canned_responses(
     expect(boss.locator("#queue-summary")).to_contain_text("1 waiting · longest wait")
     figures = boss.locator("#figures")
     expect(figures.locator("div").filter(has_text="Conversations")).to_contain_text("4")
-    expect(figures.locator("div").filter(has_text="Handed off")).to_contain_text("3")
+    expect(figures.locator("div").filter(has_text="answered by an agent")).to_contain_text("2")
+    expect(figures.locator("div").filter(has_text="no agent answered")).to_contain_text("1")
     expect(figures.locator("div").filter(has_text="bot alone")).to_contain_text("1")
     # Closed chats are in SQL, which other tests of the session share: compare with the archive.
     closed = closed_today(stack)
@@ -267,7 +268,7 @@ def test_supervisor_view_and_who_may_edit_canned_responses(
     )
     expect(figures.locator("div").filter(has_text="Handle time")).to_contain_text(" s")
     expect(boss.get_by_role("img", name=re.compile("Who handled"))).to_have_attribute(
-        "aria-label", "Who handled today's conversations: Bot alone: 1, Handed off: 3"
+        "aria-label", "Who handled today's conversations: Bot alone: 1, An agent: 2, No agent: 1"
     )
     expect(boss.get_by_role("img", name=re.compile("Resolutions"))).to_have_attribute(
         "aria-label",

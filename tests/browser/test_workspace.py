@@ -8,11 +8,13 @@ separate browser contexts. Every assertion waits on what is on screen or on the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from bot.stack import Stack
+from tests.browser import a11y
 from tests.browser.console import (
     AgentAccount,
     NewCustomer,
@@ -20,6 +22,7 @@ from tests.browser.console import (
     ask_for_person,
     chat,
     console,
+    send,
     set_status,
 )
 
@@ -153,3 +156,79 @@ def test_away_survives_a_reload_and_agents_who_left_are_not_listed(
     expect(bob.get_by_role("button", name="Log in")).to_be_visible()
     # Gone, not "available (disconnected)".
     expect(agents.get_by_role("row").filter(has_text="Bob Ray")).to_have_count(0, timeout=15_000)
+
+
+def test_a_scripted_day_on_the_supervisor_view_and_a_live_chat_opened_to_read(
+    stack: Stack,
+    new_page: NewPage,
+    agent_account: AgentAccount,
+    customers: NewCustomer,
+    screenshot: Callable[[Page, str], object],
+) -> None:
+    # Early, nobody is on shift: Pat asks for a person and is offered email instead.
+    pat = customers("Pat Quinn")
+    ask_for_person(pat)
+    pat.status("offline")
+    boss = console(new_page, stack, agent_account(role="supervisor", name="Sue Park"))
+    set_status(boss, "away")
+    ann = console(new_page, stack, agent_account(name="Ann Lee"))
+    # Lena is served by the bot alone.
+    lena = customers("Lena Park")
+    lena.say("hello")
+    lena.wait_for("bot_uttered")
+    # Kim gets Ann, who writes and keeps a note.
+    kim = customers("Kim Lo")
+    ask_for_person(kim)
+    kim.status("assigned")
+    send(ann, "Kim Lo", "Hi Kim, Ann here.")
+    kim.say("Thanks, it's about a refund.")
+    panel = chat(ann, "Kim Lo")
+    expect(panel.get_by_role("log")).to_contain_text("about a refund")
+    panel.get_by_label("Internal note").check()
+    panel.get_by_label("Note", exact=True).fill("Refund promised by phone last week.")
+    panel.get_by_role("button", name="Add note").click()
+    expect(panel.locator(".line-note")).to_contain_text("Refund promised")
+    # Omar waits while Ann is away, then goes back to the assistant: no agent answered him.
+    set_status(ann, "away")
+    omar = customers("Omar Haddad")
+    ask_for_person(omar)
+    omar.status("queued")
+    omar.say("/leave_queue")
+    omar.status("returned_to_bot")
+
+    view = boss.context.new_page()
+    view.goto(f"{stack.gateway_url}/agent/supervisor")
+    figures = view.locator("#figures")
+    expect(figures.locator("div").filter(has_text="Conversations")).to_contain_text("4")
+    expect(figures.locator("div").filter(has_text="bot alone")).to_contain_text("1")
+    expect(figures.locator("div").filter(has_text="answered by an agent")).to_contain_text("1")
+    expect(figures.locator("div").filter(has_text="no agent answered")).to_contain_text("2")
+    expect(view.get_by_role("img", name=re.compile("Who handled"))).to_have_attribute(
+        "aria-label", "Who handled today's conversations: Bot alone: 1, An agent: 1, No agent: 2"
+    )
+    live = view.locator("#live-rows")
+    expect(live.get_by_role("row").filter(has_text="Kim Lo")).to_contain_text(
+        "With Ann Lee: Asked for a person"
+    )
+    expect(live.get_by_role("row").filter(has_text="Lena Park")).to_contain_text(
+        "Talking with the assistant; last line"
+    )
+
+    view.get_by_role("button", name="Open the chat with Kim Lo").click()
+    dialog = view.get_by_role("dialog", name="Chat with Kim Lo")
+    log = dialog.get_by_role("log")
+    expect(log).to_contain_text("about a refund")
+    expect(log).to_contain_text("Hi Kim, Ann here.")
+    expect(log).to_contain_text("Note by Ann Lee")  # notes are for supervisors' eyes too
+    expect(dialog.get_by_role("textbox")).to_have_count(0)  # read only
+    assert a11y.problems(view) == []
+    screenshot(view, "supervisor-chat")
+    view.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # A chat that ended leaves the live list at the next update.
+    panel.get_by_role("button", name="Close chat").click()
+    ann.get_by_role("dialog").get_by_role("button", name="Confirm close").click()
+    kim.status("closed")
+    expect(live.get_by_role("row").filter(has_text="Kim Lo")).to_have_count(0, timeout=15_000)
+    expect(live.get_by_role("row").filter(has_text="Lena Park")).to_have_count(1)

@@ -255,7 +255,26 @@ def test_the_supervisor_snapshot(app: Flask) -> None:
     assert snapshot["queue"] == {"length": 0, "longest_wait_seconds": None, "sla_seconds": 120.0}
     today = snapshot["today"]
     assert (today["conversations"], today["handed_off"], today["bot_alone"]) == (2, 1, 1)
+    assert (today["answered"], today["unanswered"]) == (0, 1)
     assert today["closed"] == 0 and today["resolution_rate"] is None
+
+
+def test_supervisors_open_any_live_chat_to_read_and_agents_may_not(app: Flask) -> None:
+    gateway = gateway_of(app)
+    chat = assigned_chat(app, "ann", {"name": "Maria"})
+    gateway.stores.transcripts.append(chat, "customer", "My bill is wrong")
+    gateway.stores.transcripts.append(chat, "note", "Refund due", sender="Ann")
+    url = f"/agent/api/supervisor/conversations/{chat}"
+
+    opened = client_of(app, "sue").get(url).get_json()
+    assert opened["conversation"]["customer"] == {"name": "Maria"}
+    assert [(m["kind"], m["text"]) for m in opened["transcript"]] == [
+        ("customer", "My bill is wrong"),
+        ("note", "Refund due"),
+    ]
+    assert client_of(app, "ann").get(url).status_code == 403
+    missing = client_of(app, "sue").get("/agent/api/supervisor/conversations/nope")
+    assert missing.status_code == 404
 
 
 def test_online_agents_for_transfers(app: Flask) -> None:

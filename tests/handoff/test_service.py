@@ -814,6 +814,26 @@ def test_housekeeping_requeues_chats_of_an_agent_gone_past_the_grace_period(
     assert handoffs[2]["position"] == 1
 
 
+def test_todays_figures_tell_the_bots_own_chats_from_handoffs_answered_or_not(
+    gateway: Gateway, rasa: ScriptedRasa
+) -> None:
+    rasa.script("hello", {"text": "Hi! How can I help?"})
+    gateway.customers.says(open_chat(gateway, "conv-bot"), "hello")
+    ask_for_person(gateway, rasa, open_chat(gateway, "conv-nobody"))  # no agent at all
+    assigned_chat(gateway, rasa, conversation_id="conv-taken")
+    gateway.agents.set_status(ANN, "away")
+    queued = queued_chat(gateway, rasa, "conv-left")
+    gateway.handoffs.leave_queue(queued)
+
+    assert gateway.stores.daily.counts(time.time()) == {
+        "conversations": 4,
+        "bot_alone": 1,
+        "handed_off": 3,
+        "answered": 1,
+        "unanswered": 2,
+    }
+
+
 def test_an_agent_who_logs_out_is_gone_at_once_and_their_chats_go_to_a_colleague(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:

@@ -44,3 +44,5 @@ export const deleteCanned = (id) => deleteJSON(`/agent/api/canned/${id}`);
 export const queueDetails = () => getJSON("/agent/api/queue").then((data) => data.entries);
 export const onlineAgents = () => getJSON("/agent/api/agents").then((data) => data.agents);
 export const supervisorSnapshot = () => getJSON("/agent/api/supervisor");
+export const supervisorChat = (conversationId) =>
+  getJSON(`/agent/api/supervisor/conversations/${encodeURIComponent(conversationId)}`);
