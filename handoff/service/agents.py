@@ -126,6 +126,18 @@ class AgentService:
             self.owned(agent, conversation_id)
         return self.handoffs.transcript_page(conversation_id, last_seq, before_seq)
 
+    def customer_history(self, agent: Agent, conversation_id: str) -> list[dict[str, Any]]:
+        """The past conversations and tickets of a chat's verified customer (a chat of theirs;
+        any chat, for a supervisor); none for a guest, whose past cannot be told apart."""
+        if agent.role == "supervisor":
+            conversation = self.stores.conversations.get(conversation_id)
+        else:
+            conversation = self.owned(agent, conversation_id)
+        customer_id = conversation.verified_customer_id
+        if customer_id is None:
+            return []
+        return self.archive.customer_history(customer_id, leave_out=conversation_id)
+
     def transfer(
         self, agent: Agent, conversation_id: str, to_agent: str | None, to_skill: str | None
     ) -> None:

@@ -224,7 +224,10 @@ class CustomerService:
             self._ask_bot(conversation_id, for_bot, metadata)
         elif conversation.mode == "assigned" and conversation.agent_id:
             self.relay.line_to_agent(conversation.agent_id, conversation_id, message)
-        # queued: kept in the transcript; the agent who takes the chat reads it there
+        elif conversation.mode == "queued":
+            # Kept in the transcript for the agent who takes the chat; the queue's next push
+            # carries the new last_seq, so consoles show the new line in the preview.
+            self.handoffs.queue_changed()
 
     def _leaves_email(self, conversation_id: str, line: str) -> bool:
         """An email address typed as the whole line, while one may be left (as in Rasa widgets,

@@ -75,6 +75,7 @@ class Handoffs:
         priority = packet.get("priority") or "normal"
         # Counted whether or not anyone can come: a handoff nobody took is not the bot's success.
         self.stores.daily.handed_off(conversation_id, now)
+        self._name_verified_customer(conversation_id, packet)
         if not self.is_open(now) or not could_take(self.stores.presence.all(), skill, now):
             self.relay.system(conversation_id, "offline", OFFLINE_TEXT)
             self.stores.tickets.offer(conversation_id)
@@ -92,6 +93,16 @@ class Handoffs:
                 quick_replies=[LEAVE_QUEUE_REPLY],
             )
             self.push_queue(only=conversation_id)
+
+    def _name_verified_customer(self, conversation_id: str, packet: dict[str, Any]) -> None:
+        """A guest who proved to the bot who they are is called by their account's name from
+        now on (queue, chat, canned responses, supervisors), as a website's customer is."""
+        name = (packet.get("account") or {}).get("name")
+        customer = self.stores.conversations.get(conversation_id).customer
+        if isinstance(name, str) and name and not customer.get("name"):
+            self.stores.conversations.set_fields(
+                conversation_id, customer={**customer, "name": name}
+            )
 
     def offer_email_to_stranded(self, now: float, grace_seconds: float) -> None:
         """Waiting customers no one can come to (the last agent with the skill left, or

@@ -191,6 +191,17 @@ class Conversation:
     last_seq: int
     last_message_at: float | None = None  # when the transcript last grew
 
+    @property
+    def verified_customer_id(self) -> str | None:
+        """The account the customer proved is theirs: the website's token, or the bot's own
+        check (the handoff packet's slots); None for a guest."""
+        slots = (self.packet or {}).get("slots") or {}
+        if self.customer.get("verified") and self.customer.get("customer_id"):
+            return str(self.customer["customer_id"])
+        if slots.get("verified") is True and slots.get("customer_id"):
+            return str(slots["customer_id"])
+        return None
+
 
 def masked(value: Any) -> Any:
     """``value`` with card numbers masked in every string, however deeply nested."""

@@ -242,6 +242,21 @@ def render_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
     return jsonify(text=text)
 
 
+@bp.get("/agent/api/conversations/<conversation_id>/history")
+@api()
+def customer_history(agent: Agent, conversation_id: str) -> ResponseReturnValue:
+    """The verified customer's past conversations and tickets, beside one of the agent's chats."""
+    return jsonify(conversations=gateway().agents.customer_history(agent, conversation_id))
+
+
+@bp.get("/agent/api/conversations/<conversation_id>/canned")
+@api()
+def canned_previews(agent: Agent, conversation_id: str) -> ResponseReturnValue:
+    """Every canned response as it would read in one of the agent's chats, for the picker."""
+    conversation = gateway().agents.owned(agent, conversation_id)
+    return jsonify(canned=canned_store().previews(canned_variables(conversation, agent.name)))
+
+
 # --- who is there, the queue, and today's figures ------------------------------
 
 

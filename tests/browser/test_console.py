@@ -311,11 +311,11 @@ def test_hand_back_resumes_the_interrupted_task(
 
     panel = chat(ann, "Dana Whitfield")
     expect(panel.locator(".profile-list")).to_contain_text(
-        "payment_form, asking for payment_amount"
+        "Paying a bill: was asking for the amount to pay"
     )
     panel.get_by_role("button", name="Hand back to bot").click()
     dialog = ann.get_by_role("dialog", name="Hand back to the assistant")
-    resume = dialog.get_by_label("Resume the interrupted task (payment_form)")
+    resume = dialog.get_by_label("Resume the interrupted task (Paying a bill)")
     expect(resume).to_be_checked()
     dialog.get_by_role("button", name="Cancel").click()
     expect(panel).to_be_visible()

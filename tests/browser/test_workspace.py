@@ -11,8 +11,9 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
+from actions.accounts import AccountClient
 from bot.stack import Stack
 from tests.browser import a11y
 from tests.browser.console import (
@@ -232,3 +233,84 @@ def test_a_scripted_day_on_the_supervisor_view_and_a_live_chat_opened_to_read(
     kim.status("closed")
     expect(live.get_by_role("row").filter(has_text="Kim Lo")).to_have_count(0, timeout=15_000)
     expect(live.get_by_role("row").filter(has_text="Lena Park")).to_have_count(1)
+
+
+def is_at_the_newest_line(log: Locator) -> bool:
+    return bool(log.evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight < 2"))
+
+
+def test_the_panel_of_a_customer_verified_in_the_chat(
+    stack: Stack,
+    new_page: NewPage,
+    agent_account: AgentAccount,
+    customers: NewCustomer,
+    accounts: AccountClient,
+    screenshot: Callable[[Page, str], object],
+) -> None:
+    ann = console(new_page, stack, agent_account(name="Ann Lee"))
+    # Dana's earlier chat, signed in on the website: served and closed.
+    earlier = customers("Dana Whitfield", "ACC-1001")
+    ask_for_person(earlier)
+    earlier.status("assigned")
+    chat(ann, "Dana Whitfield").get_by_role("button", name="Close chat").click()
+    ann.get_by_role("dialog").get_by_role("button", name="Confirm close").click()
+    earlier.status("closed")
+    set_status(ann, "away")
+
+    # Today she is a guest who proves to the bot who she is, half-way through paying.
+    dana = customers()
+    dana.say("I want to pay my bill")
+    dana.bot_says("confirm who you are")
+    dana.say("dana@example.com")
+    dana.bot_says("last 4 digits")
+    dana.say("4821")
+    dana.bot_says("How much would you like to pay?")
+    ask_for_person(dana)
+    dana.status("queued")
+    # Long lines, a few (the socket allows bursts of ten events): enough to scroll the log.
+    for number in range(1, 4):
+        dana.say(f"Still here, line {number}. " + "I really need this sorted out today. " * 4)
+    entry = ann.get_by_role("listitem").filter(has_text="Dana Whitfield")
+    expect(entry).to_contain_text("Still here, line 3.")  # the preview follows what she writes
+    entry.get_by_role("button", name="Accept").click()
+
+    panel = chat(ann, "Dana Whitfield")
+    profile = panel.locator(".profile")
+    expect(profile).to_contain_text("Verified")
+    expect(profile).to_contain_text("dana@example.com")
+    expect(profile).to_contain_text("14 Harbor View Lane, Portland 97205")
+    expect(profile).to_contain_text("$120.50, due 2026-12-15")
+    expect(profile).to_contain_text("Visa ending 4242")
+    expect(profile).to_contain_text("Paying a bill: was asking for the amount to pay")
+    expect(profile).to_contain_text("wants to pay a bill")
+    expect(profile).not_to_contain_text("payment_form")
+    expect(profile).not_to_contain_text("EXTERNAL_")
+    expect(profile).not_to_contain_text("4821")  # what she verified with stays hers
+    past = profile.get_by_role("list").filter(has_text="Asked for a person")
+    expect(past.get_by_role("listitem")).to_have_count(1)
+    expect(past).to_contain_text("resolved")
+
+    # The transcript opens at its newest line, and stays put while the agent reads back.
+    log = panel.get_by_role("log")
+    expect(log).to_contain_text("Still here, line 3.")
+    assert log.evaluate("el => el.scrollHeight > el.clientHeight")
+    assert is_at_the_newest_line(log)
+    log.evaluate("el => { el.scrollTop = 0; }")
+    dana.say("Are you reading this?")
+    expect(log).to_contain_text("Are you reading this?")
+    assert log.evaluate("el => el.scrollTop") == 0
+    log.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    dana.say("One more.")
+    expect(log).to_contain_text("One more.")
+    assert is_at_the_newest_line(log)
+
+    # The canned greeting is filled in with the name the bot verified.
+    reply = panel.get_by_label("Reply")
+    reply.press("Control+k")
+    search = panel.get_by_role("combobox", name="Search canned responses")
+    search.fill("greeting")
+    expect(panel.get_by_role("option")).to_contain_text("Hello Dana Whitfield, I'm Ann Lee")
+    search.press("Enter")
+    expect(reply).to_have_value(re.compile(r"^Hello Dana Whitfield, I'm Ann Lee"))
+    assert a11y.problems(ann) == []
+    screenshot(ann, "console-verified-customer")

@@ -254,6 +254,26 @@ def test_handoff_packet_queues_the_chat_and_tells_the_customer_their_place(
     assert place == {"status": "queued", "position": 1, "wait_seconds": None}
 
 
+def test_a_guest_verified_by_the_bot_is_named_after_their_account_and_a_customer_is_not_renamed(
+    gateway: Gateway, rasa: ScriptedRasa
+) -> None:
+    gateway.agents.online(ANN)
+    account = {"name": "Dana Whitfield", "email": "dana@example.com"}
+    verified = {
+        **PACKET,
+        "slots": {"customer_id": "ACC-1001", "verified": True},
+        "account": account,
+    }
+    ask_for_person(gateway, rasa, open_chat(gateway, "guest"), verified)
+    gateway.stores.conversations.open("signed-in", {"name": "Dana W.", "customer_id": "ACC-1001"})
+    ask_for_person(gateway, rasa, "signed-in", verified)
+
+    guest = gateway.stores.conversations.get("guest")
+    assert guest.customer == {"name": "Dana Whitfield"}
+    assert guest.verified_customer_id == "ACC-1001"
+    assert gateway.stores.conversations.get("signed-in").customer["name"] == "Dana W."
+
+
 def test_handoff_with_no_agent_online_offers_email(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:

@@ -1,6 +1,6 @@
 // One chat panel: the transcript (role="log"), the customer profile, the reply box and the
 // chat's actions. It renders from a Chat and calls back; it never touches the socket.
-import { chatSummary, clockTime, customerName, profileRows, speaker } from "./format.js";
+import { chatSummary, clockTime, customerName, pastConversation, profileRows, speaker } from "./format.js";
 
 let panelCount = 0;
 
@@ -22,6 +22,7 @@ export class ChatPanel {
       badge: root.querySelector(".new-badge"),
       meta: root.querySelector(".chat-meta"),
       profile: root.querySelector(".profile-list"),
+      history: root.querySelector(".history"),
       transcript: root.querySelector(".transcript"),
       typing: root.querySelector(".typing"),
       problem: root.querySelector(".chat-problem"),
@@ -74,7 +75,25 @@ export class ChatPanel {
     }
   }
 
-  /** Add transcript lines (already in order and new); keeps the view at the bottom. */
+  /** A verified customer's past conversations and tickets, newest first; hidden when none. */
+  showHistory(conversations) {
+    const list = this.parts.history.querySelector(".history-list");
+    list.replaceChildren(...conversations.map((past) => {
+      const item = document.createElement("li");
+      item.textContent = pastConversation(past);
+      return item;
+    }));
+    this.parts.history.hidden = conversations.length === 0;
+  }
+
+  /** Show the newest line: called once the panel is on the page (before, it has no height). */
+  scrollToNewest() {
+    const log = this.parts.transcript;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  /** Add transcript lines (already in order and new). The view follows new lines only if the
+   * agent was at the bottom (or wrote the line): reading older lines, they stay where they are. */
   appendLines(lines) {
     const log = this.parts.transcript;
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;

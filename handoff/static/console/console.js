@@ -1,11 +1,11 @@
 // The agent console: wires the /agent socket, the state and the views together.
-import { cannedList, onlineAgents, queueDetails, renderCanned } from "./api.js";
+import { cannedPreviews, customerHistory, onlineAgents, queueDetails, renderCanned } from "./api.js";
 import { AgentSocket } from "./agent-socket.js";
 import { CannedPicker } from "./canned-picker.js";
 import { ChatPanel } from "./chat-view.js";
 import { ConsoleState } from "./chats.js";
 import { confirmIn } from "./dialogs.js";
-import { SKILLS, titleWithCount } from "./format.js";
+import { SKILLS, taskName, titleWithCount } from "./format.js";
 import { QueueView } from "./queue-view.js";
 
 const body = document.body;
@@ -65,9 +65,11 @@ function openChat(data, { alert }) {
   let panel = panels.get(chat.id);
   if (isNew || !panel) {
     panel = new ChatPanel(chat, handlers);
-    new CannedPicker(panel, { list: cannedList, fill: (id) => renderCanned(id, chat.id) });
+    new CannedPicker(panel, { list: () => cannedPreviews(chat.id), fill: (id) => renderCanned(id, chat.id) });
     panels.set(chat.id, panel);
     chatList.append(panel.element);
+    panel.scrollToNewest();
+    showHistory(panel);
   } else {
     panel.renderConversation();
     panel.appendLines(fresh);
@@ -78,6 +80,18 @@ function openChat(data, { alert }) {
   }
   updateCounts();
   return panel;
+}
+
+/** A verified customer's past conversations, fetched once per panel; none for a guest. */
+async function showHistory(panel) {
+  const { customer = {}, packet } = panel.chat.conversation;
+  const slots = (packet && packet.slots) || {};
+  if (!customer.verified && slots.verified !== true) return;
+  try {
+    panel.showHistory(await customerHistory(panel.chat.id));
+  } catch (error) {
+    panel.showProblem(`The customer's past conversations could not be loaded: ${error.message}`);
+  }
 }
 
 function dropChat(conversationId, why) {
@@ -135,7 +149,7 @@ async function handBack(panel) {
     () => {
       dialog.querySelector(".resume-choice").hidden = !form;
       dialog.querySelector("label[for=hand-back-resume]").textContent =
-        `Resume the interrupted task (${form || "none"})`;
+        `Resume the interrupted task (${form ? taskName(form) : "none"})`;
       resume.checked = Boolean(form);
     },
   );
@@ -181,13 +195,16 @@ socket.on("refused", async (message) => {
 
 let askingDetails = false;
 
-/** Show the queue; ask the server for the reasons and names of chats new to it. */
+/** Show the queue; ask the server for the reasons, names and latest lines of chats new to it
+ * or whose customer wrote since. Once more if a push came meanwhile with newer lines. */
 async function showQueue(entries, length = entries.length) {
   queueView.render(entries, length);
-  if (askingDetails || !queueView.unknown(entries).length) return;
+  if (askingDetails) return;
   askingDetails = true;
   try {
-    queueView.learn(await queueDetails());
+    for (let tries = 0; tries < 2 && queueView.unknown(queueView.entries).length; tries += 1) {
+      queueView.learn(await queueDetails());
+    }
   } catch (error) {
     announceProblem(`The queue's details could not be loaded: ${error.message}`);
   } finally {

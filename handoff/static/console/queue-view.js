@@ -42,9 +42,12 @@ export class QueueView {
     this.tick();
   }
 
-  /** Entries this view has no reason, name or line for yet. */
+  /** Entries this view has no reason, name or line for yet, or whose customer wrote since. */
   unknown(entries) {
-    return entries.filter((entry) => !this.details.has(entry.conversation_id));
+    return entries.filter((entry) => {
+      const known = this.details.get(entry.conversation_id);
+      return !known || known.last_seq < entry.last_seq;
+    });
   }
 
   /** Reasons, names and lines of queued chats; fills in the entries that lacked them. */
