@@ -23,6 +23,7 @@ from tests.browser.console import (
     ask_for_person,
     chat,
     console,
+    log_in,
     send,
     set_status,
 )
@@ -314,3 +315,108 @@ def test_the_panel_of_a_customer_verified_in_the_chat(
     expect(reply).to_have_value(re.compile(r"^Hello Dana Whitfield, I'm Ann Lee"))
     assert a11y.problems(ann) == []
     screenshot(ann, "console-verified-customer")
+
+
+def test_my_chats_unread_counts_shortcuts_and_warnings(
+    stack: Stack, new_page: NewPage, agent_account: AgentAccount, customers: NewCustomer
+) -> None:
+    page = console(new_page, stack, agent_account(name="Ann Lee"))
+    maria, omar = customers("Maria Garcia"), customers("Omar Haddad")
+    ask_for_person(maria)
+    maria.status("assigned")
+    ask_for_person(omar)
+    omar.status("assigned")
+    my_chats = page.get_by_role("navigation", name="My chats")
+    expect(my_chats.get_by_role("button")).to_have_count(2)
+
+    chat(page, "Maria Garcia").get_by_label("Reply").click()
+    omar.say("Hello?")
+    omar.say("Is anyone there?")
+    expect(my_chats.get_by_role("button", name="Omar Haddad, 2 unread (Alt+2)")).to_be_visible()
+    page.keyboard.press("Alt+2")
+    expect(chat(page, "Omar Haddad").get_by_label("Reply")).to_be_focused()
+    expect(my_chats.get_by_role("button", name="Omar Haddad (Alt+2)")).to_be_visible()
+    page.keyboard.press("Alt+ArrowUp")
+    maria_panel = chat(page, "Maria Garcia")
+    expect(maria_panel.get_by_label("Reply")).to_be_focused()
+    page.keyboard.press("Alt+n")
+    expect(maria_panel.get_by_label("Note", exact=True)).to_be_focused()
+    page.keyboard.press("Alt+n")
+    expect(maria_panel.get_by_label("Reply")).to_be_focused()
+
+    # Closing a chat Ann never answered: the dialog says so first.
+    page.keyboard.press("Alt+x")
+    dialog = page.get_by_role("dialog", name="Close the chat")
+    expect(dialog).to_contain_text("You have not written to Maria Garcia yet")
+    dialog.get_by_role("button", name="Cancel").click()
+    send(page, "Maria Garcia", "Hi Maria, Ann here.")
+    expect(maria_panel.get_by_role("log")).to_contain_text("Hi Maria, Ann here.")
+    page.keyboard.press("Alt+x")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".unanswered")).to_be_hidden()
+    dialog.get_by_role("button", name="Cancel").click()
+
+    set_status(page, "away")
+    lena = customers("Lena Park")
+    ask_for_person(lena)
+    lena.status("queued")
+    expect(page.get_by_role("listitem").filter(has_text="Lena Park")).to_be_visible()
+    page.keyboard.press("Alt+a")
+    expect(chat(page, "Lena Park")).to_be_visible()
+    lena.status("assigned")
+
+    # Logging out with chats open: a warning, and staying is one press away.
+    page.get_by_role("button", name="Log out").click()
+    leave = page.get_by_role("dialog", name="Log out with chats open?")
+    expect(leave).to_contain_text("You have 3 open chats")
+    assert a11y.problems(page) == []
+    leave.get_by_role("button", name="Stay").click()
+    expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    leave.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    # Their chats went back to the queue at once, not after the grace period.
+    maria.status("requeued")
+
+
+# Watches the browser's own Notification API (it still does the work): what was asked, shown.
+WATCH_NOTIFICATIONS = """
+const Real = window.Notification;
+const ask = Real.requestPermission.bind(Real);
+window.__asked = 0;
+window.__shown = [];
+window.Notification = new Proxy(Real, {
+  construct(target, args) { window.__shown.push(args[0]); return new target(...args); },
+  get(target, name) {
+    if (name === "requestPermission") return () => { window.__asked += 1; return ask(); };
+    return Reflect.get(target, name);
+  },
+});
+"""
+
+
+def test_desktop_notifications_are_asked_for_never_assumed(
+    stack: Stack, new_page: NewPage, agent_account: AgentAccount, customers: NewCustomer
+) -> None:
+    page = new_page(permissions=["notifications"])
+    page.add_init_script(WATCH_NOTIFICATIONS)
+    log_in(page, stack, *agent_account(name="Ann Lee"))
+    maria = customers("Maria Garcia")
+    ask_for_person(maria)
+    maria.status("assigned")
+    expect(chat(page, "Maria Garcia")).to_be_visible()
+    expect(page.get_by_label("Show desktop notifications")).not_to_be_checked()
+    expect(page.get_by_label("Play a sound")).not_to_be_checked()
+    assert page.evaluate("[window.__asked, window.__shown]") == [0, []]
+
+    page.get_by_label("Show desktop notifications").check()
+    page.wait_for_function("window.__asked === 1")
+    expect(page.get_by_label("Show desktop notifications")).to_be_checked()
+    omar = customers("Omar Haddad")
+    ask_for_person(omar)
+    omar.status("assigned")
+    page.wait_for_function("window.__shown.includes('New chat')")
+    # Kept in this browser, and not asked again.
+    page.reload()
+    expect(page.get_by_label("Show desktop notifications")).to_be_checked()
+    assert page.evaluate("window.__asked") == 0

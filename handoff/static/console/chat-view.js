@@ -13,6 +13,8 @@ export class ChatPanel {
   constructor(chat, handlers) {
     this.chat = chat;
     this.handlers = handlers;
+    // The customer's lines that arrived while the agent was elsewhere.
+    this.unread = 0;
     panelCount += 1;
     const id = `chat-${panelCount}`;
     const root = document.getElementById("chat-template").content.firstElementChild.cloneNode(true);
@@ -114,8 +116,10 @@ export class ChatPanel {
     this.parts.problem.textContent = message || "";
   }
 
-  /** Flag the chat for attention ("New chat", "New message") until the agent looks at it. */
-  flag(label) {
+  /** Flag the chat for attention ("New chat", "New message") until the agent looks at it;
+   * `unread` more of the customer's lines wait there. */
+  flag(label, unread = 0) {
+    this.unread += unread;
     this.parts.badge.textContent = label;
     this.parts.badge.hidden = false;
     this.element.classList.add("attention");
@@ -127,6 +131,7 @@ export class ChatPanel {
 
   unflag() {
     if (!this.flagged) return;
+    this.unread = 0;
     this.parts.badge.hidden = true;
     this.element.classList.remove("attention");
     this.handlers.onSeen(this);
@@ -134,6 +139,17 @@ export class ChatPanel {
 
   hasFocus() {
     return this.element.contains(document.activeElement);
+  }
+
+  /** Bring the chat into view with the focus in its reply box (which marks it seen). */
+  focusReply() {
+    this.element.scrollIntoView({ block: "nearest" });
+    this.parts.reply.focus();
+  }
+
+  /** Whether the agent (`myName`) has written to the customer in this chat yet. */
+  answeredBy(myName) {
+    return this.chat.lines.some((line) => line.kind === "agent" && line.sender === myName);
   }
 
   /** Put text in the reply box at the cursor (replacing a leading "/" that opened the search). */

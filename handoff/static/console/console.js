@@ -1,12 +1,15 @@
 // The agent console: wires the /agent socket, the state and the views together.
 import { cannedPreviews, customerHistory, onlineAgents, queueDetails, renderCanned } from "./api.js";
 import { AgentSocket } from "./agent-socket.js";
+import { Alerts } from "./alerts.js";
 import { CannedPicker } from "./canned-picker.js";
+import { ChatList } from "./chat-list.js";
 import { ChatPanel } from "./chat-view.js";
 import { ConsoleState } from "./chats.js";
 import { confirmIn } from "./dialogs.js";
 import { SKILLS, taskName, titleWithCount } from "./format.js";
 import { QueueView } from "./queue-view.js";
+import { listenForShortcuts, listShortcuts } from "./shortcuts.js";
 
 const body = document.body;
 const me = { id: body.dataset.agent, name: body.dataset.agentName, capacity: Number(body.dataset.capacity) };
@@ -42,11 +45,24 @@ function announce(text) {
   setTimeout(() => { announcer.textContent = text; }, 50);
 }
 
+const alerts = new Alerts();
+const chatTabs = new ChatList({ onOpen: (panel) => panel.focusReply() });
+// The chat the agent was last in: the one shortcuts act on.
+let current = null;
+chatList.addEventListener("focusin", (event) => {
+  const article = event.target.closest("article.chat");
+  current = [...panels.values()].find((panel) => panel.element === article) || current;
+  updateCounts();
+});
+
 function updateCounts() {
   chatCount.textContent = `${panels.size} of ${me.capacity}`;
   noChats.hidden = panels.size > 0;
   const flagged = [...panels.values()].filter((panel) => panel.flagged).length;
   document.title = titleWithCount(baseTitle, flagged);
+  chatTabs.render([...panels.values()], current);
+  // Read by the "Log out" button (logout.js), which warns while chats are open.
+  body.dataset.openChats = String(panels.size);
 }
 
 const handlers = {
@@ -77,6 +93,7 @@ function openChat(data, { alert }) {
   if (alert) {
     panel.flag("New chat");
     announce(`New chat from ${panel.name} assigned to you.`);
+    alerts.notify("New chat", `${panel.name} was assigned to you.`);
   }
   updateCounts();
   return panel;
@@ -101,6 +118,7 @@ function dropChat(conversationId, why) {
   const hadFocus = panel.hasFocus();
   panel.element.remove();
   panels.delete(conversationId);
+  if (current === panel) current = null;
   updateCounts();
   if (why) announce(`Chat with ${panel.name} ${why}.`);
   if (hadFocus) document.getElementById("chats-heading").focus();
@@ -161,7 +179,12 @@ async function closeChat(panel) {
   const confirmed = await confirmIn(
     dialog,
     `Close the chat with ${panel.name}? They will be asked to rate it.`,
-    () => { dialog.querySelector("input[name=resolution]").checked = true; },
+    () => {
+      dialog.querySelector("input[name=resolution]").checked = true;
+      const warning = dialog.querySelector(".unanswered");
+      warning.hidden = panel.answeredBy(me.name);
+      warning.textContent = `You have not written to ${panel.name} yet: they may still be waiting for an answer.`;
+    },
   );
   if (!confirmed) return;
   const resolution = dialog.querySelector("input[name=resolution]:checked").value;
@@ -232,11 +255,13 @@ socket.on("message", (line) => {
   if (!chat || !panel) return;
   const fresh = chat.addLines([line]);
   panel.appendLines(fresh);
-  if (fresh.some((l) => l.kind === "customer")) {
+  const said = fresh.filter((l) => l.kind === "customer");
+  if (said.length) {
     panel.setTyping(false);
     if (!panel.hasFocus()) {
-      panel.flag("New message");
+      panel.flag("New message", said.length);
       updateCounts();
+      alerts.notify(`New message from ${panel.name}`, said[said.length - 1].text.slice(0, 120));
     }
   }
 });
@@ -277,6 +302,37 @@ statusSelect.addEventListener("change", () => socket.setStatus(statusSelect.valu
 socket.on("status", ({ status }) => {
   statusSelect.value = status;
   announce(`Your status is ${status}.`);
+});
+
+// --- keyboard shortcuts ---
+
+/** The open chats in the order of "My chats". */
+const ordered = () => [...panels.values()];
+
+function step(by) {
+  const list = ordered();
+  if (!list.length) return;
+  const at = list.indexOf(current);
+  list[(at + by + list.length) % list.length].focusReply();
+}
+
+listShortcuts(document.getElementById("shortcut-list"));
+listenForShortcuts({
+  chat: (number) => ordered()[number - 1]?.focusReply(),
+  next: () => step(1),
+  previous: () => step(-1),
+  accept: () => {
+    if (!queueView.acceptFirst()) announce("No one is waiting.");
+  },
+  note: () => {
+    if (!current) return;
+    current.setNoteMode(!current.noteMode);
+    current.focusReply();
+    announce(current.noteMode ? "Writing an internal note." : "Writing to the customer.");
+  },
+  transfer: () => current && transfer(current),
+  handBack: () => current && handBack(current),
+  close: () => current && closeChat(current),
 });
 
 // Every (re)connection gets a full `state`: the agent's chats with every line, and the queue.

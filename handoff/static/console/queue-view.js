@@ -59,6 +59,13 @@ export class QueueView {
     }
   }
 
+  /** Accept the chat at the head of the queue (a keyboard shortcut); false if none waits. */
+  acceptFirst() {
+    const accept = this.rows.querySelector(".accept:not(:disabled)");
+    if (accept) accept.click();
+    return Boolean(accept);
+  }
+
   /** Update every wait time; called each second. */
   tick() {
     for (const entry of this.entries) {
