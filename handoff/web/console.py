@@ -121,7 +121,8 @@ def page_headers(response: Response) -> Response:
 
 
 def api(role: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """An API view for logged-in agents (401 otherwise); ``role="supervisor"``: 403 for agents."""
+    """An API view for logged-in agents (401 otherwise), within their rate (429 beyond it);
+    ``role="supervisor"``: 403 for agents."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -129,6 +130,8 @@ def api(role: str | None = None) -> Callable[[Callable[..., Any]], Callable[...,
             agent = logged_in_agent()
             if agent is None:
                 raise ApiError(401, "not_logged_in", "Log in first.")
+            if not gateway().stores.api_calls.allowed(agent.id, time.time()):
+                raise ApiError(429, "rate_limited", "Too many requests; wait a minute.")
             if role and agent.role != role:
                 raise ApiError(403, "forbidden", f"Only {role}s may do this.")
             return view(agent, *args, **kwargs)

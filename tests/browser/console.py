@@ -34,6 +34,13 @@ def ask_for_person(customer: Customer) -> None:
     customer.say("/request_human")
 
 
+def with_an_agent(*people: Customer) -> None:
+    """Each customer in turn asks for a person and is given to an (available) agent."""
+    for customer in people:
+        ask_for_person(customer)
+        customer.status("assigned")
+
+
 def chat(page: Page, name: str) -> Locator:
     return page.get_by_role("article", name=f"Chat with {name}")
 

@@ -29,6 +29,7 @@ from tests.browser.console import (
     log_in,
     send,
     set_status,
+    with_an_agent,
 )
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>'
@@ -161,10 +162,7 @@ def test_two_chats_then_transfer_and_hand_back(
 ) -> None:
     ann = console(new_page, stack, agent_account(name="Ann Lee"))
     maria, omar = customers("Maria Garcia"), customers("Omar Haddad")
-    ask_for_person(maria)
-    maria.status("assigned")
-    ask_for_person(omar)
-    omar.status("assigned")
+    with_an_agent(maria, omar)
 
     # Routed to Ann without her asking: flagged, announced, counted in the title.
     for name in ("Maria Garcia", "Omar Haddad"):
@@ -212,16 +210,14 @@ def test_supervisor_view_and_who_may_edit_canned_responses(
     agent = console(new_page, stack, agent_account(name="Ann Lee", capacity=1))
     # Today: one chat served, closed and rated; one with Ann; one waiting; one with the bot.
     rated, maria, omar = customers("Kim Lo"), customers("Maria Garcia"), customers("Omar Haddad")
-    ask_for_person(rated)
-    rated.status("assigned")
+    with_an_agent(rated)
     send(agent, "Kim Lo", "Done: your address is changed.")
     chat(agent, "Kim Lo").get_by_role("button", name="Close chat").click()
     agent.get_by_role("dialog").get_by_role("button", name="Confirm close").click()
     rated.status("closed")
     rated.emit("csat", {"rating": 5})
     rated.status("rated")
-    ask_for_person(maria)
-    maria.status("assigned")
+    with_an_agent(maria)
     ask_for_person(omar)
     omar.status("queued")
     customers("Lena Park").say("hello")
@@ -306,8 +302,7 @@ def test_hand_back_resumes_the_interrupted_task(
     dana = customers("Dana Whitfield", "ACC-1001")  # signed in on the website: verified
     dana.say("I want to pay my bill")
     dana.bot_says("How much would you like to pay?")
-    ask_for_person(dana)
-    dana.status("assigned")
+    with_an_agent(dana)
 
     panel = chat(ann, "Dana Whitfield")
     expect(panel.locator(".profile-list")).to_contain_text(

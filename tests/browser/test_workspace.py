@@ -26,6 +26,7 @@ from tests.browser.console import (
     log_in,
     send,
     set_status,
+    with_an_agent,
 )
 
 WIDTHS = (1280, 1440, 1920)
@@ -43,8 +44,7 @@ def test_accept_is_clicked_with_the_mouse_beside_an_open_chat(
         new_page, stack, agent_account(name="Ann Lee"), viewport={"width": width, "height": 900}
     )
     maria = customers("Maria Garcia")
-    ask_for_person(maria)
-    maria.status("assigned")
+    with_an_agent(maria)
     expect(chat(page, "Maria Garcia")).to_be_visible()
     set_status(page, "away")  # so the next chat waits for "Accept"
 
@@ -96,8 +96,7 @@ def test_a_note_is_its_own_mode_and_never_reaches_the_customer(
 ) -> None:
     page = console(new_page, stack, agent_account(name="Ann Lee"))
     maria = customers("Maria Garcia")
-    ask_for_person(maria)
-    maria.status("assigned")
+    with_an_agent(maria)
     panel = chat(page, "Maria Garcia")
     heard_before = len(maria.seen)
 
@@ -180,8 +179,7 @@ def test_a_scripted_day_on_the_supervisor_view_and_a_live_chat_opened_to_read(
     lena.wait_for("bot_uttered")
     # Kim gets Ann, who writes and keeps a note.
     kim = customers("Kim Lo")
-    ask_for_person(kim)
-    kim.status("assigned")
+    with_an_agent(kim)
     send(ann, "Kim Lo", "Hi Kim, Ann here.")
     kim.say("Thanks, it's about a refund.")
     panel = chat(ann, "Kim Lo")
@@ -251,8 +249,7 @@ def test_the_panel_of_a_customer_verified_in_the_chat(
     ann = console(new_page, stack, agent_account(name="Ann Lee"))
     # Dana's earlier chat, signed in on the website: served and closed.
     earlier = customers("Dana Whitfield", "ACC-1001")
-    ask_for_person(earlier)
-    earlier.status("assigned")
+    with_an_agent(earlier)
     chat(ann, "Dana Whitfield").get_by_role("button", name="Close chat").click()
     ann.get_by_role("dialog").get_by_role("button", name="Confirm close").click()
     earlier.status("closed")
@@ -322,10 +319,7 @@ def test_my_chats_unread_counts_shortcuts_and_warnings(
 ) -> None:
     page = console(new_page, stack, agent_account(name="Ann Lee"))
     maria, omar = customers("Maria Garcia"), customers("Omar Haddad")
-    ask_for_person(maria)
-    maria.status("assigned")
-    ask_for_person(omar)
-    omar.status("assigned")
+    with_an_agent(maria, omar)
     my_chats = page.get_by_role("navigation", name="My chats")
     expect(my_chats.get_by_role("button")).to_have_count(2)
 
@@ -402,8 +396,7 @@ def test_desktop_notifications_are_asked_for_never_assumed(
     page.add_init_script(WATCH_NOTIFICATIONS)
     log_in(page, stack, *agent_account(name="Ann Lee"))
     maria = customers("Maria Garcia")
-    ask_for_person(maria)
-    maria.status("assigned")
+    with_an_agent(maria)
     expect(chat(page, "Maria Garcia")).to_be_visible()
     expect(page.get_by_label("Show desktop notifications")).not_to_be_checked()
     expect(page.get_by_label("Play a sound")).not_to_be_checked()
@@ -413,8 +406,7 @@ def test_desktop_notifications_are_asked_for_never_assumed(
     page.wait_for_function("window.__asked === 1")
     expect(page.get_by_label("Show desktop notifications")).to_be_checked()
     omar = customers("Omar Haddad")
-    ask_for_person(omar)
-    omar.status("assigned")
+    with_an_agent(omar)
     page.wait_for_function("window.__shown.includes('New chat')")
     # Kept in this browser, and not asked again.
     page.reload()

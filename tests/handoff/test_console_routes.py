@@ -94,6 +94,18 @@ def test_pages_and_api_need_a_login(app: Flask) -> None:
         assert (answer.status_code, answer.get_json()["error"]) == (401, "not_logged_in"), url
 
 
+def test_the_api_is_rate_limited_per_agent(app: Flask) -> None:
+    calls = gateway_of(app).stores.api_calls
+    # Per minute of the clock, across gateway processes (the count is in Redis).
+    assert [calls.allowed("ann", 60.0 + i) for i in range(3)] == [True] * 3
+    calls.per_minute = 3
+    assert calls.allowed("ann", 119.0) is False
+    assert calls.allowed("bob", 119.0) and calls.allowed("ann", 120.0)  # others; a new minute
+    calls.per_minute = 0
+    refused = client_of(app, "ann").get("/agent/api/queue")
+    assert (refused.status_code, refused.get_json()["error"]) == (429, "rate_limited")
+
+
 def test_login_console_and_logout(app: Flask) -> None:
     client = client_of(app, None)
     wrong = client.post("/agent/login", json={"login": "ann", "password": "nope"})
