@@ -243,8 +243,9 @@ class Handoffs:
         """The queue with each chat's handoff reason, customer name and the customer's latest
         line (``preview``), for the console's queue.
 
-        Asked for over HTTP when the console meets new entries, not added to every `queue`
-        push: those go to every agent each second and must stay as light as they are.
+        Asked for over HTTP when the console meets new entries, or an entry whose ``last_seq``
+        grew (the customer wrote), not added to every `queue` push: those go to every agent
+        and must stay as light as they are.
         """
         entries = self.stores.queue.entries()[:QUEUE_SHOWN]
         ids = [e.conversation_id for e in entries]

@@ -412,3 +412,38 @@ def test_desktop_notifications_are_asked_for_never_assumed(
     page.reload()
     expect(page.get_by_label("Show desktop notifications")).to_be_checked()
     assert page.evaluate("window.__asked") == 0
+
+
+def test_the_bots_progress_reads_as_words_and_alt_keys_map_to_actions(
+    stack: Stack, new_page: NewPage
+) -> None:
+    page = new_page()
+    page.goto(f"{stack.gateway_url}/health")  # the gateway's origin, to import its modules
+    found = page.evaluate(
+        """async () => {
+        const { botProgress, askedFor } = await import('/static/console/format.js');
+        const { shortcutFor } = await import('/static/console/shortcuts.js');
+        const packet = {
+          active_form: 'payment_form', requested_slot: 'payment_confirmed',
+          last_intents: [{ name: 'pay_bill', confidence: 0.97 },
+                         { name: 'EXTERNAL_resume_task', confidence: 0 }],
+        };
+        const key = (code, more = {}) => shortcutFor({ code, altKey: true, ...more });
+        return [
+          botProgress(packet), botProgress({ active_form: 'new_form' }), botProgress({}),
+          askedFor(packet),
+          key('Digit3'), key('KeyN'), key('KeyN', { ctrlKey: true }),
+          shortcutFor({ code: 'KeyN', altKey: false }),
+        ];
+      }"""
+    )
+    assert found == [
+        "Paying a bill: was asking for a yes to make the payment",
+        "A task with the assistant",
+        None,
+        "wants to pay a bill",  # the gateway's own intents are never shown
+        {"action": "chat", "number": 3},
+        {"action": "note"},
+        None,
+        None,
+    ]
