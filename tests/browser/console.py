@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from playwright.sync_api import Locator, Page, expect
@@ -39,6 +40,12 @@ def with_an_agent(*people: Customer) -> None:
     for customer in people:
         ask_for_person(customer)
         customer.status("assigned")
+
+
+def queue_entry(page: Page, name: str) -> Locator:
+    """The customer's entry in the queue (not their chat in "My chats")."""
+    queue = page.get_by_role("region", name=re.compile("^Queue"))
+    return queue.get_by_role("listitem").filter(has_text=name)
 
 
 def chat(page: Page, name: str) -> Locator:

@@ -27,6 +27,7 @@ from tests.browser.console import (
     chat,
     console,
     log_in,
+    queue_entry,
     send,
     set_status,
     with_an_agent,
@@ -83,7 +84,7 @@ def test_an_agent_accepts_and_serves_a_chat(
     ask_for_person(maria)
     maria.status("queued")
 
-    row = page.get_by_role("listitem").filter(has_text="Maria Garcia")
+    row = queue_entry(page, "Maria Garcia")
     expect(row).to_contain_text("Asked for a person")
     expect(row).to_contain_text("general")
     expect(row.locator(".waiting")).to_have_text(re.compile(r"^0:0\d$"))
@@ -96,7 +97,7 @@ def test_an_agent_accepts_and_serves_a_chat(
     expect(panel).to_contain_text("Asked for a person")
     expect(panel.locator(".profile-list")).to_contain_text("Verified")
     expect(panel.locator(".profile-list")).to_contain_text("Maria Garcia")
-    expect(page.get_by_role("listitem").filter(has_text="Maria Garcia")).to_have_count(0)
+    expect(queue_entry(page, "Maria Garcia")).to_have_count(0)
     maria.status("assigned")
 
     send(page, "Maria Garcia", "Hi Maria, Ann here.")
