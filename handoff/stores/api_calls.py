@@ -10,6 +10,7 @@ from __future__ import annotations
 import redis
 
 from handoff.stores.keys import api_calls_key
+from handoff.stores.redis_io import count_once_more
 
 # Far above what a console or the supervisor view sends (queue details at most once a second,
 # the supervisor's poll every 3 s, a preview per canned search), far below a flood.
@@ -25,9 +26,5 @@ class ApiCalls:
 
     def allowed(self, agent_id: str, now: float) -> bool:
         """Count one request of the agent; False once they are over the minute's limit."""
-        key = api_calls_key(agent_id, int(now // 60))
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        count, _ = pipe.execute()
-        return int(count) <= self.per_minute
+        calls = count_once_more(self._redis, api_calls_key(agent_id, int(now // 60)))
+        return calls <= self.per_minute

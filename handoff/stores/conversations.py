@@ -20,7 +20,12 @@ import redis
 from core.redaction import mask_card_numbers
 from handoff.stores.keys import LIVE_KEY, QUEUE_KEY, agent_chats_key, conversation_key, rate_key
 from handoff.stores.lifetime import Retention, lifetime_lua
-from handoff.stores.redis_io import hash_from_reply, lua_table, require_text_client
+from handoff.stores.redis_io import (
+    count_once_more,
+    hash_from_reply,
+    lua_table,
+    require_text_client,
+)
 
 # A chat with the bot this long without a message is over for supervisors' eyes: the customer
 # has most likely left (it comes back if they write again).
@@ -408,12 +413,7 @@ class ConversationStore:
 
     def count_message(self, conversation_id: str, now: float) -> int:
         """Count one more message from the conversation in this minute; the minute's total."""
-        key = rate_key(conversation_id, int(now // 60))
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        count, _ = pipe.execute()
-        return int(count)
+        return count_once_more(self._redis, rate_key(conversation_id, int(now // 60)))
 
     def reasons_and_names(self, conversation_ids: list[str]) -> list[tuple[str | None, Any]]:
         """Each conversation's handoff reason and customer name, in one round trip.

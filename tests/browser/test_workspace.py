@@ -277,6 +277,7 @@ def test_the_panel_of_a_customer_verified_in_the_chat(
     entry.get_by_role("button", name="Accept").click()
 
     panel = chat(ann, "Dana Whitfield")
+    expect(queue_entry(ann, "Dana Whitfield")).to_have_count(0)  # at the queue's next push
     profile = panel.locator(".profile")
     expect(profile).to_contain_text("Verified")
     expect(profile).to_contain_text("dana@example.com")
