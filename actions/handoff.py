@@ -15,7 +15,10 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import TRIES_BEFORE_HELP, failures, latest_intent
+from actions.accounts import AccountNotFound
+from actions.backend import account_client
+from actions.forms import TRIES_BEFORE_HELP, failures, is_verified, latest_intent
+from actions.values import format_money
 from core.vocabulary import HANDOFF_REASONS
 
 # Slots a person may see; the facts used to verify identity are never passed on.
@@ -109,6 +112,27 @@ def priority_for(tracker: Tracker, reason: str) -> str:
     return "normal"
 
 
+def account_summary(tracker: Tracker) -> dict[str, str] | None:
+    """What an agent may see of a verified customer's account, read as the chat is handed
+    over: who they are, how to reach them, what they owe. Never the facts that verify identity
+    (the phone's digits), nor more of the card than the customer hears of it."""
+    if not is_verified(tracker):
+        return None
+    try:
+        account = account_client().get(str(tracker.get_slot("customer_id")))
+    except AccountNotFound:
+        return None
+    return {
+        "name": account.name,
+        "email": account.email,
+        "address": f"{account.street}, {account.city} {account.postal_code}",
+        "balance": format_money(account.balance),
+        "due_date": account.due_date.isoformat(),
+        "card": account.card,
+        "card_status": account.card_status,
+    }
+
+
 def build_packet(tracker: Tracker, reason: str, skill: str | None = None) -> dict[str, Any]:
     """Everything the agent needs to carry on without asking the customer again."""
     if reason not in HANDOFF_REASONS:
@@ -127,6 +151,7 @@ def build_packet(tracker: Tracker, reason: str, skill: str | None = None) -> dic
         "requested_slot": tracker.get_slot("requested_slot") if tracker.active_loop_name else None,
         "last_intents": last_intents(tracker),
         "transcript": transcript(tracker),
+        "account": account_summary(tracker),
     }
 
 

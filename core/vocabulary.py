@@ -37,6 +37,48 @@ RESOLUTIONS = {
     "spam": "Spam",
 }
 
+# The bot's tasks and what each step asks for, as an agent reads the bot's progress; a handoff
+# packet names the form and its requested slot ("payment_form", "payment_confirmed").
+TASKS = {
+    "password_reset_form": "Resetting a password",
+    "address_form": "Changing the address",
+    "payment_form": "Paying a bill",
+    "balance_form": "Checking the balance",
+}
+TASK_STEPS = {
+    "reset_identifier": "the account's email or username",
+    "account_identifier": "the account's email or username, to verify them",
+    "phone_last4": "the last 4 digits of their phone, to verify them",
+    "street": "the street",
+    "city": "the city",
+    "postal_code": "the postal code",
+    "address_confirmed": "a yes to save the new address",
+    "payment_amount": "the amount to pay",
+    "payment_confirmed": "a yes to make the payment",
+}
+# What a customer's message meant, in words; intents the gateway sends itself (EXTERNAL_...)
+# and those without words here are not shown to agents.
+INTENTS = {
+    "greet": "said hello",
+    "goodbye": "said goodbye",
+    "affirm": "said yes",
+    "deny": "said no",
+    "thank": "said thanks",
+    "bot_challenge": "asked if this is a bot",
+    "out_of_scope": "asked something the bot does not handle",
+    "reset_password": "wants to reset a password",
+    "change_address": "wants to change their address",
+    "pay_bill": "wants to pay a bill",
+    "check_balance": "asked about the balance",
+    "request_human": "asked for a person",
+    "help": "asked for help",
+    "stop": "wanted to stop the task",
+    "inform": "gave details",
+    "lost_email_access": "lost access to their email",
+    "billing_dispute": "disputes a bill",
+    "report_fraud": "reports fraud",
+}
+
 ROLES = ("agent", "supervisor")
 AGENT_STATUSES = ("available", "away", "offline")
 
@@ -48,4 +90,7 @@ def for_browser() -> dict[str, Any]:
         "priorities": PRIORITIES,
         "reasons": HANDOFF_REASONS,
         "resolutions": RESOLUTIONS,
+        "tasks": TASKS,
+        "task_steps": TASK_STEPS,
+        "intents": INTENTS,
     }

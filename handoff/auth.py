@@ -131,6 +131,7 @@ def logout() -> ResponseReturnValue:
     if agent is not None:
         tandem = current_app.extensions["tandem"]
         tandem.directory.end_sessions(agent.id)
+        tandem.gateway.agents.logged_out(agent.id)
         tandem.gateway.agents.session_ended(agent.id, "logged_out")
     return jsonify(status="logged_out")
 

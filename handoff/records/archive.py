@@ -44,6 +44,8 @@ from handoff.stores.transcripts import Message
 RESOLVED = "resolved"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_EMAIL_CHARS = 320
+# An agent sees this many of a customer's past conversations beside a chat.
+HISTORY_SHOWN = 5
 
 
 class ArchiveError(Exception):
@@ -196,6 +198,29 @@ class Archive(SqlStore):
         ]
         return conversation, messages
 
+    def customer_history(
+        self, customer_id: str, leave_out: str, limit: int = HISTORY_SHOWN
+    ) -> list[dict[str, Any]]:
+        """A verified customer's latest archived conversations (not ``leave_out``), newest
+        first, each with its ticket ids: what an agent sees of their past."""
+        c = archived_conversations.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(c.id, c.closed_at, c.reason, c.resolution, c.csat)
+                .where(c.customer_id == customer_id, c.verified.is_(True), c.id != leave_out)
+                .order_by(c.closed_at.desc())
+                .limit(limit)
+            ).all()
+            found = conn.execute(
+                select(tickets.c.conversation_id, tickets.c.id)
+                .where(tickets.c.conversation_id.in_([row.id for row in rows]))
+                .order_by(tickets.c.created_at)
+            ).all()
+        by_conversation: dict[str, list[str]] = {}
+        for conversation_id, ticket in found:
+            by_conversation.setdefault(conversation_id, []).append(ticket)
+        return [{**row._asdict(), "tickets": by_conversation.get(row.id, [])} for row in rows]
+
     def create_ticket(self, conversation_id: str, email: str) -> str:
         """Keep a follow-up request and mail the customer its reference; the ticket id.
 
@@ -281,10 +306,12 @@ def _merge(conn: Connection, row: dict[str, Any], messages: list[dict[str, Any]]
 
 def _conversation_row(conversation: Conversation) -> dict[str, Any]:
     customer = masked(conversation.customer or {})
+    customer_id = conversation.verified_customer_id
     return {
         "id": conversation.id,
-        "customer_id": customer.get("customer_id"),
-        "verified": bool(customer.get("verified")),
+        # Verified by the website or in the chat: their later chats find this one.
+        "customer_id": customer_id or customer.get("customer_id"),
+        "verified": customer_id is not None,
         "customer": json.dumps(customer),
         "agent_id": conversation.agent_id,
         "skill": conversation.skill,

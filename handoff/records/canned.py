@@ -11,7 +11,7 @@ the conversation's customer, slots and agent. Every refusal says why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -212,7 +212,9 @@ class CannedResponses(SqlStore):
 
     def render(self, canned_id: int, variables: dict[str, Any]) -> str:
         """The response filled in with ``variables``; raises ``RenderError``, ``UnknownCanned``."""
-        body = self.get(canned_id).body
+        return self._render(self.get(canned_id).body, variables)
+
+    def _render(self, body: str, variables: dict[str, Any]) -> str:
         try:
             tree = check_template(self._sandbox, body)
             text = self._sandbox.from_string(tree).render(variables)
@@ -226,6 +228,18 @@ class CannedResponses(SqlStore):
         if len(text) > MAX_RENDERED_CHARS:
             raise RenderError(f"This response is longer than {MAX_RENDERED_CHARS} characters.")
         return text
+
+    def previews(self, variables: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every response, by title, filled in with ``variables``: what the agent would send
+        (``text``), or why it cannot be used in this chat (``problem``)."""
+        previews = []
+        for canned in self.all():
+            try:
+                text, problem = self._render(canned.body, variables), None
+            except RenderError as error:
+                text, problem = None, str(error)
+            previews.append({**asdict(canned), "text": text, "problem": problem})
+        return previews
 
     def _checked(self, title: str, body: str, by: str | None) -> dict[str, Any]:
         title = title.strip()
@@ -295,17 +309,14 @@ def _check_node(node: nodes.Node) -> None:
 def variables(conversation: Conversation, agent_name: str) -> dict[str, Any]:
     """What a template of this conversation may read: plain values only, nothing callable.
 
-    ``customer`` merges the website's customer token (name, id) with the bot's
-    slots (id, verified); ``slots`` are the handoff packet's shared slots.
+    ``customer`` merges the website's customer token (name, id; a customer verified in
+    the chat is named after their account at handoff) with the bot's slots (id,
+    verified); ``slots`` are the handoff packet's shared slots.
     """
-    slots = {
-        str(name): _plain(value)
-        for name, value in ((conversation.packet or {}).get("slots") or {}).items()
-    }
+    packet = conversation.packet or {}
+    slots = {str(name): _plain(value) for name, value in (packet.get("slots") or {}).items()}
     token = conversation.customer or {}
-    customer: dict[str, Any] = {
-        "verified": bool(token.get("verified") or slots.get("verified")),
-    }
+    customer: dict[str, Any] = {"verified": conversation.verified_customer_id is not None}
     if token.get("name"):
         customer["name"] = str(token["name"])
     customer_id = token.get("customer_id") or slots.get("customer_id")

@@ -44,11 +44,12 @@ class AgentService:
         Call ``handoffs.route`` once the agent has this state, so new chats arrive after it.
         """
         presence = self.stores.presence
-        presence.online(agent.id, agent.name, agent.skills, agent.capacity)
+        state = presence.online(agent.id, agent.name, agent.skills, agent.capacity)
         chats = [self.handoffs.chat_for_agent(c) for c in sorted(presence.chats(agent.id))]
         queue = queue_summary(self.stores.queue.entries())
         return {
             "agent": asdict(agent),
+            "status": state.status,
             "chats": chats,
             "queue": queue["entries"],
             "queue_length": queue["length"],
@@ -57,6 +58,15 @@ class AgentService:
     def disconnected(self, agent_id: str) -> None:
         """Keep their chats for the grace period; housekeeping requeues them after it."""
         self.stores.presence.disconnected(agent_id, time.time())
+
+    def logged_out(self, agent_id: str) -> None:
+        """The agent left on purpose: gone at once (not "disconnected"), their chats back to
+        the front of the queue for a colleague rather than waiting out the grace period."""
+        if self.stores.presence.get(agent_id) is None:
+            return
+        self.handoffs.agent_gone(
+            agent_id, "Sorry, your agent had to leave. You're back at the front of the line."
+        )
 
     def connected_colleagues(self) -> list[AgentState]:
         """Agents connected now, for transfers: who is available and how busy."""
@@ -115,6 +125,18 @@ class AgentService:
         if agent.role != "supervisor":
             self.owned(agent, conversation_id)
         return self.handoffs.transcript_page(conversation_id, last_seq, before_seq)
+
+    def customer_history(self, agent: Agent, conversation_id: str) -> list[dict[str, Any]]:
+        """The past conversations and tickets of a chat's verified customer (a chat of theirs;
+        any chat, for a supervisor); none for a guest, whose past cannot be told apart."""
+        if agent.role == "supervisor":
+            conversation = self.stores.conversations.get(conversation_id)
+        else:
+            conversation = self.owned(agent, conversation_id)
+        customer_id = conversation.verified_customer_id
+        if customer_id is None:
+            return []
+        return self.archive.customer_history(customer_id, leave_out=conversation_id)
 
     def transfer(
         self, agent: Agent, conversation_id: str, to_agent: str | None, to_skill: str | None

@@ -223,6 +223,9 @@ class CustomerService:
         elif conversation.mode in ("bot", "queued"):
             # a waiting customer keeps the bot for simple things (and the agent reads it all)
             self._ask_bot(conversation_id, for_bot, metadata)
+            if conversation.mode == "queued":
+                # the queue's next push carries the new last_seq: consoles' previews show it
+                self.handoffs.queue_changed()
         elif conversation.mode == "assigned" and conversation.agent_id:
             self.relay.line_to_agent(conversation.agent_id, conversation_id, message)
 

@@ -59,7 +59,7 @@ class Gateway:
         )
         self.metrics.watch_cluster(self.cluster_state)
         self.agents = AgentService(self.stores, self.relay, self.handoffs, rasa, archive)
-        self.supervision = Supervision(self.stores, archive, sla_seconds)
+        self.supervision = Supervision(self.stores, archive, self.handoffs, sla_seconds)
         self.housekeeping = Housekeeping(
             self.stores, self.relay, self.handoffs, grace_seconds, sla_seconds
         )

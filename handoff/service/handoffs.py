@@ -73,6 +73,9 @@ class Handoffs:
         self.metrics.handoffs.labels(str(packet.get("reason") or "unknown")[:40]).inc()
         skill = packet.get("skill") or "general"
         priority = packet.get("priority") or "normal"
+        # Counted whether or not anyone can come: a handoff nobody took is not the bot's success.
+        self.stores.daily.handed_off(conversation_id, now)
+        self._name_verified_customer(conversation_id, packet)
         if not self.is_open(now) or not could_take(self.stores.presence.all(), skill, now):
             self.relay.system(conversation_id, "offline", OFFLINE_TEXT)
             self.stores.tickets.offer(conversation_id)
@@ -80,7 +83,6 @@ class Handoffs:
         self.stores.queue.enqueue(
             conversation_id, priority, skill, reason=packet.get("reason"), packet=packet
         )
-        self.stores.daily.handed_off(conversation_id, now)
         self.route()
         if self.stores.conversations.get(conversation_id).mode == "queued":
             self.tell_waiting(conversation_id)
@@ -95,6 +97,16 @@ class Handoffs:
             "Meanwhile I can still help with simple things, or you can go back to the assistant.",
             quick_replies=[LEAVE_QUEUE_REPLY],
         )
+
+    def _name_verified_customer(self, conversation_id: str, packet: dict[str, Any]) -> None:
+        """A guest who proved to the bot who they are is called by their account's name from
+        now on (queue, chat, canned responses, supervisors), as a website's customer is."""
+        name = (packet.get("account") or {}).get("name")
+        customer = self.stores.conversations.get(conversation_id).customer
+        if isinstance(name, str) and name and not customer.get("name"):
+            self.stores.conversations.set_fields(
+                conversation_id, customer={**customer, "name": name}
+            )
 
     def offer_email_to_stranded(self, now: float, grace_seconds: float) -> None:
         """Waiting customers no one can come to (the last agent with the skill left, or
@@ -135,6 +147,16 @@ class Handoffs:
             front=True,
         )
 
+    def agent_gone(self, agent_id: str, notice: str) -> None:
+        """An agent is gone (grace period over, or logged out): offline, and each of their
+        chats back at the front of the queue, its customer told ``notice``."""
+        presence = self.stores.presence
+        for conversation_id in sorted(presence.chats(agent_id)):
+            self.requeue(self.stores.conversations.get(conversation_id))
+            self.relay.system(conversation_id, "requeued", notice)
+        presence.offline(agent_id)
+        self.route()
+
     def route(self) -> None:
         """Give waiting chats to free agents, and tell both sides."""
         self.route_waiting()
@@ -149,6 +171,7 @@ class Handoffs:
 
     def assigned(self, conversation_id: str, agent_id: str) -> None:
         """Tell the customer who joined, and give the agent the chat with its context."""
+        self.stores.daily.answered(conversation_id, time.time())
         state = self.stores.presence.get(agent_id)
         name = state.name if state else agent_id
         self.relay.system(conversation_id, "assigned", f"{name} has joined the chat.", agent=name)
@@ -221,16 +244,20 @@ class Handoffs:
         return None
 
     def queue_view(self) -> list[dict[str, Any]]:
-        """The queue with each chat's handoff reason and customer name, for the console's table.
+        """The queue with each chat's handoff reason, customer name and the customer's latest
+        line (``preview``), for the console's queue.
 
-        Asked for over HTTP when the console meets new entries, not added to every `queue`
-        push: those go to every agent each second and must stay as light as they are.
+        Asked for over HTTP when the console meets new entries, or an entry whose ``last_seq``
+        grew (the customer wrote), not added to every `queue` push: those go to every agent
+        and must stay as light as they are.
         """
         entries = self.stores.queue.entries()[:QUEUE_SHOWN]
-        details = self.stores.conversations.reasons_and_names([e.conversation_id for e in entries])
+        ids = [e.conversation_id for e in entries]
+        details = self.stores.conversations.reasons_and_names(ids)
+        previews = self.stores.transcripts.last_customer_lines(ids)
         return [
-            {**asdict(entry), "reason": reason, "customer_name": name}
-            for entry, (reason, name) in zip(entries, details, strict=True)
+            {**asdict(entry), "reason": reason, "customer_name": name, "preview": preview}
+            for entry, (reason, name), preview in zip(entries, details, previews, strict=True)
         ]
 
     def record_handle_time(self, conversation: Conversation) -> None:

@@ -30,15 +30,10 @@ class Housekeeping:
         queue."""
         presence, queue = self.stores.presence, self.stores.queue
         for agent_id in presence.grace_expired(self.grace_seconds, now):
-            for conversation_id in sorted(presence.chats(agent_id)):
-                self.handoffs.requeue(self.stores.conversations.get(conversation_id))
-                self.relay.system(
-                    conversation_id,
-                    "requeued",
-                    "Sorry, your agent was disconnected. You're back at the front of the line.",
-                )
-            presence.offline(agent_id)
-            self.handoffs.route()
+            self.handoffs.agent_gone(
+                agent_id,
+                "Sorry, your agent was disconnected. You're back at the front of the line.",
+            )
         self.handoffs.offer_email_to_stranded(now, self.grace_seconds)
         for entry in queue.overdue(self.sla_seconds):
             if queue.first_sla_alert(entry.conversation_id):

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from handoff.records.agents import Agent
 from handoff.records.archive import Archive
+from handoff.service.handoffs import Handoffs
 from handoff.stores import Stores
 from handoff.stores.daily import start_of_day
 from handoff.stores.presence import AgentState
 
+log = logging.getLogger(__name__)
+
 
 def agent_summary(state: AgentState) -> dict[str, Any]:
-    """An agent as the console lists them: status, skills, load and whether connected."""
+    """An agent as the console lists them: status, presence, skills, load, whether connected."""
     return {
         "id": state.agent_id,
         "name": state.name,
         "status": state.status,
+        "presence": state.presence,
         "skills": list(state.skills),
         "load": state.load,
         "capacity": state.capacity,
@@ -30,7 +36,14 @@ class Supervision:
 
     stores: Stores
     archive: Archive
+    handoffs: Handoffs
     sla_seconds: float
+
+    def open_chat(self, supervisor: Agent, conversation_id: str) -> dict[str, Any]:
+        """Any live chat as its agent sees it (packet, customer, newest lines with notes), to
+        read only; every reading is logged, since supervisors see everything."""
+        log.info("Supervisor %s opened conversation %s.", supervisor.id, conversation_id)
+        return self.handoffs.chat_for_agent(conversation_id)
 
     def snapshot(self, now: float) -> dict[str, Any]:
         """Every live conversation, the agents, the queue and today's figures, as of ``now``."""
@@ -52,10 +65,12 @@ class Supervision:
                     "created_at": c.created_at,
                     "queued_at": c.queued_at,
                     "assigned_at": c.assigned_at,
+                    "last_message_at": c.last_message_at,
                 }
                 for c in self.stores.conversations.live()
             ],
-            "agents": [agent_summary(a) for a in agents],
+            # Agents who left (logged out, or gone past the grace period) are not there.
+            "agents": [agent_summary(a) for a in agents if a.presence != "offline"],
             "queue": {
                 "length": len(entries),
                 "longest_wait_seconds": max((now - e.queued_at for e in entries), default=None),

@@ -1,8 +1,8 @@
 """Redis stores, each owning its keys and commands.
 
 Conversations (the state machine), transcripts, the queue, presence, daily
-counts, ticket limits and open sockets per client; ``Stores`` opens all of them on one
-Redis client.
+counts, ticket limits, open sockets per client and agents' API requests; ``Stores``
+opens all of them on one Redis client.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import redis
 
+from handoff.stores.api_calls import ApiCalls
 from handoff.stores.connections import ConnectionCounts
 from handoff.stores.conversations import ConversationStore
 from handoff.stores.daily import DailyCounts
@@ -40,6 +41,7 @@ class Stores:
     daily: DailyCounts
     tickets: TicketLimits
     connections: ConnectionCounts
+    api_calls: ApiCalls
 
     @classmethod
     def on(cls, client: redis.Redis, bounds: Bounds) -> Stores:
@@ -52,4 +54,5 @@ class Stores:
             daily=DailyCounts(client),
             tickets=TicketLimits(client),
             connections=ConnectionCounts(client, bounds.max_connections_per_client),
+            api_calls=ApiCalls(client),
         )

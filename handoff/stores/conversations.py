@@ -20,10 +20,16 @@ import redis
 from core.redaction import mask_card_numbers
 from handoff.stores.keys import LIVE_KEY, QUEUE_KEY, agent_chats_key, conversation_key, rate_key
 from handoff.stores.lifetime import Retention, lifetime_lua
-from handoff.stores.redis_io import hash_from_reply, lua_table, require_text_client
+from handoff.stores.redis_io import (
+    count_once_more,
+    hash_from_reply,
+    lua_table,
+    require_text_client,
+)
 
-# A chat with the bot this long without a message is over for supervisors' eyes.
-BOT_QUIET_SECONDS = 30 * 60
+# A chat with the bot this long without a message is over for supervisors' eyes: the customer
+# has most likely left (it comes back if they write again).
+BOT_QUIET_SECONDS = 5 * 60
 # Supervisors see at most this many live chats: those held by people first, then the newest.
 LIVE_LIMIT = 200
 
@@ -189,6 +195,17 @@ class Conversation:
     csat: int | None
     last_seq: int
     last_message_at: float | None = None  # when the transcript last grew
+
+    @property
+    def verified_customer_id(self) -> str | None:
+        """The account the customer proved is theirs: the website's token, or the bot's own
+        check (the handoff packet's slots); None for a guest."""
+        slots = (self.packet or {}).get("slots") or {}
+        if self.customer.get("verified") and self.customer.get("customer_id"):
+            return str(self.customer["customer_id"])
+        if slots.get("verified") is True and slots.get("customer_id"):
+            return str(slots["customer_id"])
+        return None
 
 
 def masked(value: Any) -> Any:
@@ -396,12 +413,7 @@ class ConversationStore:
 
     def count_message(self, conversation_id: str, now: float) -> int:
         """Count one more message from the conversation in this minute; the minute's total."""
-        key = rate_key(conversation_id, int(now // 60))
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        count, _ = pipe.execute()
-        return int(count)
+        return count_once_more(self._redis, rate_key(conversation_id, int(now // 60)))
 
     def reasons_and_names(self, conversation_ids: list[str]) -> list[tuple[str | None, Any]]:
         """Each conversation's handoff reason and customer name, in one round trip.

@@ -25,6 +25,11 @@ def rate_key(conversation_id: str, minute: int) -> str:
     return f"{PREFIX}rate:{conversation_id}:{minute}"
 
 
+def api_calls_key(agent_id: str, minute: int) -> str:
+    """Counter: requests an agent made to the console's API in one minute (expires)."""
+    return f"{PREFIX}api-calls:{agent_id}:{minute}"
+
+
 def connections_key(client: str) -> str:
     """Counter: sockets open from one client address, across gateway processes (expires)."""
     return f"{PREFIX}connections:{client}"

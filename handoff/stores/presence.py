@@ -20,8 +20,12 @@ from handoff.stores.keys import AGENTS_KEY, DISCONNECTED_KEY, agent_chats_key, a
 from handoff.stores.redis_io import hash_from_reply, require_text_client
 
 # KEYS: agent, agents set, disconnected set, chats. ARGV: id, name, skills JSON, capacity.
+# An agent who chose "away" stays away through reloads and reconnects; from offline (or new)
+# they come back available.
 _ONLINE = """
-redis.call('HSET', KEYS[1], 'name', ARGV[2], 'status', 'available', 'skills', ARGV[3],
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'away' then status = 'available' end
+redis.call('HSET', KEYS[1], 'name', ARGV[2], 'status', status, 'skills', ARGV[3],
            'capacity', ARGV[4])
 redis.call('HDEL', KEYS[1], 'disconnected_at')
 redis.call('SADD', KEYS[2], ARGV[1])
@@ -93,6 +97,14 @@ class AgentState:
         return self.status == "available" and self.disconnected_at is None
 
     @property
+    def presence(self) -> str:
+        """What supervisors are told: available, away, disconnected (within the grace period,
+        chats kept) or offline (gone: logged out, or the grace period ran out)."""
+        if self.status != "offline" and self.disconnected_at is not None:
+            return "disconnected"
+        return self.status
+
+    @property
     def free(self) -> int:
         """How many more chats the agent can take."""
         return max(0, self.capacity - self.load)
@@ -110,7 +122,8 @@ class Presence:
         self._all = redis.register_script(_ALL)
 
     def online(self, agent_id: str, name: str, skills: Iterable[str], capacity: int) -> AgentState:
-        """The agent connected: available, grace period over; chats they hold are kept."""
+        """The agent connected: grace period over, chats they hold kept; available, unless
+        they were away (a reload or a reconnect keeps the status they chose)."""
         if capacity < 0:
             raise ValueError("Capacity is a number of chats, 0 or more.")
         reply = self._online(

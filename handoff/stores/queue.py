@@ -84,8 +84,8 @@ return redis.call('HGETALL', KEYS[1])
 _ENTRIES = """
 local entries = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local entry = redis.call('HMGET', ARGV[1] .. id, 'priority', 'skill', 'queued_at')
-  entries[#entries + 1] = {id, entry[1], entry[2], entry[3]}
+  local entry = redis.call('HMGET', ARGV[1] .. id, 'priority', 'skill', 'queued_at', 'last_seq')
+  entries[#entries + 1] = {id, entry[1], entry[2], entry[3], entry[4]}
 end
 return entries
 """
@@ -109,13 +109,15 @@ class AgentUnavailable(AtCapacity):
 
 @dataclass(frozen=True)
 class QueueEntry:
-    """A waiting conversation; ``position`` is 1-based, in the list it came from."""
+    """A waiting conversation; ``position`` is 1-based, in the list it came from; ``last_seq``
+    (its transcript's latest number) tells the console when the customer wrote again."""
 
     conversation_id: str
     priority: str
     skill: str
     queued_at: float
     position: int
+    last_seq: int = 0
 
 
 class HandoffQueue:
@@ -283,7 +285,13 @@ class HandoffQueue:
 
 
 def _entry(
-    conversation_id: str, priority: str, skill: str, queued_at: str, *, position: int
+    conversation_id: str,
+    priority: str,
+    skill: str,
+    queued_at: str,
+    last_seq: str | None = None,
+    *,
+    position: int,
 ) -> QueueEntry:
     return QueueEntry(
         conversation_id=conversation_id,
@@ -291,4 +299,5 @@ def _entry(
         skill=skill,
         queued_at=float(queued_at),
         position=position,
+        last_seq=int(last_seq or 0),
     )

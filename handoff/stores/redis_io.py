@@ -1,4 +1,4 @@
-"""What every Redis store shares: a text client, HGETALL replies, Lua literals."""
+"""What every Redis store shares: a text client, HGETALL replies, Lua literals, counters."""
 
 from __future__ import annotations
 
@@ -32,3 +32,15 @@ def lua_table(value: Mapping[str, frozenset[str]] | tuple[str, ...]) -> str:
         )
         + "}"
     )
+
+
+def count_once_more(client: redis.Redis, key: str, seconds: int = 120) -> int:
+    """Add one to a counter that expires ``seconds`` after its last count; its new total.
+
+    A key per clock minute (e.g. ``rate_key``) makes it a per-minute rate limit.
+    """
+    pipe = client.pipeline(transaction=True)
+    pipe.incr(key)
+    pipe.expire(key, seconds)
+    count, _ = pipe.execute()
+    return int(count)

@@ -26,6 +26,8 @@ from handoff.stores.redis_io import require_text_client
 KINDS = ("customer", "bot", "agent", "system", "note")
 # Lines a client is sent at once: on (re)connection, and each time it asks for older ones.
 PAGE = 50
+# The queue's preview of a waiting customer: their newest line among this many latest lines.
+PREVIEW_SCAN = 20
 # A resend is recognised among the latest this many client message ids of a conversation.
 MESSAGE_IDS_KEPT = 500
 # ... for this long after the conversation's last line with one.
@@ -206,6 +208,17 @@ class TranscriptStore:
                 break
             high = messages[-1].seq - 1
         return Page(messages=found[:limit][::-1], has_more=len(found) > limit)
+
+    def last_customer_lines(self, conversation_ids: list[str]) -> list[str | None]:
+        """Each conversation's newest customer line among its latest ``PREVIEW_SCAN`` lines, in
+        one round trip: the queue's preview of what a waiting customer last wrote."""
+        pipe = self._redis.pipeline(transaction=False)
+        for conversation_id in conversation_ids:
+            pipe.xrevrange(transcript_key(conversation_id), count=PREVIEW_SCAN)
+        return [
+            next((fields["text"] for _, fields in entries if fields["kind"] == "customer"), None)
+            for entries in pipe.execute()
+        ]
 
     def all(self, conversation_id: str) -> list[Message]:
         """The whole transcript, notes included (for agents and the archive)."""

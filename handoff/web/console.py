@@ -121,7 +121,8 @@ def page_headers(response: Response) -> Response:
 
 
 def api(role: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """An API view for logged-in agents (401 otherwise); ``role="supervisor"``: 403 for agents."""
+    """An API view for logged-in agents (401 otherwise), within their rate (429 beyond it);
+    ``role="supervisor"``: 403 for agents."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -129,6 +130,8 @@ def api(role: str | None = None) -> Callable[[Callable[..., Any]], Callable[...,
             agent = logged_in_agent()
             if agent is None:
                 raise ApiError(401, "not_logged_in", "Log in first.")
+            if not gateway().stores.api_calls.allowed(agent.id, time.time()):
+                raise ApiError(429, "rate_limited", "Too many requests; wait a minute.")
             if role and agent.role != role:
                 raise ApiError(403, "forbidden", f"Only {role}s may do this.")
             return view(agent, *args, **kwargs)
@@ -242,6 +245,21 @@ def render_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
     return jsonify(text=text)
 
 
+@bp.get("/agent/api/conversations/<conversation_id>/history")
+@api()
+def customer_history(agent: Agent, conversation_id: str) -> ResponseReturnValue:
+    """The verified customer's past conversations and tickets, beside one of the agent's chats."""
+    return jsonify(conversations=gateway().agents.customer_history(agent, conversation_id))
+
+
+@bp.get("/agent/api/conversations/<conversation_id>/canned")
+@api()
+def canned_previews(agent: Agent, conversation_id: str) -> ResponseReturnValue:
+    """Every canned response as it would read in one of the agent's chats, for the picker."""
+    conversation = gateway().agents.owned(agent, conversation_id)
+    return jsonify(canned=canned_store().previews(canned_variables(conversation, agent.name)))
+
+
 # --- who is there, the queue, and today's figures ------------------------------
 
 
@@ -265,3 +283,10 @@ def queue_details(agent: Agent) -> ResponseReturnValue:
 def supervisor_snapshot(agent: Agent) -> ResponseReturnValue:
     """Every live conversation, the agents, the queue and today's figures, as of now."""
     return jsonify(gateway().supervision.snapshot(time.time()))
+
+
+@bp.get("/agent/api/supervisor/conversations/<conversation_id>")
+@api(role="supervisor")
+def supervisor_chat(agent: Agent, conversation_id: str) -> ResponseReturnValue:
+    """One live chat, to read: what its agent sees, notes included (nothing can be sent)."""
+    return jsonify(gateway().supervision.open_chat(agent, conversation_id))

@@ -17,8 +17,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
+from bot.gateway_client import Customer
 from bot.stack import Stack
 from core.settings import ROOT
+from handoff.customer_tokens import sign_customer_token
+from tests.conftest import CUSTOMER_TOKEN_SECRET
 
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL_CHROMIUM = "sudo apt-get install -y chromium"
@@ -92,6 +95,27 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def customers(stack: Stack) -> Iterator[Callable[..., Customer]]:
+    """Customers who log in on the website (so the console knows their name); without a
+    name, a guest. All closed at the end."""
+    opened: list[Customer] = []
+
+    def make(name: str | None = None, customer_id: str | None = None) -> Customer:
+        customer = Customer(stack)
+        opened.append(customer)
+        if name is None:
+            customer.start()
+            return customer
+        token = sign_customer_token(customer_id or f"C-{len(opened)}", name, CUSTOMER_TOKEN_SECRET)
+        customer.start(customer_token=token)
+        return customer
+
+    yield make
+    for customer in opened:
+        customer.close()
 
 
 @pytest.fixture

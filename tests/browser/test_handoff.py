@@ -36,7 +36,7 @@ def test_a_customer_and_an_agent_talk_then_the_bot_takes_over_again(
     customer.page.reload()  # still waiting, and still told where
     expect(customer.status).to_contain_text("next in line")
 
-    row = console.locator("#queue-rows tr").first
+    row = console.locator("#queue-rows .queue-entry").first
     expect(row).to_contain_text("general")
     row.get_by_role("button", name="Accept").click()
     chat = console.locator("article.chat").first

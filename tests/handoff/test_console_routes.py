@@ -86,9 +86,24 @@ def test_pages_and_api_need_a_login(app: Flask) -> None:
         ("GET", "/agent/api/agents"),
         ("GET", "/agent/api/queue"),
         ("GET", "/agent/api/supervisor"),
+        ("GET", "/agent/api/supervisor/conversations/x"),
+        ("GET", "/agent/api/conversations/x/history"),
+        ("GET", "/agent/api/conversations/x/canned"),
     ]:
         answer = anonymous.open(url, method=method, json={})
         assert (answer.status_code, answer.get_json()["error"]) == (401, "not_logged_in"), url
+
+
+def test_the_api_is_rate_limited_per_agent(app: Flask) -> None:
+    calls = gateway_of(app).stores.api_calls
+    # Per minute of the clock, across gateway processes (the count is in Redis).
+    assert [calls.allowed("ann", 60.0 + i) for i in range(3)] == [True] * 3
+    calls.per_minute = 3
+    assert calls.allowed("ann", 119.0) is False
+    assert calls.allowed("bob", 119.0) and calls.allowed("ann", 120.0)  # others; a new minute
+    calls.per_minute = 0
+    refused = client_of(app, "ann").get("/agent/api/queue")
+    assert (refused.status_code, refused.get_json()["error"]) == (429, "rate_limited")
 
 
 def test_login_console_and_logout(app: Flask) -> None:
@@ -239,6 +254,20 @@ def test_a_template_that_cannot_be_filled_in_says_why(app: Flask) -> None:
     assert filled.get_json()["text"] == "Is <1 Main St> right?"  # text, shown as text
 
 
+def test_canned_previews_are_filled_in_for_the_chat_or_say_why_not(app: Flask) -> None:
+    client_of(app, "sue").post(
+        "/agent/api/canned", json={"title": "Street", "body": "Is {{ slots.street }} right?"}
+    )
+    chat = assigned_chat(app, "ann", {"name": "Maria", "verified": True})
+    previews = client_of(app, "ann").get(f"/agent/api/conversations/{chat}/canned").get_json()
+    by_title = {p["title"]: p for p in previews["canned"]}
+    assert by_title["Greeting"]["text"].startswith("Hello Maria, I'm Ann Lee")
+    assert "{{" in by_title["Greeting"]["body"]  # the template, for those who edit it
+    assert by_title["Street"]["text"] is None and "'street'" in by_title["Street"]["problem"]
+    other = client_of(app, "bob").get(f"/agent/api/conversations/{chat}/canned")
+    assert other.status_code == 403
+
+
 def test_the_supervisor_snapshot(app: Flask) -> None:
     gateway = gateway_of(app)
     assigned_chat(app, "ann", {"name": "Maria"})
@@ -255,7 +284,58 @@ def test_the_supervisor_snapshot(app: Flask) -> None:
     assert snapshot["queue"] == {"length": 0, "longest_wait_seconds": None, "sla_seconds": 120.0}
     today = snapshot["today"]
     assert (today["conversations"], today["handed_off"], today["bot_alone"]) == (2, 1, 1)
+    assert (today["answered"], today["unanswered"]) == (0, 1)
     assert today["closed"] == 0 and today["resolution_rate"] is None
+
+
+def test_supervisors_open_any_live_chat_to_read_and_agents_may_not(app: Flask) -> None:
+    gateway = gateway_of(app)
+    chat = assigned_chat(app, "ann", {"name": "Maria"})
+    gateway.stores.transcripts.append(chat, "customer", "My bill is wrong")
+    gateway.stores.transcripts.append(chat, "note", "Refund due", sender="Ann")
+    url = f"/agent/api/supervisor/conversations/{chat}"
+
+    opened = client_of(app, "sue").get(url).get_json()
+    assert opened["conversation"]["customer"] == {"name": "Maria"}
+    assert [(m["kind"], m["text"]) for m in opened["transcript"]] == [
+        ("customer", "My bill is wrong"),
+        ("note", "Refund due"),
+    ]
+    assert client_of(app, "ann").get(url).status_code == 403
+    missing = client_of(app, "sue").get("/agent/api/supervisor/conversations/nope")
+    assert missing.status_code == 404
+
+
+def test_a_verified_customers_past_conversations_and_tickets_beside_a_chat(app: Flask) -> None:
+    gateway = gateway_of(app)
+    archive = gateway.archive
+    verified = {"customer_id": "ACC-7", "name": "Maria", "verified": True}
+    earlier = assigned_chat(app, "bob", verified)
+    archive.archive(
+        gateway.stores.conversations.transition(earlier, "closed", resolution="resolved"), []
+    )
+    left_email = "conv-left-email"
+    gateway.stores.conversations.open(left_email)
+    # Verified in the chat by the bot (no website token), then no one could come.
+    slots = {"customer_id": "ACC-7", "verified": True}
+    gateway.stores.queue.enqueue(left_email, "normal", "general", packet={"slots": slots})
+    closed = gateway.stores.conversations.transition(left_email, "closed", resolution="ticket")
+    ticket = archive.create_ticket(left_email, "maria@example.com")
+    archive.archive(closed, [])
+    now = assigned_chat(app, "ann", verified)
+    guest = assigned_chat(app, "ann", {})
+
+    ann = client_of(app, "ann")
+    past = ann.get(f"/agent/api/conversations/{now}/history").get_json()["conversations"]
+    assert [(c["id"], c["resolution"], c["tickets"]) for c in past] == [
+        (left_email, "ticket", [ticket]),
+        (earlier, "resolved", []),
+    ]
+    assert ann.get(f"/agent/api/conversations/{guest}/history").get_json() == {"conversations": []}
+    # Only for one's own chats; supervisors for any.
+    assert client_of(app, "bob").get(f"/agent/api/conversations/{now}/history").status_code == 403
+    as_supervisor = client_of(app, "sue").get(f"/agent/api/conversations/{now}/history")
+    assert len(as_supervisor.get_json()["conversations"]) == 2
 
 
 def test_online_agents_for_transfers(app: Flask) -> None:
@@ -266,6 +346,7 @@ def test_online_agents_for_transfers(app: Flask) -> None:
             "id": "ann",
             "name": "ann",
             "status": "available",
+            "presence": "available",
             "skills": ["general"],
             "load": 1,
             "capacity": 3,
@@ -274,9 +355,13 @@ def test_online_agents_for_transfers(app: Flask) -> None:
     ]
 
 
-def test_the_queue_with_reasons_and_names(app: Flask) -> None:
+def test_the_queue_with_reasons_names_and_the_customers_latest_line(app: Flask) -> None:
     gateway = gateway_of(app)
     gateway.stores.conversations.open("waiting", {"name": "Omar"})
+    transcripts = gateway.stores.transcripts
+    transcripts.append("waiting", "customer", "My card 4242 4242 4242 4242 was charged twice")
+    transcripts.append("waiting", "customer", "Still there?")
+    transcripts.append("waiting", "bot", "Let me find someone.")
     gateway.stores.queue.enqueue("waiting", "urgent", "billing", reason="failed_task")
     gateway.stores.conversations.open("anonymous")
     gateway.stores.queue.enqueue("anonymous", "normal", "general")
@@ -285,3 +370,5 @@ def test_the_queue_with_reasons_and_names(app: Flask) -> None:
         (e["conversation_id"], e["position"], e["skill"], e["reason"], e["customer_name"])
         for e in entries
     ] == [("waiting", 1, "billing", "failed_task", "Omar"), ("anonymous", 2, "general", None, None)]
+    # The customer's own latest line, not the bot's; none for a chat without one.
+    assert [e["preview"] for e in entries] == ["Still there?", None]

@@ -411,6 +411,7 @@ def test_an_agent_with_a_login_token_connects_and_gets_their_state(app: Flask) -
                     "skills": ["billing", "general"],
                     "capacity": 3,
                 },
+                "status": "available",
                 "chats": [],
                 "queue": [],
                 "queue_length": 0,

@@ -83,6 +83,18 @@ def test_grace_expired_lists_agents_gone_longer_than_the_grace_period(
     assert ann is not None and ann.disconnected_at is None and ann.routable
 
 
+def test_away_survives_a_reconnect_and_offline_comes_back_available(presence: Presence) -> None:
+    presence.online("ann", "Ann Lee", ["general"], 3)
+    presence.set_status("ann", "away")
+    presence.disconnected("ann", 1000.0)
+    assert presence.get("ann").presence == "disconnected"  # type: ignore[union-attr]
+    assert presence.online("ann", "Ann Lee", ["general"], 3).status == "away"  # a reload
+    presence.offline("ann")
+    assert presence.get("ann").presence == "offline"  # type: ignore[union-attr]
+    back = presence.online("ann", "Ann Lee", ["general"], 3)  # logged in again
+    assert (back.status, back.presence) == ("available", "available")
+
+
 def test_reconnecting_keeps_the_chats(
     presence: Presence, conversations: ConversationStore, queue: HandoffQueue
 ) -> None:

@@ -254,6 +254,26 @@ def test_handoff_packet_queues_the_chat_and_tells_the_customer_their_place(
     assert place == {"status": "queued", "position": 1, "wait_seconds": None}
 
 
+def test_a_guest_verified_by_the_bot_is_named_after_their_account_and_a_customer_is_not_renamed(
+    gateway: Gateway, rasa: ScriptedRasa
+) -> None:
+    gateway.agents.online(ANN)
+    account = {"name": "Dana Whitfield", "email": "dana@example.com"}
+    verified = {
+        **PACKET,
+        "slots": {"customer_id": "ACC-1001", "verified": True},
+        "account": account,
+    }
+    ask_for_person(gateway, rasa, open_chat(gateway, "guest"), verified)
+    gateway.stores.conversations.open("signed-in", {"name": "Dana W.", "customer_id": "ACC-1001"})
+    ask_for_person(gateway, rasa, "signed-in", verified)
+
+    guest = gateway.stores.conversations.get("guest")
+    assert guest.customer == {"name": "Dana Whitfield"}
+    assert guest.verified_customer_id == "ACC-1001"
+    assert gateway.stores.conversations.get("signed-in").customer["name"] == "Dana W."
+
+
 def test_handoff_with_no_agent_online_offers_email(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:
@@ -812,6 +832,47 @@ def test_housekeeping_requeues_chats_of_an_agent_gone_past_the_grace_period(
     assert [h["status"] for h in handoffs] == ["requeued", "offline", "queued"]
     assert "front of the line" in handoffs[0]["text"]
     assert handoffs[2]["position"] == 1
+
+
+def test_todays_figures_tell_the_bots_own_chats_from_handoffs_answered_or_not(
+    gateway: Gateway, rasa: ScriptedRasa
+) -> None:
+    rasa.script("hello", {"text": "Hi! How can I help?"})
+    gateway.customers.says(open_chat(gateway, "conv-bot"), "hello")
+    ask_for_person(gateway, rasa, open_chat(gateway, "conv-nobody"))  # no agent at all
+    assigned_chat(gateway, rasa, conversation_id="conv-taken")
+    gateway.agents.set_status(ANN, "away")
+    queued = queued_chat(gateway, rasa, "conv-left")
+    gateway.handoffs.leave_queue(queued)
+
+    assert gateway.stores.daily.counts(time.time()) == {
+        "conversations": 4,
+        "bot_alone": 1,
+        "handed_off": 3,
+        "answered": 1,
+        "unanswered": 2,
+    }
+
+
+def test_an_agent_who_logs_out_is_gone_at_once_and_their_chats_go_to_a_colleague(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    colleague = Agent(id="cat", name="Cat Fox", role="agent", skills=("billing",), capacity=3)
+    gateway.agents.online(colleague)
+    emitted.clear()
+
+    gateway.agents.logged_out("ann")
+
+    ann = gateway.stores.presence.get("ann")
+    assert ann is not None and ann.presence == "offline"  # never "available (disconnected)"
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.agent_id) == ("assigned", "cat")
+    handoffs = to_customer(emitted, conversation_id, "handoff")
+    assert [h["status"] for h in handoffs] == ["requeued", "assigned"]
+    assert "had to leave" in handoffs[0]["text"]
+    snapshot = gateway.supervision.snapshot(time.time())
+    assert [a["id"] for a in snapshot["agents"]] == ["cat"]  # those who left are not listed
 
 
 def test_housekeeping_gives_a_returning_agent_their_chats_within_the_grace_period(

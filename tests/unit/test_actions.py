@@ -464,6 +464,25 @@ def test_handoff_packet_in_the_middle_of_a_form() -> None:
         "agent please",
     ]
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
+    # Verified: the account as an agent may see it, never the phone's digits.
+    account = handoff["account"]
+    assert account["name"] == "Dana Whitfield" and "@" in account["email"]
+    assert account["balance"].startswith("$") and " ending " in account["card"]
+    assert set(account) == {
+        "name",
+        "email",
+        "address",
+        "balance",
+        "due_date",
+        "card",
+        "card_status",
+    }
+
+
+def test_an_unverified_customers_packet_has_no_account() -> None:
+    dispatcher = CollectingDispatcher()
+    ActionHandoff().run(dispatcher, tracker(user("agent please", "request_human")), DOMAIN)
+    assert packet(dispatcher.messages)["account"] is None
 
 
 @pytest.mark.parametrize(

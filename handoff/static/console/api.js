@@ -36,11 +36,17 @@ export const deleteJSON = (url) => call("DELETE", url, {});
 export const login = (name, password) => postJSON("/agent/login", { login: name, password });
 export const logout = () => postJSON("/agent/logout", {});
 export const cannedList = () => getJSON("/agent/api/canned").then((data) => data.canned);
+export const cannedPreviews = (conversationId) =>
+  getJSON(`/agent/api/conversations/${encodeURIComponent(conversationId)}/canned`).then((data) => data.canned);
 export const renderCanned = (id, conversationId) =>
   postJSON(`/agent/api/canned/${id}/render`, { conversation_id: conversationId }).then((data) => data.text);
 export const addCanned = (title, body) => postJSON("/agent/api/canned", { title, body });
 export const editCanned = (id, title, body) => putJSON(`/agent/api/canned/${id}`, { title, body });
 export const deleteCanned = (id) => deleteJSON(`/agent/api/canned/${id}`);
 export const queueDetails = () => getJSON("/agent/api/queue").then((data) => data.entries);
+export const customerHistory = (conversationId) =>
+  getJSON(`/agent/api/conversations/${encodeURIComponent(conversationId)}/history`).then((data) => data.conversations);
 export const onlineAgents = () => getJSON("/agent/api/agents").then((data) => data.agents);
 export const supervisorSnapshot = () => getJSON("/agent/api/supervisor");
+export const supervisorChat = (conversationId) =>
+  getJSON(`/agent/api/supervisor/conversations/${encodeURIComponent(conversationId)}`);

@@ -1,15 +1,15 @@
 // The canned-response search of one reply box: "/" at the start of the box, or Ctrl+K, opens
 // it; typing filters; arrows move; Enter inserts the response, filled in by the server for this
-// chat's customer; Escape closes. A response that cannot be filled in shows why and changes
-// nothing else.
+// chat's customer; Escape closes. Each option previews the text as this customer would read it
+// (never the template's code); one that cannot be filled in says why and changes nothing else.
 
 let pickerCount = 0;
 
-/** Responses whose title or text contains every word of `query` (any case). */
+/** Responses whose title or text, as filled in, contains every word of `query` (any case). */
 export function matching(responses, query) {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   return responses.filter((response) => {
-    const haystack = `${response.title} ${response.body}`.toLowerCase();
+    const haystack = `${response.title} ${response.text || ""}`.toLowerCase();
     return words.every((word) => haystack.includes(word));
   });
 }
@@ -17,7 +17,7 @@ export function matching(responses, query) {
 export class CannedPicker {
   /**
    * @param {ChatPanel} panel
-   * @param {{list: () => Promise<Array>, fill: (id) => Promise<string>}} source
+   * @param {{list: () => Promise<Array<{id, title, text, problem}>>, fill: (id) => Promise<string>}} source
    */
   constructor(panel, source) {
     pickerCount += 1;
@@ -125,8 +125,8 @@ export class CannedPicker {
       title.className = "canned-title";
       title.textContent = response.title;
       const body = document.createElement("span");
-      body.className = "canned-body";
-      body.textContent = response.body;
+      body.className = response.text === null ? "canned-body canned-problem" : "canned-body";
+      body.textContent = response.text === null ? `Cannot be used here: ${response.problem}` : response.text;
       option.append(title, body);
       // Pressing an option must not blur the search (which would close it before the click).
       option.addEventListener("pointerdown", (event) => event.preventDefault());

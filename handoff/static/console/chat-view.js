@@ -1,6 +1,6 @@
 // One chat panel: the transcript (role="log"), the customer profile, the reply box and the
 // chat's actions. It renders from a Chat and calls back; it never touches the socket.
-import { chatSummary, clockTime, customerName, profileRows, speaker } from "./format.js";
+import { chatSummary, clockTime, customerName, pastConversation, profileRows, speaker } from "./format.js";
 
 let panelCount = 0;
 
@@ -13,6 +13,8 @@ export class ChatPanel {
   constructor(chat, handlers) {
     this.chat = chat;
     this.handlers = handlers;
+    // The customer's lines that arrived while the agent was elsewhere.
+    this.unread = 0;
     panelCount += 1;
     const id = `chat-${panelCount}`;
     const root = document.getElementById("chat-template").content.firstElementChild.cloneNode(true);
@@ -22,22 +24,35 @@ export class ChatPanel {
       badge: root.querySelector(".new-badge"),
       meta: root.querySelector(".chat-meta"),
       profile: root.querySelector(".profile-list"),
+      history: root.querySelector(".history"),
       transcript: root.querySelector(".transcript"),
       typing: root.querySelector(".typing"),
       problem: root.querySelector(".chat-problem"),
       form: root.querySelector(".reply-form"),
       reply: root.querySelector(".reply"),
       hint: root.querySelector(".hint"),
+      noteHint: root.querySelector(".note-hint"),
+      label: root.querySelector(".reply-label"),
+      submit: root.querySelector(".send"),
+      modeReply: root.querySelector(".mode-reply"),
+      modeNote: root.querySelector(".mode-note"),
     };
     const name = customerName(chat.conversation);
     root.setAttribute("aria-label", `Chat with ${name}`);
     root.dataset.conversation = chat.id;
     this.parts.title.textContent = name;
     this.parts.transcript.setAttribute("aria-label", `Transcript with ${name}`);
-    root.querySelector(".reply-label").htmlFor = `${id}-reply`;
+    this.parts.label.htmlFor = `${id}-reply`;
     this.parts.reply.id = `${id}-reply`;
     this.parts.hint.id = `${id}-hint`;
-    this.parts.reply.setAttribute("aria-describedby", `${id}-hint`);
+    this.parts.noteHint.id = `${id}-note-hint`;
+    for (const mode of ["reply", "note"]) {
+      const radio = this.parts[mode === "reply" ? "modeReply" : "modeNote"];
+      radio.name = `${id}-mode`;
+      radio.id = `${id}-mode-${mode}`;
+      root.querySelector(`.mode-${mode}-label`).htmlFor = radio.id;
+    }
+    this._showMode();
     this.renderConversation();
     this.appendLines(chat.lines);
     this._wire();
@@ -62,7 +77,25 @@ export class ChatPanel {
     }
   }
 
-  /** Add transcript lines (already in order and new); keeps the view at the bottom. */
+  /** A verified customer's past conversations and tickets, newest first; hidden when none. */
+  showHistory(conversations) {
+    const list = this.parts.history.querySelector(".history-list");
+    list.replaceChildren(...conversations.map((past) => {
+      const item = document.createElement("li");
+      item.textContent = pastConversation(past);
+      return item;
+    }));
+    this.parts.history.hidden = conversations.length === 0;
+  }
+
+  /** Show the newest line: called once the panel is on the page (before, it has no height). */
+  scrollToNewest() {
+    const log = this.parts.transcript;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  /** Add transcript lines (already in order and new). The view follows new lines only if the
+   * agent was at the bottom (or wrote the line): reading older lines, they stay where they are. */
   appendLines(lines) {
     const log = this.parts.transcript;
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
@@ -83,8 +116,10 @@ export class ChatPanel {
     this.parts.problem.textContent = message || "";
   }
 
-  /** Flag the chat for attention ("New chat", "New message") until the agent looks at it. */
-  flag(label) {
+  /** Flag the chat for attention ("New chat", "New message") until the agent looks at it;
+   * `unread` more of the customer's lines wait there. */
+  flag(label, unread = 0) {
+    this.unread += unread;
     this.parts.badge.textContent = label;
     this.parts.badge.hidden = false;
     this.element.classList.add("attention");
@@ -96,6 +131,7 @@ export class ChatPanel {
 
   unflag() {
     if (!this.flagged) return;
+    this.unread = 0;
     this.parts.badge.hidden = true;
     this.element.classList.remove("attention");
     this.handlers.onSeen(this);
@@ -103,6 +139,17 @@ export class ChatPanel {
 
   hasFocus() {
     return this.element.contains(document.activeElement);
+  }
+
+  /** Bring the chat into view with the focus in its reply box (which marks it seen). */
+  focusReply() {
+    this.element.scrollIntoView({ block: "nearest" });
+    this.parts.reply.focus();
+  }
+
+  /** Whether the agent (`myName`) has written to the customer in this chat yet. */
+  answeredBy(myName) {
+    return this.chat.lines.some((line) => line.kind === "agent" && line.sender === myName);
   }
 
   /** Put text in the reply box at the cursor (replacing a leading "/" that opened the search). */
@@ -116,24 +163,57 @@ export class ChatPanel {
     reply.focus();
   }
 
+  /** Writing a note (for agents only) rather than a reply to the customer. */
+  get noteMode() {
+    return this.parts.modeNote.checked;
+  }
+
+  /** Switch between replying and writing a note; the text written so far stays. */
+  setNoteMode(on) {
+    this.parts.modeNote.checked = on;
+    this.parts.modeReply.checked = !on;
+    this._showMode();
+  }
+
+  /** A note looks and reads differently everywhere: label, colour, hint, button. A note never
+   * tells the customer anyone is typing, so switching to it ends "typing" at once. */
+  _showMode() {
+    const note = this.noteMode;
+    const { form, label, submit, reply, hint, noteHint } = this.parts;
+    form.classList.toggle("note-mode", note);
+    label.textContent = note ? "Note" : "Reply";
+    submit.textContent = note ? "Add note" : "Send";
+    noteHint.hidden = !note;
+    reply.setAttribute("aria-describedby", note ? `${noteHint.id} ${hint.id}` : hint.id);
+    if (note) this._stopTyping();
+  }
+
+  /** What the reply box's text goes to: the customer, or the chat's notes. */
+  _submit() {
+    if (this.noteMode) this._deliver(this.handlers.onNote, false);
+    else this._deliver(this.handlers.onSend, true);
+  }
+
   _wire() {
-    const { form, reply } = this.parts;
+    const { form, reply, modeReply, modeNote } = this.parts;
     const el = this.element;
     el.addEventListener("focusin", () => this.unflag());
     el.addEventListener("pointerdown", () => this.unflag());
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      this._deliver(this.handlers.onSend, true);
+      this._submit();
     });
     reply.addEventListener("keydown", (event) => {
-      // Enter sends, Shift+Enter is a new line.
+      // Enter sends (or adds the note), Shift+Enter is a new line.
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
-        this._deliver(this.handlers.onSend, true);
+        this._submit();
       }
     });
-    reply.addEventListener("input", () => this._typing());
-    el.querySelector(".add-note").addEventListener("click", () => this._deliver(this.handlers.onNote, false));
+    reply.addEventListener("input", () => {
+      if (!this.noteMode) this._typing();
+    });
+    for (const radio of [modeReply, modeNote]) radio.addEventListener("change", () => this._showMode());
     el.querySelector(".transfer").addEventListener("click", () => this.handlers.onTransfer(this));
     el.querySelector(".hand-back").addEventListener("click", () => this.handlers.onHandBack(this));
     el.querySelector(".close-chat").addEventListener("click", () => this.handlers.onClose(this));

@@ -1,12 +1,15 @@
 // The agent console: wires the /agent socket, the state and the views together.
-import { cannedList, onlineAgents, queueDetails, renderCanned } from "./api.js";
+import { cannedPreviews, customerHistory, onlineAgents, queueDetails, renderCanned } from "./api.js";
 import { AgentSocket } from "./agent-socket.js";
+import { Alerts } from "./alerts.js";
 import { CannedPicker } from "./canned-picker.js";
+import { ChatList } from "./chat-list.js";
 import { ChatPanel } from "./chat-view.js";
 import { ConsoleState } from "./chats.js";
 import { confirmIn } from "./dialogs.js";
-import { SKILLS, titleWithCount } from "./format.js";
+import { SKILLS, taskName, titleWithCount } from "./format.js";
 import { QueueView } from "./queue-view.js";
+import { listenForShortcuts, listShortcuts } from "./shortcuts.js";
 
 const body = document.body;
 const me = { id: body.dataset.agent, name: body.dataset.agentName, capacity: Number(body.dataset.capacity) };
@@ -42,11 +45,24 @@ function announce(text) {
   setTimeout(() => { announcer.textContent = text; }, 50);
 }
 
+const alerts = new Alerts();
+const chatTabs = new ChatList({ onOpen: (panel) => panel.focusReply() });
+// The chat the agent was last in: the one shortcuts act on.
+let current = null;
+chatList.addEventListener("focusin", (event) => {
+  const article = event.target.closest("article.chat");
+  current = [...panels.values()].find((panel) => panel.element === article) || current;
+  updateCounts();
+});
+
 function updateCounts() {
   chatCount.textContent = `${panels.size} of ${me.capacity}`;
   noChats.hidden = panels.size > 0;
   const flagged = [...panels.values()].filter((panel) => panel.flagged).length;
   document.title = titleWithCount(baseTitle, flagged);
+  chatTabs.render([...panels.values()], current);
+  // Read by the "Log out" button (logout.js), which warns while chats are open.
+  body.dataset.openChats = String(panels.size);
 }
 
 const handlers = {
@@ -65,9 +81,11 @@ function openChat(data, { alert }) {
   let panel = panels.get(chat.id);
   if (isNew || !panel) {
     panel = new ChatPanel(chat, handlers);
-    new CannedPicker(panel, { list: cannedList, fill: (id) => renderCanned(id, chat.id) });
+    new CannedPicker(panel, { list: () => cannedPreviews(chat.id), fill: (id) => renderCanned(id, chat.id) });
     panels.set(chat.id, panel);
     chatList.append(panel.element);
+    panel.scrollToNewest();
+    showHistory(panel);
   } else {
     panel.renderConversation();
     panel.appendLines(fresh);
@@ -75,9 +93,22 @@ function openChat(data, { alert }) {
   if (alert) {
     panel.flag("New chat");
     announce(`New chat from ${panel.name} assigned to you.`);
+    alerts.notify("New chat", `${panel.name} was assigned to you.`);
   }
   updateCounts();
   return panel;
+}
+
+/** A verified customer's past conversations, fetched once per panel; none for a guest. */
+async function showHistory(panel) {
+  const { customer = {}, packet } = panel.chat.conversation;
+  const slots = (packet && packet.slots) || {};
+  if (!customer.verified && slots.verified !== true) return;
+  try {
+    panel.showHistory(await customerHistory(panel.chat.id));
+  } catch (error) {
+    panel.showProblem(`The customer's past conversations could not be loaded: ${error.message}`);
+  }
 }
 
 function dropChat(conversationId, why) {
@@ -87,6 +118,7 @@ function dropChat(conversationId, why) {
   const hadFocus = panel.hasFocus();
   panel.element.remove();
   panels.delete(conversationId);
+  if (current === panel) current = null;
   updateCounts();
   if (why) announce(`Chat with ${panel.name} ${why}.`);
   if (hadFocus) document.getElementById("chats-heading").focus();
@@ -135,7 +167,7 @@ async function handBack(panel) {
     () => {
       dialog.querySelector(".resume-choice").hidden = !form;
       dialog.querySelector("label[for=hand-back-resume]").textContent =
-        `Resume the interrupted task (${form || "none"})`;
+        `Resume the interrupted task (${form ? taskName(form) : "none"})`;
       resume.checked = Boolean(form);
     },
   );
@@ -147,7 +179,12 @@ async function closeChat(panel) {
   const confirmed = await confirmIn(
     dialog,
     `Close the chat with ${panel.name}? They will be asked to rate it.`,
-    () => { dialog.querySelector("input[name=resolution]").checked = true; },
+    () => {
+      dialog.querySelector("input[name=resolution]").checked = true;
+      const warning = dialog.querySelector(".unanswered");
+      warning.hidden = panel.answeredBy(me.name);
+      warning.textContent = `You have not written to ${panel.name} yet: they may still be waiting for an answer.`;
+    },
   );
   if (!confirmed) return;
   const resolution = dialog.querySelector("input[name=resolution]:checked").value;
@@ -159,8 +196,6 @@ async function closeChat(panel) {
 socket.on("open", () => {
   connection.textContent = "Connected";
   connection.className = "connection online";
-  // The gateway makes a (re)connected agent available: keep the status the agent chose.
-  if (statusSelect.value !== "available") socket.setStatus(statusSelect.value);
 });
 socket.on("reconnecting", ({ attempt }) => {
   connection.textContent = `Reconnecting… (attempt ${attempt})`;
@@ -183,13 +218,16 @@ socket.on("refused", async (message) => {
 
 let askingDetails = false;
 
-/** Show the queue; ask the server for the reasons and names of chats new to it. */
+/** Show the queue; ask the server for the reasons, names and latest lines of chats new to it
+ * or whose customer wrote since. Once more if a push came meanwhile with newer lines. */
 async function showQueue(entries, length = entries.length) {
   queueView.render(entries, length);
-  if (askingDetails || !queueView.unknown(entries).length) return;
+  if (askingDetails) return;
   askingDetails = true;
   try {
-    queueView.learn(await queueDetails());
+    for (let tries = 0; tries < 2 && queueView.unknown(queueView.entries).length; tries += 1) {
+      queueView.learn(await queueDetails());
+    }
   } catch (error) {
     announceProblem(`The queue's details could not be loaded: ${error.message}`);
   } finally {
@@ -198,6 +236,8 @@ async function showQueue(entries, length = entries.length) {
 }
 
 socket.on("state", (data) => {
+  // The gateway keeps the status the agent chose (away stays away through a reload).
+  statusSelect.value = data.status;
   const open = new Set(data.chats.map((chat) => chat.conversation.id));
   for (const id of [...panels.keys()]) if (!open.has(id)) dropChat(id, "is no longer yours");
   for (const chat of data.chats) openChat(chat, { alert: false });
@@ -215,11 +255,13 @@ socket.on("message", (line) => {
   if (!chat || !panel) return;
   const fresh = chat.addLines([line]);
   panel.appendLines(fresh);
-  if (fresh.some((l) => l.kind === "customer")) {
+  const said = fresh.filter((l) => l.kind === "customer");
+  if (said.length) {
     panel.setTyping(false);
     if (!panel.hasFocus()) {
-      panel.flag("New message");
+      panel.flag("New message", said.length);
       updateCounts();
+      alerts.notify(`New message from ${panel.name}`, said[said.length - 1].text.slice(0, 120));
     }
   }
 });
@@ -260,6 +302,37 @@ statusSelect.addEventListener("change", () => socket.setStatus(statusSelect.valu
 socket.on("status", ({ status }) => {
   statusSelect.value = status;
   announce(`Your status is ${status}.`);
+});
+
+// --- keyboard shortcuts ---
+
+/** The open chats in the order of "My chats". */
+const ordered = () => [...panels.values()];
+
+function step(by) {
+  const list = ordered();
+  if (!list.length) return;
+  const at = list.indexOf(current);
+  list[(at + by + list.length) % list.length].focusReply();
+}
+
+listShortcuts(document.getElementById("shortcut-list"));
+listenForShortcuts({
+  chat: (number) => ordered()[number - 1]?.focusReply(),
+  next: () => step(1),
+  previous: () => step(-1),
+  accept: () => {
+    if (!queueView.acceptFirst()) announce("No one is waiting.");
+  },
+  note: () => {
+    if (!current) return;
+    current.setNoteMode(!current.noteMode);
+    current.focusReply();
+    announce(current.noteMode ? "Writing an internal note." : "Writing to the customer.");
+  },
+  transfer: () => current && transfer(current),
+  handBack: () => current && handBack(current),
+  close: () => current && closeChat(current),
 });
 
 // Every (re)connection gets a full `state`: the agent's chats with every line, and the queue.

@@ -14,12 +14,11 @@ export const SKILLS = vocabulary.skills;
 
 // What the bot's slots are called for a person reading the profile.
 const SLOT_LABELS = {
-  customer_id: "Customer id",
   reset_identifier: "Reset asked for",
-  street: "Street",
-  city: "City",
-  postal_code: "Postal code",
-  payment_amount: "Payment amount",
+  street: "New street",
+  city: "New city",
+  postal_code: "New postal code",
+  payment_amount: "Amount to pay",
 };
 
 /** "0:07", "12:34", "1:02:03" for a number of seconds (negative counts as 0). */
@@ -58,7 +57,8 @@ export function priorityLabel(priority) {
   return PRIORITIES[priority] || priority || "Normal";
 }
 
-/** The name the console uses for a customer: their name, else a short form of the chat id. */
+/** The name the console uses for a customer: their name (the website's, or their account's
+ * once verified in the chat), else a short form of the chat id. */
 export function customerName(conversation) {
   const name = conversation && conversation.customer && conversation.customer.name;
   if (name) return name;
@@ -76,36 +76,67 @@ export function speaker(line, myName) {
   return line.kind;
 }
 
+/** The bot's task in words ("Paying a bill"), from a form's name. */
+export function taskName(form) {
+  return vocabulary.tasks[form] || "A task with the assistant";
+}
+
+/** Where the bot was when it handed over, in words: "Paying a bill: was asking for the amount
+ * to pay"; null when no task was under way. */
+export function botProgress(packet) {
+  if (!packet || !packet.active_form) return null;
+  const step = packet.requested_slot && vocabulary.task_steps[packet.requested_slot];
+  return step ? `${taskName(packet.active_form)}: was asking for ${step}` : taskName(packet.active_form);
+}
+
+/** What the customer's latest messages meant, in words, newest last; internal ones left out. */
+export function askedFor(packet) {
+  const intents = ((packet && packet.last_intents) || []).filter((intent) => vocabulary.intents[intent.name]);
+  return intents.map((intent) => vocabulary.intents[intent.name]).join(", then ");
+}
+
 /**
  * The customer profile beside a chat, as [label, value] pairs: who they are and whether they
- * are verified (the website's token or the bot's check), the slots the bot collected, and where
- * the bot was when it handed over.
+ * are verified (the website's token or the bot's check), their account as the bot read it for
+ * a verified customer, what the bot collected, and where it was when it handed over, in words.
  */
 export function profileRows(conversation) {
   const customer = conversation.customer || {};
   const packet = conversation.packet || {};
   const slots = packet.slots || {};
+  const account = packet.account || {};
   const rows = [];
   if (customer.name) rows.push(["Name", customer.name]);
   const verified = Boolean(customer.verified || slots.verified);
   rows.push(["Identity", verified ? "Verified" : "Not verified"]);
-  if (customer.customer_id && !slots.customer_id) rows.push(["Customer id", customer.customer_id]);
+  const customerId = customer.customer_id || slots.customer_id;
+  if (customerId) rows.push(["Customer id", customerId]);
+  if (account.email) rows.push(["Email", account.email]);
+  if (account.address) rows.push(["Address", account.address]);
+  if (account.balance) rows.push(["Balance", `${account.balance}, due ${account.due_date}`]);
+  if (account.card) rows.push(["Card on file", account.card_status === "ok" ? account.card : `${account.card} (${account.card_status})`]);
   for (const [slot, value] of Object.entries(slots)) {
-    if (slot === "verified" || value === null || value === undefined) continue;
-    rows.push([SLOT_LABELS[slot] || slot, String(value)]);
+    if (!SLOT_LABELS[slot] || value === null || value === undefined) continue;
+    rows.push([SLOT_LABELS[slot], String(value)]);
   }
-  if (packet.active_form) {
-    const asking = packet.requested_slot ? `, asking for ${packet.requested_slot}` : "";
-    rows.push(["Interrupted task", `${packet.active_form}${asking}`]);
-  }
-  const intents = (packet.last_intents || []).filter((intent) => intent.name);
-  if (intents.length) {
-    rows.push([
-      "Last intents",
-      intents.map((intent) => `${intent.name} (${Math.round((intent.confidence || 0) * 100)}%)`).join(", "),
-    ]);
-  }
+  const progress = botProgress(packet);
+  if (progress) rows.push(["Bot's progress", progress]);
+  const asked = askedFor(packet);
+  if (asked) rows.push(["The customer", asked]);
   return rows;
+}
+
+/** A past conversation in one line: "12 Nov · Asked for a person · resolved · rated 4 of 5 ·
+ * ticket TKT-1A2B". */
+export function pastConversation(past) {
+  const parts = [
+    new Date(past.closed_at * 1000).toLocaleDateString([], { day: "numeric", month: "short" }),
+    reasonLabel(past.reason),
+  ];
+  if (past.resolution) parts.push(past.resolution);
+  if (past.csat) parts.push(`rated ${past.csat} of 5`);
+  for (const ticket of past.tickets || []) parts.push(`ticket ${ticket}`);
+  return parts.join(" · ");
 }
 
 /** The handoff's reason, skill and priority in one line. */

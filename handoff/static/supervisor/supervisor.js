@@ -1,13 +1,22 @@
 // The supervisor view: polls GET /agent/api/supervisor every few seconds and renders it; the
 // wait times tick between polls. It opens no socket, so watching never makes the supervisor
 // "available" for chats.
-import { supervisorSnapshot } from "../console/api.js";
-import { customerName, duration, figureDuration, percent, reasonLabel, RESOLUTIONS } from "../console/format.js";
+import { supervisorChat, supervisorSnapshot } from "../console/api.js";
+import { lineElement } from "../console/chat-view.js";
+import {
+  chatSummary, customerName, duration, figureDuration, percent, profileRows, reasonLabel, RESOLUTIONS,
+} from "../console/format.js";
 import { CannedEditor } from "./canned-editor.js";
 import { barChart } from "./charts.js";
 
 const POLL_MS = 3000;
 const MODES = { bot: "Assistant", queued: "Queue", assigned: "Agent", closed: "Closed" };
+// Agents who left are not listed at all; one whose connection dropped keeps their chats a while.
+const PRESENCE = {
+  available: "Available",
+  away: "Away",
+  disconnected: "Disconnected (chats kept for a few minutes)",
+};
 const clockOffset = Number(document.body.dataset.now) - Date.now() / 1000;
 const now = () => Date.now() / 1000 + clockOffset;
 let snapshot = null;
@@ -50,10 +59,9 @@ function renderAgents({ agents }) {
   rows.replaceChildren();
   for (const agent of agents) {
     const row = document.createElement("tr");
-    const status = agent.connected ? agent.status : `${agent.status} (disconnected)`;
     row.append(
       cell(agent.name),
-      cell(status),
+      cell(PRESENCE[agent.presence] || agent.presence),
       cell(`${agent.load} of ${agent.capacity}`),
       cell(agent.skills.join(", ")),
     );
@@ -63,24 +71,73 @@ function renderAgents({ agents }) {
   el("agents-empty").hidden = agents.length > 0;
 }
 
+/** Why a chat is on the list, in words: who has it and why it left the assistant. */
+function whyLive(conversation) {
+  const reason = conversation.reason ? reasonLabel(conversation.reason) : "";
+  if (conversation.mode === "queued") return `Waiting for a person: ${reason}`;
+  if (conversation.mode === "assigned") return `With ${conversation.agent}: ${reason}`;
+  const last = conversation.last_message_at || conversation.created_at;
+  return `Talking with the assistant; last line ${duration(now() - last)} ago`;
+}
+
 function renderLive({ conversations }) {
   const rows = el("live-rows");
+  // The list is redrawn on every poll: give the focus back to the same chat's button.
+  const focused = rows.contains(document.activeElement) ? document.activeElement.dataset.conversation : null;
   rows.replaceChildren();
   for (const conversation of conversations) {
     const row = document.createElement("tr");
     row.dataset.since = String(since(conversation));
+    const name = customerName({ id: conversation.id, customer: { name: conversation.customer } });
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "link-button";
+    open.textContent = name;
+    open.dataset.conversation = conversation.id;
+    open.setAttribute("aria-label", `Open the chat with ${name}`);
+    open.addEventListener("click", () => openChat(conversation.id, name));
+    const who = document.createElement("td");
+    who.append(open);
     row.append(
-      cell(customerName({ id: conversation.id, customer: { name: conversation.customer } })),
+      who,
       cell(MODES[conversation.mode] || conversation.mode),
-      cell(conversation.agent || "—"),
+      cell(whyLive(conversation)),
       cell(duration(now() - since(conversation)), "for"),
-      cell(conversation.reason ? reasonLabel(conversation.reason) : "—"),
-      cell(conversation.skill || "—"),
+      cell(conversation.skill || ""),
     );
     rows.append(row);
+    if (conversation.id === focused) open.focus();
   }
   el("live-table").hidden = conversations.length === 0;
   el("live-empty").hidden = conversations.length > 0;
+}
+
+/** A live chat, read only, as its agent sees it: the handoff, the profile and the lines. */
+async function openChat(conversationId, name) {
+  const dialog = el("chat-dialog");
+  const log = dialog.querySelector(".transcript");
+  dialog.querySelector("h2").textContent = `Chat with ${name}`;
+  dialog.querySelector(".chat-dialog-meta").textContent = "Loading…";
+  dialog.querySelector(".profile-list").replaceChildren();
+  log.replaceChildren();
+  dialog.showModal();
+  try {
+    const chat = await supervisorChat(conversationId);
+    const { conversation } = chat;
+    dialog.querySelector(".chat-dialog-meta").textContent =
+      `${MODES[conversation.mode] || conversation.mode}${conversation.reason ? ` · ${chatSummary(conversation)}` : ""}`;
+    for (const [label, value] of profileRows(conversation)) {
+      const term = document.createElement("dt");
+      term.textContent = label;
+      const detail = document.createElement("dd");
+      detail.textContent = value;
+      dialog.querySelector(".profile-list").append(term, detail);
+    }
+    for (const line of chat.transcript) log.append(lineElement(line, null));
+    log.scrollTop = log.scrollHeight; // the newest line in view
+  } catch (error) {
+    dialog.querySelector(".chat-dialog-meta").textContent = `The chat could not be opened: ${error.message}`;
+  }
 }
 
 function renderToday({ today }) {
@@ -88,7 +145,8 @@ function renderToday({ today }) {
   const figures = [
     ["Conversations", String(today.conversations)],
     ["Handled by the bot alone", String(today.bot_alone)],
-    ["Handed off", String(today.handed_off)],
+    ["Handed off, answered by an agent", String(today.answered)],
+    ["Handed off, no agent answered", String(today.unanswered)],
     ["Average wait", figureDuration(today.avg_wait_seconds)],
     ["First response", figureDuration(today.avg_first_response_seconds)],
     ["Handle time", figureDuration(today.avg_handle_seconds)],
@@ -114,7 +172,8 @@ function renderToday({ today }) {
   el("charts").replaceChildren(
     barChart("Who handled today's conversations", [
       { label: "Bot alone", value: today.bot_alone },
-      { label: "Handed off", value: today.handed_off },
+      { label: "An agent", value: today.answered },
+      { label: "No agent", value: today.unanswered },
     ]),
     barChart("Average times", times.map(([label, seconds]) => ({ label, value: seconds || 0, text: figureDuration(seconds) }))),
     barChart("Resolutions of closed chats", RESOLUTIONS.map((resolution) => ({
