@@ -52,6 +52,7 @@ TASK_STEPS = {
     "street": "the street",
     "city": "the city",
     "postal_code": "the postal code",
+    "state": "the state",
     "address_confirmed": "a yes to save the new address",
     "payment_amount": "the amount to pay",
     "payment_confirmed": "a yes to make the payment",
@@ -77,6 +78,9 @@ INTENTS = {
     "lost_email_access": "lost access to their email",
     "billing_dispute": "disputes a bill",
     "report_fraud": "reports fraud",
+    "ask_why": "asked why the bot needs that",
+    "resend_reset_link": "did not get the reset link",
+    "service_status": "asked about an outage",
 }
 
 ROLES = ("agent", "supervisor")
