@@ -44,16 +44,20 @@ COMMANDS = {
     "passwords in examples, story tests of each task's happy path, a digression and a "
     "handoff, well-formed conversation tests). Prints `file:line: problem — fix`; exits 1 on "
     "any problem.",
+    "update-quotes": "After rewording responses: show each `bot:` turn of tests/conversations/ "
+    "that no response says any more, beside the words of the response now closest to it, and "
+    "rewrite the turn when you answer y. Exits 1 while a stale turn is left.",
     "protocol-docs": "Rewrite the event tables of docs/protocol.md from the gateway's protocol "
     "schema, handoff/protocol.schema.json, keeping the prose around them; --check only reports "
     "each table that differs (`make check` runs it) and exits 1 if any does.",
     "test-bot": "Train if the content changed, run the story tests in tests/stories/ and the "
-    "conversation tests in tests/conversations/ (against a private stack: gateway, Redis, Rasa, "
-    "action server), play the scenarios of tests/scenarios/ through the same stack (a "
-    "measurement: tasks completed, turns per task, handoffs), and write reports/test-bot.md: "
-    "failed tests with the turn that went wrong, intent confusion, the intents and responses no "
-    "test covers, and the scenarios' figures. Exits 1 on any failed test; scenarios fail only "
-    "when a file is malformed or the stack stops answering.",
+    "conversation tests in tests/conversations/ and of each FAQ in data/faq/ (against a private "
+    "stack: gateway, Redis, Rasa, action server; the warm one of `warm` when it runs), play the "
+    "scenarios of tests/scenarios/ through the same stack (a measurement: tasks completed, turns "
+    "per task, handoffs), and write reports/test-bot.md: failed tests with the turn that went "
+    "wrong, intent confusion, the intents and responses no test covers, and the scenarios' "
+    "figures. Exits 1 on any failed test; scenarios fail only when a file is malformed or the "
+    "stack stops answering. Given files or test names, runs only those tests.",
     "suggest": "Read the archived conversations in DATABASE_URL, group what customers said just "
     "before the bot fell back or handed over to a person, and write the groups, with counts, "
     "to reports/suggestions.yml for an editor to review. Never changes data/.",
@@ -104,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
             from bot.admin import add_accounts_arguments
 
             add_accounts_arguments(command)
-        elif name == "check":
+        elif name in ("check", "update-quotes"):
             command.add_argument(
-                "--root", type=Path, help="check another copy of the project (default: this one)"
+                "--root", type=Path, help="work on another copy of the project (default: this one)"
             )
         elif name == "protocol-docs":
             command.add_argument(
@@ -136,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.validate import main as check
 
             return check(args.root or settings.root)
+        elif args.command == "update-quotes":
+            from bot.quotes import update
+
+            return update(args.root or settings.root)
         elif args.command == "protocol-docs":
             from bot.protocol_docs import main as protocol_docs
 

@@ -11,8 +11,9 @@ Three kinds of checks run, all without training, in this order:
   question with its answer, no HTML or non-https link in a response, nothing like
   a card number or a password in a training example. `check` adds
   `COVERAGE_RULES`: every task (form) has story tests of its happy path, a
-  digression and a handoff, and the conversation tests in tests/conversations/
-  and the scenarios in tests/scenarios/ are well formed.
+  digression and a handoff, the conversation tests in tests/conversations/ and
+  the scenarios in tests/scenarios/ are well formed, and every `bot:` turn quotes
+  what a response says now (bot/quotes.py).
 - Rasa's own checks that need its machinery (bot/rasa_validation.py): the
   content loads as training loads it, and no two stories or rules disagree.
 
@@ -41,6 +42,7 @@ from bot.content import (
 )
 from bot.conversation_tests import ConversationTestError, load
 from bot.demo import CustomerFileError, load_customers
+from bot.quotes import quotes_current
 from bot.rasa_validation import rasa_problems
 from bot.scenarios import ScenarioError
 from bot.scenarios import load_all as load_scenarios
@@ -239,12 +241,22 @@ def faqs_answered(content: Content) -> Iterator[Problem]:
     questions = {n: w for n, w in content.intent_blocks.items() if RETRIEVAL_SEPARATOR in n}
     for name, where in questions.items():
         answer = f"utter_{name}"
-        if answer not in content.responses:
+        variants = content.responses.get(answer)
+        if variants is None:
             yield Problem(
                 where.file,
                 where.line,
                 f"the question '{name}' has no answer",
                 f"add `{answer}:` under `responses:` in {where.file}",
+            )
+        elif not isinstance(variants, yaml.SequenceNode) or len(variants.value) != 1:
+            place = content.response_places[answer]
+            yield Problem(
+                place.file,
+                place.line,
+                f"the answer '{answer}' is not one text",
+                "give it exactly one `- text:`: an FAQ's answer is always the same, and its "
+                "test (made by test-bot) expects it word for word",
             )
         count = len(content.examples.get(name, []))
         if count < MIN_FAQ_EXAMPLES:
@@ -425,6 +437,7 @@ def scenarios_readable(content: Content) -> Iterator[Problem]:
 COVERAGE_RULES: list[Callable[[Content], Iterator[Problem]]] = [
     tasks_have_story_tests,
     conversation_tests_readable,
+    quotes_current,
     scenarios_readable,
 ]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.process import QUIET_ENV
+from bot.quotes import update
 from bot.validate import MIN_EXAMPLES, check
 from core.settings import ROOT
 
@@ -426,3 +427,42 @@ def test_the_command_prints_file_line_problem_fix_and_fails(project: Path) -> No
     lines = result.stdout.splitlines()
     assert lines[0].startswith("data/nlu/password.yml:6: an example of 'reset_password'")
     assert lines[-1].startswith("1 problem in ")
+
+
+def test_a_reworded_response_a_conversation_test_quotes_is_found_and_updated(
+    project: Path,
+) -> None:
+    """A response reworded with curly quotes: check names both places and the characters;
+    update-quotes, answered yes, rewrites the turn, and check is clean again."""
+    domain = project / "domain.yml"
+    old = "\"Hi! I'm Tandem's assistant. I can reset"
+    line = domain.read_text(encoding="utf-8").splitlines().index("  utter_greet:") + 1
+    replace_once(domain, old, "\"Hi! I’m Tandem’s assistant. I can reset")
+    test = project / "tests" / "conversations" / "general.yml"
+    turn = line_of(test, "      - bot: I'm Tandem's assistant.")
+    said = (
+        "Hi! I’m Tandem’s assistant. I can reset your password, change your address, take a "
+        "bill payment or tell you your balance. What can I do for you?"
+    )
+    assert messages(project) == [
+        f"tests/conversations/general.yml:{turn}: the test expects the bot to say “I'm Tandem's "
+        f"assistant.”, which no response says; the closest is 'utter_greet' (domain.yml:{line}): "
+        f"“{said}” (they differ after “i”, in “i'm tandem's ”: the test has a straight "
+        "apostrophe “'” (U+0027) where the bot has a curly apostrophe “’” (U+2019)) — if you "
+        "reworded that response, `python -m bot update-quotes` updates the test (it asks first); "
+        "otherwise correct the turn"
+    ]
+    assert update(project, ask=lambda question: "y") == 0
+    assert test.read_text(encoding="utf-8").splitlines()[turn - 1] == (
+        "      - bot: I’m Tandem’s assistant."
+    )
+    assert messages(project) == []
+
+
+def test_update_quotes_changes_nothing_unless_told_yes(project: Path) -> None:
+    domain = project / "domain.yml"
+    replace_once(domain, "\"Hi! I'm Tandem's", "\"Hi! I’m Tandem’s")
+    test = project / "tests" / "conversations" / "general.yml"
+    before = test.read_text(encoding="utf-8")
+    assert update(project, ask=lambda question: "") == 1
+    assert test.read_text(encoding="utf-8") == before

@@ -75,3 +75,18 @@ def test_a_malformed_turn_is_reported_with_its_line(tmp_path: Path) -> None:
         "tests/conversations/bad.yml:4: turn 1 is not one of customer, bot, agent, handoff, "
         "hand_back, close — write e.g. `- customer: hello`"
     )
+
+
+def test_a_look_alike_character_is_named(stack: Stack, empty_redis: None) -> None:
+    (test,) = load(FAULTS / "curly_quote.yml", ROOT)
+    outcome = run(test, stack)
+    assert outcome.failure is not None
+    assert outcome.failure.startswith(
+        "tests/editor/faults/curly_quote.yml:7: conversation “the greeting quoted with curly "
+        "apostrophes”, turn 2 (bot): expected the bot to say “I’m Tandem’s assistant.”, but it "
+        "said “Hi! I'm Tandem's assistant."
+    )
+    assert outcome.failure.endswith(
+        "; they differ after “i”, in “i’m tandem’s ”: the test has a curly apostrophe “’” "
+        "(U+2019) where the bot has a straight apostrophe “'” (U+0027)"
+    )
