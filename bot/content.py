@@ -191,6 +191,13 @@ class Content:
                 slots_set.extend(_slots_set(story, name))
                 if title is not None:
                     tests.append((Located(title.value, name, line_of(title)), _steps(story, name)))
+        # Rasa adds the retrieval intent of FAQs (`faq` for `faq/hours`) to the domain itself.
+        listed = {i.value for i in intents}
+        for name, where in blocks.items():
+            base = name.split(RETRIEVAL_SEPARATOR)[0]
+            if RETRIEVAL_SEPARATOR in name and base not in listed:
+                listed.add(base)
+                intents.append(Located(base, where.file, where.line))
         return cls(
             root=root,
             intents=intents,

@@ -30,6 +30,7 @@ from bot import evaluation
 from bot.conversation_tests import ConversationTestError, Outcome, load_all, run
 from bot.demo import DEMO_CUSTOMERS, load_customers
 from bot.evaluation import HELDOUT, MIN_F1, summarise
+from bot.faq import conversation_tests as faq_tests
 from bot.process import QUIET_ENV
 from bot.report import Results, story_failures, write_report
 from bot.scenario_play import Played, StackSilent, play_all
@@ -102,7 +103,7 @@ def private_stack(settings: Settings, model: Path) -> Iterator[Stack]:
 
 def run_through_stack(settings: Settings, model: Path) -> tuple[list[Outcome], list[Played]]:
     """Play every conversation test, then every scenario, through one private stack."""
-    tests = load_all(settings.root / CONVERSATIONS, settings.root)
+    tests = load_all(settings.root / CONVERSATIONS, settings.root) + faq_tests(settings.root)
     customers = {row["id"] for row in load_customers(DEMO_CUSTOMERS)}
     scenarios = scenarios_in(settings.root / SCENARIOS, settings.root, customers)
     print(
