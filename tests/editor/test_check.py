@@ -466,3 +466,47 @@ def test_update_quotes_changes_nothing_unless_told_yes(project: Path) -> None:
     before = test.read_text(encoding="utf-8")
     assert update(project, ask=lambda question: "") == 1
     assert test.read_text(encoding="utf-8") == before
+
+
+def test_an_faq_question_without_its_answer(project: Path) -> None:
+    faq = project / "data" / "faq" / "payment_time.yml"
+    text = faq.read_text(encoding="utf-8")
+    faq.write_text(text[: text.index("responses:")], encoding="utf-8")
+    line = line_of(faq, "  - intent: faq/payment_time")
+    assert messages(project) == [
+        f"data/faq/payment_time.yml:{line}: the question 'faq/payment_time' has no answer — add "
+        "`utter_faq/payment_time:` under `responses:` in data/faq/payment_time.yml"
+    ]
+
+
+def test_an_faq_answer_whose_question_is_misspelt(project: Path) -> None:
+    faq = project / "data" / "faq" / "payment_time.yml"
+    replace_once(faq, "  utter_faq/payment_time:", "  utter_faq/payment_tme:")
+    question = line_of(faq, "  - intent: faq/payment_time")
+    answer = line_of(faq, "  utter_faq/payment_tme:")
+    assert messages(project) == [
+        f"data/faq/payment_time.yml:{question}: the question 'faq/payment_time' has no answer — "
+        "add `utter_faq/payment_time:` under `responses:` in data/faq/payment_time.yml",
+        f"data/faq/payment_time.yml:{answer}: the answer 'utter_faq/payment_tme' has no question "
+        "— did you mean 'faq/payment_time'? name its question `- intent: faq/payment_tme` with "
+        "its examples under `nlu:` in the same file",
+    ]
+
+
+def test_an_faq_with_too_few_examples_or_two_answers(project: Path) -> None:
+    faq = project / "data" / "faq" / "chat_security.yml"
+    text = faq.read_text(encoding="utf-8")
+    examples = re.search(r"    examples: \|\n((?:      - .*\n)+)", text)
+    assert examples is not None
+    kept = "".join(examples.group(1).splitlines(keepends=True)[:4])
+    text = text.replace(examples.group(1), kept)
+    faq.write_text(text + '    - text: "Or another answer."\n', encoding="utf-8")
+    question = line_of(faq, "  - intent: faq/chat_security")
+    answer = line_of(faq, "  utter_faq/chat_security:")
+    assert messages(project) == [
+        f"data/faq/chat_security.yml:{question}: the question 'faq/chat_security' has 4 examples "
+        "— add at least 6 more ways customers ask it (every question needs 10)",
+        f"data/faq/chat_security.yml:{answer}: the answer 'utter_faq/chat_security' is not one "
+        "text — give it exactly one `- text:`: an FAQ's answer is always the same, and its test "
+        "(made by test-bot) expects it word for word",
+    ]
