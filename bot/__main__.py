@@ -58,6 +58,9 @@ COMMANDS = {
     "wrong, intent confusion, the intents and responses no test covers, and the scenarios' "
     "figures. Exits 1 on any failed test; scenarios fail only when a file is malformed or the "
     "stack stops answering. Given files or test names, runs only those tests.",
+    "warm": "Train if needed and start the private stack test-bot uses, then keep it running "
+    "(Ctrl-C stops it): while it runs, test-bot plays its tests through it instead of starting "
+    "its own, and loads a retrained model into it.",
     "suggest": "Read the archived conversations in DATABASE_URL, group what customers said just "
     "before the bot fell back or handed over to a person, and write the groups, with counts, "
     "to reports/suggestions.yml for an editor to review. Never changes data/.",
@@ -112,6 +115,14 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument(
                 "--root", type=Path, help="work on another copy of the project (default: this one)"
             )
+        elif name == "test-bot":
+            command.add_argument(
+                "only",
+                nargs="*",
+                metavar="TEST",
+                help="run only these: files of tests/conversations/, tests/stories/ or "
+                "data/faq/, or names of conversation or story tests (in quotes)",
+            )
         elif name == "protocol-docs":
             command.add_argument(
                 "--check", action="store_true", help="report stale tables; change nothing"
@@ -151,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "test-bot":
             from bot.testing import main as test_bot
 
-            return test_bot(settings)
+            return test_bot(settings, args.only)
+        elif args.command == "warm":
+            from bot.warm import serve
+
+            serve(settings)
         elif args.command == "suggest":
             from bot.suggest import main as suggest
 
