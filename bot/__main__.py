@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import secrets
 import signal
 import sys
-import uuid
 import warnings
 from pathlib import Path
 from types import FrameType
 
-from bot.process import free_port
 from bot.redis_server import RedisError
 from bot.stack import Stack, StackError
 from bot.training import TrainingError, train_if_needed
@@ -34,7 +31,8 @@ COMMANDS = {
     "ACTIONS_TOKEN get random values for this session. Ctrl-C stops everything.",
     "shell": "Train if needed, start a private stack on free ports (logs in var/shell/) and "
     "chat with the bot in this terminal, through the same token-checked, card-masking REST "
-    "channel customers use. Type /stop to leave.",
+    "channel customers use; a handoff shows as one line. /stop, Ctrl-D or the end of the "
+    "input ends it.",
     "actions": "Run only the action server on ACTIONS_PORT (ACTIONS_TOKEN must be set).",
     "validate": "Check domain.yml and data/ as training does, without training: Rasa's validator "
     "and Tandem's content rules (`check` also asks for each task's story tests).",
@@ -144,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "run":
             run(settings, gateways=args.gateways, rasa_servers=args.rasa)
         elif args.command == "shell":
-            shell(settings)
+            from bot.shell import shell
+
+            shell(with_session_tokens(settings))
         elif args.command == "validate":
             return validate(settings)
         elif args.command == "check":
@@ -273,29 +273,6 @@ def run(settings: Settings, gateways: int = 1, rasa_servers: int = 1) -> None:
         print_demo_agents(settings)
         print("\nA service that dies is restarted. Ctrl-C stops everything.")
         stack.wait()
-
-
-def shell(settings: Settings) -> None:
-    """Chat in the terminal with a private stack on free ports (works beside ``run``)."""
-    from rasa.core.channels.console import record_messages
-
-    settings = dataclasses.replace(
-        with_session_tokens(settings),
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        gateway_port=free_port(),
-    )
-    model = train_if_needed(settings)
-    print("Starting a private stack for this shell (logs in var/shell/logs/)...")
-    with Stack(settings, model, var_dir=settings.root / "var" / "shell") as stack:
-        asyncio.run(
-            record_messages(
-                sender_id=f"shell-{uuid.uuid4().hex[:8]}",
-                server_url=stack.rasa_url,
-                auth_token=settings.rasa_token,
-                use_response_stream=False,
-            )
-        )
 
 
 def validate(settings: Settings) -> int:
