@@ -10,12 +10,14 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import delete
 
 from bot.gateway_client import AgentClient, Customer
 from bot.stack import Stack
 from bot.suggest import Said, draft, group, main, moments
+from core.settings import Settings
 from core.sql import engine_for
 from handoff.records.archive import archived_conversations, archived_messages, tickets
 
@@ -137,3 +139,18 @@ def test_alike_messages_share_a_group_and_card_numbers_never_show() -> None:
     written = draft(groups, conversations=3)
     assert "- pay with [card ending 1111]" in written
     assert "4111 1111" not in written
+
+
+def test_an_empty_archive_says_where_it_looked_and_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = f"sqlite:///{tmp_path / 'empty.db'}"
+    settings = dataclasses.replace(Settings.from_env({}), database_url=database)
+    assert main(settings, out=tmp_path / "suggestions.yml") == 0
+    assert capsys.readouterr().out == (
+        f"No archived conversations in {database} (DATABASE_URL), so nothing to suggest. Chats "
+        "are archived when an agent closes them in the console: let the bot and agents talk to "
+        "customers for a while (`make run`), or set DATABASE_URL to the database your deployment "
+        "uses, and run this again.\n"
+    )
+    assert "suggestions: []" in (tmp_path / "suggestions.yml").read_text(encoding="utf-8")
