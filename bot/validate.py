@@ -61,8 +61,9 @@ HANDOFF_ACTION = "action_handoff"
 TASK_ENDERS = {HANDOFF_ACTION, "action_deactivate_loop", "action_cancel_task"}
 
 _NAMED = re.compile(r"""["'](utter_\w*)(\{?)""")
-# The checks' own code quotes response names in patterns, not as responses.
-_CHECKERS = {Path(__file__).name, "rasa_validation.py"}
+# The checks' own code quotes response names in patterns, not as responses; so does the FAQ
+# module, which names each answer after its question.
+_CHECKERS = {Path(__file__).name, "rasa_validation.py", "faq.py"}
 # Quoted in code but not a response: Rasa's key for the response a bot message came from.
 _NOT_RESPONSES = {"utter_action"}
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")

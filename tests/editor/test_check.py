@@ -111,12 +111,12 @@ def test_a_response_used_but_not_defined(project: Path) -> None:
     ("text", "problem"),
     [
         (
-            "<b>Goodbye</b>, and thanks for getting in touch.",
+            "Goodbye, and thanks for getting in touch. <b>Bye</b>",
             "the response 'utter_goodbye' contains HTML (<b>) — write plain text: the chat "
             "shows tags as they are typed",
         ),
         (
-            "Goodbye! Our help pages: http://example.com/help",
+            "Goodbye, and thanks for getting in touch. Help: http://example.com/help",
             "the response 'utter_goodbye' links to http://example.com/help — use an https:// link",
         ),
     ],
