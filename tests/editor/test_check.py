@@ -48,6 +48,14 @@ def replace_once(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def break_at(path: Path, old: str, new: str) -> int:
+    """Replace the only ``old`` in ``path`` with ``new``; the line ``old`` started on."""
+    text = path.read_text(encoding="utf-8")
+    line = text[: text.index(old)].count("\n") + 1
+    replace_once(path, old, new)
+    return line
+
+
 def add_fault(project: Path, fault: str, where: str) -> str:
     """Copy ``faults/<fault>`` into the project's ``where`` folder; its path in the project."""
     target = project / where / fault
@@ -243,10 +251,7 @@ def test_a_misspelt_name_says_which_name_is_near(
     project: Path, file: str, old: str, new: str, problem: str
 ) -> None:
     """Rasa says "add it to your domain file!" and "stories" for a rule; check says what is near."""
-    path = project / file
-    text = path.read_text(encoding="utf-8")
-    line = text[: text.index(old)].count("\n") + 1
-    replace_once(path, old, new)
+    line = break_at(project / file, old, new)
     assert messages(project) == [f"{file}:{line}: {problem}"]
 
 
@@ -387,18 +392,14 @@ def test_yaml_an_editor_breaks_is_shown_at_its_line_and_column(
     project: Path, file: str, old: str, new: str, problem: str
 ) -> None:
     """The mistakes editors make most, each one message with the line and a caret."""
-    path = project / file
-    text = path.read_text(encoding="utf-8")
-    line = text[: text.index(old)].count("\n") + 1
-    replace_once(path, old, new)
+    line = break_at(project / file, old, new)
     where = problem.format_map({"line": line, "line+1": line + 1, "line+2": line + 2})
     assert messages(project) == [f"{file}:{where}"]
 
 
-def test_a_yaml_mistake_gives_no_traceback(project: Path) -> None:
-    """`python -m bot check` on a file YAML cannot read prints the problem, never a traceback."""
-    replace_once(project / "domain.yml", "  utter_goodbye:\n", "   utter_goodbye:\n")
-    result = subprocess.run(
+def run_check(project: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bot check --root COPY`, as an editor runs it, with its output."""
+    return subprocess.run(
         [sys.executable, "-m", "bot", "check", "--root", str(project)],
         cwd=ROOT,
         env={**os.environ, **QUIET_ENV},
@@ -406,6 +407,12 @@ def test_a_yaml_mistake_gives_no_traceback(project: Path) -> None:
         text=True,
         timeout=120,
     )
+
+
+def test_a_yaml_mistake_gives_no_traceback(project: Path) -> None:
+    """`python -m bot check` on a file YAML cannot read prints the problem, never a traceback."""
+    replace_once(project / "domain.yml", "  utter_goodbye:\n", "   utter_goodbye:\n")
+    result = run_check(project)
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     assert result.stdout.splitlines()[0].startswith("domain.yml:")
@@ -415,14 +422,7 @@ def test_a_yaml_mistake_gives_no_traceback(project: Path) -> None:
 def test_the_command_prints_file_line_problem_fix_and_fails(project: Path) -> None:
     """`python -m bot check --root COPY` on a broken copy exits 1 with the message."""
     add_fault(project, "password.yml", "data/nlu")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "check", "--root", str(project)],
-        cwd=ROOT,
-        env={**os.environ, **QUIET_ENV},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_check(project)
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("data/nlu/password.yml:6: an example of 'reset_password'")
