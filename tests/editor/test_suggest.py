@@ -93,7 +93,7 @@ def test_suggest_groups_what_customers_said_before_a_handoff_or_fallback(
         (
             2,
             "fallback x1, handoff (repeated_fallback) x1",
-            [f"- {line}" for line in UNCLEAR],
+            sorted(f"- {line}" for line in UNCLEAR),
         ),
         (1, "handoff (explicit_request) x1", ["- can I talk to a person"]),
     ]
