@@ -41,7 +41,7 @@ from bot.demo import DEMO_CUSTOMERS, load_customers
 from bot.evaluation import HELDOUT, MIN_F1, summarise
 from bot.faq import conversation_tests as faq_tests
 from bot.process import QUIET_ENV
-from bot.report import Results, StoryFailure, story_failures, write_report
+from bot.report import Results, StoryFailure, story_failures, takeovers, write_report
 from bot.scenario_play import Played, StackSilent, play_all
 from bot.scenario_report import TRANSCRIPTS
 from bot.scenario_report import summary as scenario_summary
@@ -161,6 +161,8 @@ def main(settings: Settings, only: list[str] | None = None) -> int:
     for failure in results.failures():
         print(f"FAILED {mask_card_numbers(failure)[0]}")
     print(results.summary())
+    for taken in takeovers(out):
+        print(f"Understanding: {mask_card_numbers(taken)[0]}")
     print(scenario_summary(played))
     transcripts, _ = mask_card_numbers(scenario_transcripts(played))
     (settings.root / TRANSCRIPTS).write_text(transcripts, encoding="utf-8")
