@@ -20,7 +20,7 @@ RASA := $(PYTHON) -m rasa
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help venv train run shell lint validate check test test-unit test-integration \
-        test-stories test-bot test-nlu test-gateway test-cluster test-security test-e2e test-browser \
+        test-stories test-bot test-editor warm test-nlu test-gateway test-cluster test-security test-e2e test-browser \
         chromium webchat screenshots bench bench-venv bench-load clean
 
 help:
@@ -32,8 +32,10 @@ help:
 	@echo "make lint      ruff, mypy and the import layering (lint-imports)"
 	@echo "make validate  Rasa's data validation, without training"
 	@echo "make check     every content check, Rasa's and Tandem's, and the protocol docs' tables"
-	@echo "make test-bot  story and conversation tests, scenarios; report in reports/test-bot.md"
-	@echo "make test      everything: lint, unit, check, train, integration, gateway, test-bot, NLU, e2e"
+	@echo "make test-bot  story, conversation and FAQ tests, scenarios; report in reports/test-bot.md"
+	@echo "               some only: .venv/bin/python -m bot test-bot tests/conversations/payment.yml"
+	@echo "make warm      keep test-bot's private stack running, so each test-bot run reuses it"
+	@echo "make test      everything: lint, unit, check, train, integration, gateway, test-bot, editor tools, e2e"
 	@echo "make test-cluster   two gateways behind HAProxy, two Rasa servers, crashes"
 	@echo "make test-security  one test per attack, and fuzzing, against the real stack"
 	@echo "make test-browser  the widget, the console and rasa-webchat in headless Chromium"
@@ -117,6 +119,7 @@ test: venv chromium webchat
 	$(MAKE) --no-print-directory test-cluster
 	$(MAKE) --no-print-directory test-security
 	$(MAKE) --no-print-directory test-bot
+	$(MAKE) --no-print-directory test-editor
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-browser
 
@@ -139,13 +142,21 @@ check: venv
 	$(PYTHON) -m bot check
 	$(PYTHON) -m bot protocol-docs --check
 
-# The editors' story and conversation tests (a private stack), the scenarios' task-completion
-# figures (tests/scenarios/, measured, never failing), the held-out F1 and the understanding
-# bars of test-nlu (so `test` runs it once), with their report, reports/test-bot.md; then the
-# tests of the editors' tools themselves.
+# The editors' story and conversation tests and each FAQ's (a private stack, or the warm one
+# of `make warm`), the scenarios' task-completion figures (tests/scenarios/, measured, never
+# failing), the held-out F1 and the understanding bars of test-nlu (so `test` runs it once),
+# with their report, reports/test-bot.md: content results only.
 test-bot: train
 	$(PYTHON) -m bot test-bot
+
+# The tests of the editors' tools themselves (check, the test runner, the report, suggest,
+# shell): the project's code, so `make test` runs them, not `make test-bot`.
+test-editor: train
 	$(PYTHON) -m pytest tests/editor -q
+
+# The private stack test-bot uses, kept running (Ctrl-C stops it) so each test-bot run reuses it.
+warm: venv
+	$(PYTHON) -m bot warm
 
 # Understanding on lines never trained on: tests/nlu/heldout.yml, tests/nlu/independent.yml
 # and robustness copies of it (docs/understanding.md); fails below the independent set's bars.

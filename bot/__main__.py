@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import secrets
 import signal
 import sys
-import uuid
 import warnings
 from pathlib import Path
 from types import FrameType
 
-from bot.process import free_port
 from bot.redis_server import RedisError
 from bot.stack import Stack, StackError
 from bot.training import TrainingError, train_if_needed
@@ -34,7 +31,8 @@ COMMANDS = {
     "ACTIONS_TOKEN get random values for this session. Ctrl-C stops everything.",
     "shell": "Train if needed, start a private stack on free ports (logs in var/shell/) and "
     "chat with the bot in this terminal, through the same token-checked, card-masking REST "
-    "channel customers use. Type /stop to leave.",
+    "channel customers use; a handoff shows as one line. /stop, Ctrl-D or the end of the "
+    "input ends it.",
     "actions": "Run only the action server on ACTIONS_PORT (ACTIONS_TOKEN must be set).",
     "validate": "Check domain.yml and data/ as training does, without training: Rasa's validator "
     "and Tandem's content rules (`check` also asks for each task's story tests).",
@@ -44,16 +42,23 @@ COMMANDS = {
     "passwords in examples, story tests of each task's happy path, a digression and a "
     "handoff, well-formed conversation tests). Prints `file:line: problem — fix`; exits 1 on "
     "any problem.",
+    "update-quotes": "After rewording responses: show each `bot:` turn of tests/conversations/ "
+    "that no response says any more, beside the words of the response now closest to it, and "
+    "rewrite the turn when you answer y. Exits 1 while a stale turn is left.",
     "protocol-docs": "Rewrite the event tables of docs/protocol.md from the gateway's protocol "
     "schema, handoff/protocol.schema.json, keeping the prose around them; --check only reports "
     "each table that differs (`make check` runs it) and exits 1 if any does.",
     "test-bot": "Train if the content changed, run the story tests in tests/stories/ and the "
-    "conversation tests in tests/conversations/ (against a private stack: gateway, Redis, Rasa, "
-    "action server), play the scenarios of tests/scenarios/ through the same stack (a "
-    "measurement: tasks completed, turns per task, handoffs), and write reports/test-bot.md: "
-    "failed tests with the turn that went wrong, intent confusion, the intents and responses no "
-    "test covers, and the scenarios' figures. Exits 1 on any failed test; scenarios fail only "
-    "when a file is malformed or the stack stops answering.",
+    "conversation tests in tests/conversations/ and of each FAQ in data/faq/ (against a private "
+    "stack: gateway, Redis, Rasa, action server; the warm one of `warm` when it runs), play the "
+    "scenarios of tests/scenarios/ through the same stack (a measurement: tasks completed, turns "
+    "per task, handoffs), and write reports/test-bot.md: failed tests with the turn that went "
+    "wrong, intent confusion, the intents and responses no test covers, and the scenarios' "
+    "figures. Exits 1 on any failed test; scenarios fail only when a file is malformed or the "
+    "stack stops answering. Given files or test names, runs only those tests.",
+    "warm": "Train if needed and start the private stack test-bot uses, then keep it running "
+    "(Ctrl-C stops it): while it runs, test-bot plays its tests through it instead of starting "
+    "its own, and loads a retrained model into it.",
     "suggest": "Read the archived conversations in DATABASE_URL, group what customers said just "
     "before the bot fell back or handed over to a person, and write the groups, with counts, "
     "to reports/suggestions.yml for an editor to review. Never changes data/.",
@@ -104,9 +109,17 @@ def main(argv: list[str] | None = None) -> int:
             from bot.admin import add_accounts_arguments
 
             add_accounts_arguments(command)
-        elif name == "check":
+        elif name in ("check", "update-quotes"):
             command.add_argument(
-                "--root", type=Path, help="check another copy of the project (default: this one)"
+                "--root", type=Path, help="work on another copy of the project (default: this one)"
+            )
+        elif name == "test-bot":
+            command.add_argument(
+                "only",
+                nargs="*",
+                metavar="TEST",
+                help="run only these: files of tests/conversations/, tests/stories/ or "
+                "data/faq/, or names of conversation or story tests (in quotes)",
             )
         elif name == "protocol-docs":
             command.add_argument(
@@ -129,13 +142,19 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "run":
             run(settings, gateways=args.gateways, rasa_servers=args.rasa)
         elif args.command == "shell":
-            shell(settings)
+            from bot.shell import shell
+
+            shell(with_session_tokens(settings))
         elif args.command == "validate":
             return validate(settings)
         elif args.command == "check":
             from bot.validate import main as check
 
             return check(args.root or settings.root)
+        elif args.command == "update-quotes":
+            from bot.quotes import update
+
+            return update(args.root or settings.root)
         elif args.command == "protocol-docs":
             from bot.protocol_docs import main as protocol_docs
 
@@ -143,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "test-bot":
             from bot.testing import main as test_bot
 
-            return test_bot(settings)
+            return test_bot(settings, args.only)
+        elif args.command == "warm":
+            from bot.warm import serve
+
+            serve(settings)
         elif args.command == "suggest":
             from bot.suggest import main as suggest
 
@@ -250,29 +273,6 @@ def run(settings: Settings, gateways: int = 1, rasa_servers: int = 1) -> None:
         print_demo_agents(settings)
         print("\nA service that dies is restarted. Ctrl-C stops everything.")
         stack.wait()
-
-
-def shell(settings: Settings) -> None:
-    """Chat in the terminal with a private stack on free ports (works beside ``run``)."""
-    from rasa.core.channels.console import record_messages
-
-    settings = dataclasses.replace(
-        with_session_tokens(settings),
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        gateway_port=free_port(),
-    )
-    model = train_if_needed(settings)
-    print("Starting a private stack for this shell (logs in var/shell/logs/)...")
-    with Stack(settings, model, var_dir=settings.root / "var" / "shell") as stack:
-        asyncio.run(
-            record_messages(
-                sender_id=f"shell-{uuid.uuid4().hex[:8]}",
-                server_url=stack.rasa_url,
-                auth_token=settings.rasa_token,
-                use_response_stream=False,
-            )
-        )
 
 
 def validate(settings: Settings) -> int:

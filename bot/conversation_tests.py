@@ -38,6 +38,7 @@ import requests
 import yaml
 
 from bot.content import Problem
+from bot.differences import first_difference, normal
 from bot.gateway_client import AgentClient, Customer, NoReply, sender
 from bot.stack import Stack
 from core.vocabulary import SKILLS
@@ -208,7 +209,7 @@ def _step(number: int, raw: Any, line: int, file: str) -> Step:
 
 def matches(expected: str, said: str) -> bool:
     """The bot's message contains what the test expects, ignoring case and extra spaces."""
-    return " ".join(expected.lower().split()) in " ".join(said.lower().split())
+    return normal(expected) in normal(said)
 
 
 class Run:
@@ -259,7 +260,11 @@ class Run:
                 f"expected the bot to say “{step.text}”, but the agent said “{said['text']}”"
             )
         if not matches(step.text, said["text"]):
-            raise TurnFailed(f"expected the bot to say “{step.text}”, but it said “{said['text']}”")
+            where = first_difference(step.text, said["text"])
+            raise TurnFailed(
+                f"expected the bot to say “{step.text}”, but it said “{said['text']}”"
+                + (f"; {where}" if where else "")
+            )
 
     def _agent(self, step: Step) -> None:
         self.agent.act("send", conversation_id=self.conversation_id, text=step.text)

@@ -403,9 +403,13 @@ def failures(independent: SetScore, noise: SetScore) -> list[str]:
         )
     claimed = noise.total[OUT_OF_SCOPE] - noise.right[OUT_OF_SCOPE]
     if claimed:
+        taken = ", ".join(f"{got} ({n})" for (_, got), n in sorted(noise.confusion.items()))
         found.append(
-            f"{claimed} gibberish or very long inputs got an intent instead of falling back; "
-            "see docs/understanding.md for the fallback settings in config.yml."
+            f"{claimed} gibberish or very long inputs got an intent instead of falling back "
+            f"({taken}), so the bot would answer nonsense as if it meant that. If you just "
+            "added or changed one of those intents, its examples are too short or too alike to "
+            "stand apart: write them as customers would; docs/understanding.md explains the "
+            "fallback settings in config.yml."
         )
     return found
 

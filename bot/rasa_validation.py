@@ -1,33 +1,80 @@
-"""Rasa's own data validation, with its messages placed at a line an editor can open.
+"""Rasa's own checks that Tandem's rules do not make: the domain loads, stories agree.
 
-Rasa's validator names no line, so each message is placed at the first line of
-domain.yml or data/ that mentions what it quotes. Its warnings that Tandem's
-rules report better (``bot/validate.py``) are dropped here.
+Tandem's rules (bot/validate.py) check the names rules, stories and forms use,
+with "did you mean" and a line to open, so of Rasa's validator only what needs
+Rasa's machinery runs here: loading the domain and data as training will, and
+the story structure check, which finds rules or stories that predict different
+next actions after the same conversation. That check imports TensorFlow (3 s or
+more), and its answer depends only on config.yml, the domain without its
+responses, and the stories and rules; so it is kept in var/check/rasa.json and
+run again only when those change. Rasa's messages name no line, so each is placed
+at the first line that names what it quotes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
 import warnings
 from pathlib import Path
 
+import yaml
+
 from bot.content import Problem, relative, yaml_files
 
-# Rasa's warnings that Tandem's rules replace with located messages, and one that is expected:
-# intents named EXTERNAL_* are triggered by the gateway over Rasa's API, never typed.
+CACHE = Path("var/check/rasa.json")
+# Rasa's warnings about names Tandem's rules report better (bot/validate.py), and one that is
+# expected: intents named EXTERNAL_* are triggered by the gateway over Rasa's API, never typed.
 _REPLACED = re.compile(
     r"The utterance 'utter_\w+' is not used in any story or rule\."
-    r"|The action 'utter_\w+' is used in the "
+    r"|The action '\w+' is used in the "
+    r"|is not part of the domain"
+    r"|is not listed in the domain"
     r"|The example '.*' was found labeled with multiple different intents"
+    r"|contains an example that doesn't start with a '-' symbol"
     r"|The intent 'EXTERNAL_\w+' is listed in the domain file, but is not",
     re.DOTALL,
 )
-_QUOTED = re.compile(r"'([\w/.-]+)'")
+_QUOTED = re.compile(r"'([^'\n]+)'")
 _FIX = "Rasa's own check; docs/editing.md explains its usual causes"
+_CONFLICT_FIX = (
+    "two rules or stories go on differently after the same steps: make them agree, or tell "
+    "them apart with an earlier step"
+)
 
 
-def rasa_warnings(root: Path) -> tuple[bool, list[str]]:
-    """Run Rasa's own checks on the project; return whether they passed and their warnings."""
+class _Collect(logging.Handler):
+    """Keeps the warnings a Rasa logger writes (story conflicts are logged, not raised)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def inputs_key(root: Path) -> str:
+    """A hash of what the story structure depends on: config, domain (no responses), steps."""
+    import rasa
+
+    domain = yaml.safe_load((root / "domain.yml").read_text(encoding="utf-8")) or {}
+    domain.pop("responses", None)
+    digest = hashlib.sha256(rasa.__version__.encode())
+    digest.update((root / "config.yml").read_bytes())
+    digest.update(json.dumps(domain, sort_keys=True, default=str).encode())
+    for path in yaml_files(root, "data"):
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"^(stories|rules):", text, re.MULTILINE):
+            digest.update(relative(root, path).encode() + b"\0" + text.encode())
+    return digest.hexdigest()
+
+
+def rasa_messages(root: Path) -> list[str]:
+    """Rasa's messages on the content (loading it as training does, and story conflicts)."""
+    from rasa.shared.exceptions import RasaException
     from rasa.shared.importers.importer import TrainingDataImporter
     from rasa.validator import Validator
 
@@ -36,24 +83,23 @@ def rasa_warnings(root: Path) -> tuple[bool, list[str]]:
         domain_path=str(root / "domain.yml"),
         training_data_paths=[str(root / "data")],
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        validator = Validator.from_importer(importer)
-        passed = all(
-            [
-                validator.verify_domain_validity(),
-                validator.verify_actions_in_stories_rules(),
-                validator.verify_forms_in_stories_rules(),
-                validator.verify_form_slots(),
-                validator.verify_slot_mappings(),
-                validator.verify_nlu(ignore_warnings=False),
-                validator.verify_story_structure(ignore_warnings=False),
-            ]
-        )
-        validator.warn_if_config_mandatory_keys_are_not_set()
     from rasa.utils.common import EXPECTED_WARNINGS  # ones Rasa itself silences when it runs
 
-    messages = [
+    collect = _Collect()
+    logger = logging.getLogger("rasa.validator")
+    logger.addHandler(collect)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            validator = Validator.from_importer(importer)
+            if not validator.verify_domain_validity():
+                collect.messages.append("Rasa finds the domain empty or in an outdated format.")
+            validator.verify_story_structure(ignore_warnings=False)
+        except RasaException as error:
+            collect.messages.append(f"Rasa cannot load the content: {error}")
+        finally:
+            logger.removeHandler(collect)
+    said = [
         str(w.message)
         for w in caught
         if issubclass(w.category, UserWarning)
@@ -63,31 +109,38 @@ def rasa_warnings(root: Path) -> tuple[bool, list[str]]:
             for kind, pattern in EXPECTED_WARNINGS
         )
     ]
-    return passed, list(dict.fromkeys(messages))
+    # Rasa quotes files by absolute path and breaks lines; editors read paths from the root.
+    cleaned = [" ".join(m.replace(f"{root}/", "").split()) for m in said + collect.messages]
+    return [m for m in dict.fromkeys(cleaned) if not _REPLACED.search(m)]
 
 
 def rasa_problems(root: Path) -> list[Problem]:
-    """Rasa's warnings that Tandem's rules do not replace, each at a line naming what it quotes."""
-    passed, messages = rasa_warnings(root)
-    # Rasa quotes files by absolute path and breaks lines; editors read paths from the root.
-    cleaned = [" ".join(m.replace(f"{root}/", "").split()) for m in messages]
-    kept = [m for m in cleaned if not _REPLACED.search(m)]
-    files = [root / "domain.yml", *yaml_files(root, "data")] if kept else []
+    """Rasa's messages, from var/check/ when nothing they depend on changed, each at a line."""
+    key, cache = inputs_key(root), root / CACHE
+    kept = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
+    if kept.get("key") == key:
+        messages: list[str] = kept["messages"]
+    else:
+        messages = rasa_messages(root)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"key": key, "messages": messages}), encoding="utf-8")
+    files = [root / "domain.yml", *yaml_files(root, "data")] if messages else []
     lines = {relative(root, p): p.read_text(encoding="utf-8").splitlines() for p in files}
-    found = [_place(lines, m) for m in kept]
-    if not passed and not messages:
-        found.append(
-            Problem("data/", 0, "Rasa's validation failed", "run `rasa data validate` to see why")
-        )
-    return found
+    return [_place(lines, m) for m in messages]
 
 
 def _place(lines: dict[str, list[str]], message: str) -> Problem:
-    """Rasa's message at the first line of domain.yml or data/ (``lines``) naming what it quotes."""
-    for name in _QUOTED.findall(message):
-        word = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+    """Rasa's message at the first line of domain.yml or data/ (``lines``) naming what it quotes.
+
+    A story is found by its title, first; any other name as a whole word.
+    """
+    fix = _CONFLICT_FIX if message.startswith("Story structure conflict") else _FIX
+    names = _QUOTED.findall(message)
+    patterns = [re.compile(rf"^\s*-?\s*story:\s*{re.escape(name)}\s*$") for name in names]
+    patterns += [re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])") for name in names]
+    for pattern in patterns:
         for file, texts in lines.items():
             for number, text in enumerate(texts, 1):
-                if word.search(text):
-                    return Problem(file, number, message, _FIX)
-    return Problem("data/", 0, message, _FIX)
+                if pattern.search(text):
+                    return Problem(file, number, message, fix)
+    return Problem("data/", 0, message, fix)

@@ -169,6 +169,8 @@ def render(results: Results) -> str:
         "## Failed conversation tests (tests/conversations/)",
         "Each line names the conversation and the turn that went otherwise, as `file:line`.",
         _bullets(chats, "None: every conversation test passed."),
+        "## Intents taking over others' lines (tests/nlu/heldout.yml)",
+        _bullets(takeovers(results.out), "None: no intent took another's held-out lines."),
         "## Intent confusion (held-out lines, tests/nlu/heldout.yml)",
         *_confusion(results.out),
         "## Not covered by any test",
@@ -181,6 +183,32 @@ def render(results: Results) -> str:
         *(section(results.scenarios) if results.scenarios else []),
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def takeovers(out: Path) -> list[str]:
+    """Plainly, which intent took which other intent's held-out lines, with the lines.
+
+    A new or changed intent whose examples are too broad shows here first: it takes
+    lines customers meant for another. (Lines the model fell back on are not taken.)
+    """
+    errors: list[dict[str, Any]] = json.loads((out / "intent_errors.json").read_text("utf-8"))
+    taken: dict[tuple[str, str], list[str]] = {}
+    for error in errors:
+        got = error["intent_prediction"]["name"]
+        if got and got != "nlu_fallback":
+            taken.setdefault((got, error["intent"]), []).append(error["text"])
+    return [_taken(got, meant, texts) for (got, meant), texts in sorted(taken.items())]
+
+
+def _taken(got: str, meant: str, texts: list[str]) -> str:
+    one = len(texts) == 1
+    lines = ", ".join(f"“{text}”" for text in texts)
+    return (
+        f"the intent '{got}' takes {len(texts)} held-out {'line' if one else 'lines'} of "
+        f"'{meant}' (tests/nlu/heldout.yml): {lines} — add examples like {'it' if one else 'them'} "
+        f"under '{meant}'; if you just added or changed examples of '{got}', make them less "
+        f"like {'it' if one else 'them'}"
+    )
 
 
 def _bullets(lines: Iterable[str], empty: str) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import inspect, select
+from sqlalchemy.engine import make_url
 
 from core.redaction import mask_card_numbers
 from core.settings import Settings
@@ -264,8 +265,22 @@ def main(settings: Settings, out: Path | None = None) -> int:
     if groups:
         print(table(groups))
     shown = target.relative_to(settings.root) if target.is_relative_to(settings.root) else target
-    print(
-        f"{len(said)} messages before a fallback or handoff in {conversations} archived "
-        f"conversations, in {len(groups)} groups. Draft for review: {shown}"
-    )
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    if not conversations:
+        print(
+            f"No archived conversations in {where} (DATABASE_URL), so nothing to suggest. Chats "
+            "are archived when an agent closes them in the console: let the bot and agents "
+            "talk to customers for a while (`make run`), or set DATABASE_URL to the database "
+            "your deployment uses, and run this again."
+        )
+    elif not said:
+        print(
+            f"{conversations} archived conversations in {where}, and in none of them did the "
+            "bot fall back or hand over to a person: nothing to suggest."
+        )
+    else:
+        print(
+            f"{len(said)} messages before a fallback or handoff in {conversations} archived "
+            f"conversations in {where}, in {len(groups)} groups. Draft for review: {shown}"
+        )
     return 0

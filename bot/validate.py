@@ -1,20 +1,21 @@
 """`python -m bot check` and `validate`: content problems, as `file:line: problem — fix`.
 
-Two kinds of checks run, both without training:
+Three kinds of checks run, all without training, in this order:
 
-- Rasa's own data validation. Its validator only sees responses named in
-  stories and rules, so it reports every response a form asks with
-  (`utter_ask_<slot>`) or a custom action utters as unused, and intents the
-  gateway triggers (`EXTERNAL_*`) as lacking examples; Tandem's response rule
-  below replaces those warnings (bot/rasa_validation.py). Rasa's messages name no line, so each is
-  placed at the first line that mentions what it quotes.
-- Tandem's rules, in `RULES`: enough examples per intent, no example under two
-  intents, every response used and every used response defined, no HTML or
-  non-https link in a response, nothing like a card number or a password in a
-  training example. `check` adds `COVERAGE_RULES`: every task (form) has story
-  tests of its happy path, a digression and a handoff, and the conversation
-  tests in tests/conversations/ and the scenarios in tests/scenarios/ are well
-  formed.
+- Files YAML cannot read, or not shaped as Rasa expects (bot/yaml_problems.py):
+  each at its line and column with a caret. When there is one, nothing else runs,
+  since every other check needs the files read.
+- Tandem's rules, in `RULES`: every name a rule, story or form uses exists (with
+  "did you mean" for a near miss), enough examples per intent, no example under
+  two intents, every response used and every used response defined, each FAQ
+  question with its answer, no HTML or non-https link in a response, nothing like
+  a card number or a password in a training example. `check` adds
+  `COVERAGE_RULES`: every task (form) has story tests of its happy path, a
+  digression and a handoff, the conversation tests in tests/conversations/ and
+  the scenarios in tests/scenarios/ are well formed, and every `bot:` turn quotes
+  what a response says now (bot/quotes.py).
+- Rasa's own checks that need its machinery (bot/rasa_validation.py): the
+  content loads as training loads it, and no two stories or rules disagree.
 
 Training refuses content with `problems()`; `check()` also asks for the story
 tests, which an editor trying a change in `python -m bot shell` need not have yet.
@@ -30,26 +31,39 @@ from pathlib import Path
 
 import yaml
 
-from bot.content import Content, Located, Problem, line_of, relative
+from bot.content import (
+    RETRIEVAL_SEPARATOR,
+    Content,
+    Located,
+    Problem,
+    did_you_mean,
+    line_of,
+    relative,
+)
 from bot.conversation_tests import ConversationTestError, load
 from bot.demo import CustomerFileError, load_customers
+from bot.quotes import quotes_current
 from bot.rasa_validation import rasa_problems
 from bot.scenarios import ScenarioError
 from bot.scenarios import load_all as load_scenarios
+from bot.yaml_problems import problems as unreadable
 from core.redaction import mask_card_numbers
 from core.settings import ROOT
 
 # Fewer examples than this and an intent is easily confused with its neighbours;
 # Tandem's intents have 50 or more, which is what its held-out F1 of 0.9+ rests on.
 MIN_EXAMPLES = 20
+# An FAQ question is one of many under one intent (`faq`), told apart by the ResponseSelector.
+MIN_FAQ_EXAMPLES = 10
 DEMO_CUSTOMERS = Path("data/demo/customers.yml")
 HANDOFF_ACTION = "action_handoff"
 # Leaving a form this way is not a digression: the task ends.
 TASK_ENDERS = {HANDOFF_ACTION, "action_deactivate_loop", "action_cancel_task"}
 
 _NAMED = re.compile(r"""["'](utter_\w*)(\{?)""")
-# The checks' own code quotes response names in patterns, not as responses.
-_CHECKERS = {Path(__file__).name, "rasa_validation.py"}
+# The checks' own code quotes response names in patterns, not as responses; so does the FAQ
+# module, which names each answer after its question.
+_CHECKERS = {Path(__file__).name, "rasa_validation.py", "faq.py"}
 # Quoted in code but not a response: Rasa's key for the response a bot message came from.
 _NOT_RESPONSES = {"utter_action"}
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
@@ -63,10 +77,68 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.\w+")
 _WORD = re.compile(r"\S+")
 
 
+def names_exist(content: Content) -> Iterator[Problem]:
+    """Every intent, action, form and slot that rules, stories, forms and tests name exists.
+
+    Rasa's validator says this too, but names no line, calls a rule a story and
+    suggests adding a misspelt name to the domain; these say where and what is near.
+    """
+    from rasa.shared.core.constants import (
+        DEFAULT_ACTION_NAMES,
+        DEFAULT_INTENTS,
+        DEFAULT_SLOT_NAMES,
+    )
+
+    intents = {i.value for i in content.intents} | set(DEFAULT_INTENTS)
+    actions = {a.value for a in content.actions} | set(DEFAULT_ACTION_NAMES)
+    forms, slots = set(content.forms), set(content.slots) | set(DEFAULT_SLOT_NAMES)
+    steps = content.data_steps + [s for _, story in content.test_stories for s in story]
+    for key, value in steps:
+        if value is None or value.value in ("null", ""):
+            continue
+        name = value.value
+        if key.value == "intent" and name.split(RETRIEVAL_SEPARATOR)[0] not in intents:
+            yield _unknown(value, "intent", intents, "under `intents:` in domain.yml")
+        elif key.value == "action" and not name.startswith("utter_"):
+            if name not in actions | forms:
+                yield _unknown(
+                    value,
+                    "action",
+                    actions | forms,
+                    "under `actions:` in domain.yml (a developer writes its code)",
+                )
+        elif key.value == "active_loop" and name not in forms:
+            yield _unknown(value, "form", forms, "under `forms:` in domain.yml")
+    for slot in [*(s for ss in content.form_slots.values() for s in ss), *content.slots_set]:
+        if slot.value not in slots:
+            yield _unknown(slot, "slot", slots, "under `slots:` in domain.yml")
+    for intent in content.mapping_intents:
+        if intent.value not in intents:
+            yield _unknown(intent, "intent", intents, "under `intents:` in domain.yml")
+    for name, where in content.intent_blocks.items():
+        if name.split(RETRIEVAL_SEPARATOR)[0] not in intents:
+            yield Problem(
+                where.file,
+                where.line,
+                f"the intent '{name}' has examples but is not in domain.yml",
+                f"{did_you_mean(name, intents)}correct the name, or add it under `intents:` in "
+                "domain.yml",
+            )
+
+
+def _unknown(where: Located, kind: str, known: set[str], listed: str) -> Problem:
+    return Problem(
+        where.file,
+        where.line,
+        f"the {kind} '{where.value}' does not exist",
+        f"{did_you_mean(where.value, known)}correct the spelling, or add it {listed}",
+    )
+
+
 def enough_examples(content: Content) -> Iterator[Problem]:
-    """Every intent customers type has at least MIN_EXAMPLES examples."""
+    """Every intent customers type has at least MIN_EXAMPLES examples; an FAQ question fewer."""
     for intent in content.intents:
-        if intent.value.startswith("EXTERNAL_"):
+        if intent.value.startswith("EXTERNAL_") or content.faq_examples(intent.value):
             continue
         count = len(content.examples.get(intent.value, []))
         if count < MIN_EXAMPLES:
@@ -78,6 +150,18 @@ def enough_examples(content: Content) -> Iterator[Problem]:
                 f"add at least {MIN_EXAMPLES - count} more under `- intent: {intent.value}` in "
                 f"data/nlu/ (every intent needs {MIN_EXAMPLES})",
             )
+
+
+def examples_start_with_a_dash(content: Content) -> Iterator[Problem]:
+    """Rasa skips an example line that does not start with `- ` where the others do."""
+    for line in content.stray_lines:
+        yield Problem(
+            line.file,
+            line.line,
+            f'the line "{line.value.strip()}" is not read as an example',
+            "start it with `- `, lined up with the `- ` of the examples above it (Rasa skips "
+            "it as it is)",
+        )
 
 
 def normalised(example: str) -> str:
@@ -107,7 +191,11 @@ def examples_under_one_intent(content: Content) -> Iterator[Problem]:
 
 
 def responses_used_and_defined(content: Content) -> Iterator[Problem]:
-    """Every response is said somewhere, and every response named anywhere exists."""
+    """Every response is said somewhere, and every response named anywhere exists.
+
+    `utter_faq` names every `utter_faq/<question>` at once: a rule for the
+    retrieval intent uses all of its answers.
+    """
     root = content.root
     named, prefixes = responses_named_in_code(root)
     asked = form_questions(content.form_slots)
@@ -117,39 +205,90 @@ def responses_used_and_defined(content: Content) -> Iterator[Problem]:
         if key.value == "action" and value is not None and value.value.startswith("utter_")
     ]
     used = {v.value for v in in_steps if v.file.startswith("data/")} | set(named) | asked
-    for name, line in content.response_lines.items():
-        if name not in used and not any(name.startswith(p) for p in prefixes):
-            yield Problem(
-                "domain.yml",
-                line,
-                f"the response '{name}' is never used",
-                "use it in a rule or story, utter it from an action, or delete it",
-            )
+    retrieval = {name + RETRIEVAL_SEPARATOR for name in used}
+    for name, where in content.response_places.items():
+        base = name.split(RETRIEVAL_SEPARATOR)[0] + RETRIEVAL_SEPARATOR
+        if name in used or base in retrieval or any(name.startswith(p) for p in prefixes):
+            continue
+        yield Problem(
+            where.file,
+            where.line,
+            f"the response '{name}' is never used",
+            "use it in a rule or story, utter it from an action, or delete it",
+        )
+    defined = set(content.responses) | {
+        name.split(RETRIEVAL_SEPARATOR)[0] for name in content.responses
+    }
     for value in in_steps:
-        if value.value not in content.responses:
-            yield _undefined(value)
+        if value.value not in defined:
+            yield _undefined(value, defined)
     for name, places in named.items():
-        if name not in content.responses:
-            yield from (_undefined(place) for place in places)
+        if name not in defined:
+            yield from (_undefined(place, defined) for place in places)
 
 
-def _undefined(where: Located) -> Problem:
+def _undefined(where: Located, defined: set[str]) -> Problem:
     return Problem(
         where.file,
         where.line,
         f"the response '{where.value}' does not exist",
-        "add it under `responses:` in domain.yml, or correct the name",
+        f"{did_you_mean(where.value, defined)}correct the name, or add it under `responses:` "
+        "in domain.yml",
     )
+
+
+def faqs_answered(content: Content) -> Iterator[Problem]:
+    """Each FAQ question (`faq/hours`) has its answer (`utter_faq/hours`) and enough examples."""
+    questions = {n: w for n, w in content.intent_blocks.items() if RETRIEVAL_SEPARATOR in n}
+    for name, where in questions.items():
+        answer = f"utter_{name}"
+        variants = content.responses.get(answer)
+        if variants is None:
+            yield Problem(
+                where.file,
+                where.line,
+                f"the question '{name}' has no answer",
+                f"add `{answer}:` under `responses:` in {where.file}",
+            )
+        elif not isinstance(variants, yaml.SequenceNode) or len(variants.value) != 1:
+            place = content.response_places[answer]
+            yield Problem(
+                place.file,
+                place.line,
+                f"the answer '{answer}' is not one text",
+                "give it exactly one `- text:`: an FAQ's answer is always the same, and its "
+                "test (made by test-bot) expects it word for word",
+            )
+        count = len(content.examples.get(name, []))
+        if count < MIN_FAQ_EXAMPLES:
+            yield Problem(
+                where.file,
+                where.line,
+                f"the question '{name}' has {count} examples",
+                f"add at least {MIN_FAQ_EXAMPLES - count} more ways customers ask it (every "
+                f"question needs {MIN_FAQ_EXAMPLES})",
+            )
+    for name, where in content.response_places.items():
+        question = name.removeprefix("utter_")
+        if RETRIEVAL_SEPARATOR in question and question not in questions:
+            yield Problem(
+                where.file,
+                where.line,
+                f"the answer '{name}' has no question",
+                f"{did_you_mean(question, questions)}name its question `- intent: {question}` "
+                "with its examples under `nlu:` in the same file",
+            )
 
 
 def plain_text_and_https(content: Content) -> Iterator[Problem]:
     """Responses are shown as text, so HTML would appear as tags; links must be https."""
     for name, variants in content.responses.items():
+        file = content.response_places[name].file
         for scalar in _scalars(variants):
             tag = _HTML_TAG.search(scalar.value)
             if tag:
                 yield Problem(
-                    "domain.yml",
+                    file,
                     line_of(scalar),
                     f"the response '{name}' contains HTML ({tag.group()})",
                     "write plain text: the chat shows tags as they are typed",
@@ -157,7 +296,7 @@ def plain_text_and_https(content: Content) -> Iterator[Problem]:
             for link in _LINK.findall(scalar.value):
                 if not link.lower().startswith("https://"):
                     yield Problem(
-                        "domain.yml",
+                        file,
                         line_of(scalar),
                         f"the response '{name}' links to {link}",
                         "use an https:// link",
@@ -221,9 +360,12 @@ def _looks_like_password(text: str) -> bool:
 
 
 RULES: list[Callable[[Content], Iterator[Problem]]] = [
+    names_exist,
+    examples_start_with_a_dash,
     enough_examples,
     examples_under_one_intent,
     responses_used_and_defined,
+    faqs_answered,
     plain_text_and_https,
     no_secrets_in_examples,
 ]
@@ -296,6 +438,7 @@ def scenarios_readable(content: Content) -> Iterator[Problem]:
 COVERAGE_RULES: list[Callable[[Content], Iterator[Problem]]] = [
     tasks_have_story_tests,
     conversation_tests_readable,
+    quotes_current,
     scenarios_readable,
 ]
 
@@ -322,9 +465,9 @@ def responses_named_in_code(root: Path) -> tuple[dict[str, list[Located]], set[s
     return names, prefixes
 
 
-def form_questions(form_slots: dict[str, list[str]]) -> set[str]:
+def form_questions(form_slots: dict[str, list[Located]]) -> set[str]:
     """The `utter_ask_<slot>` responses forms use for their required slots."""
-    return {f"utter_ask_{slot}" for slots in form_slots.values() for slot in slots}
+    return {f"utter_ask_{slot.value}" for slots in form_slots.values() for slot in slots}
 
 
 # --- entry points ------------------------------------------------------------------
@@ -341,8 +484,11 @@ def check(root: Path = ROOT) -> list[Problem]:
 
 
 def _run(root: Path, rules: list[Callable[[Content], Iterator[Problem]]]) -> list[Problem]:
+    found = unreadable(root)
+    if found:
+        return found
     content = Content.read(root)
-    return rasa_problems(root) + sorted(p for rule in rules for p in rule(content))
+    return sorted(p for rule in rules for p in rule(content)) + rasa_problems(root)
 
 
 def main(root: Path = ROOT) -> int:

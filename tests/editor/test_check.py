@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.process import QUIET_ENV
+from bot.quotes import update
 from bot.validate import MIN_EXAMPLES, check
 from core.settings import ROOT
 
@@ -45,6 +46,14 @@ def replace_once(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"{old!r} is not in {path} exactly once"
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def break_at(path: Path, old: str, new: str) -> int:
+    """Replace the only ``old`` in ``path`` with ``new``; the line ``old`` started on."""
+    text = path.read_text(encoding="utf-8")
+    line = text[: text.index(old)].count("\n") + 1
+    replace_once(path, old, new)
+    return line
 
 
 def add_fault(project: Path, fault: str, where: str) -> str:
@@ -101,8 +110,8 @@ def test_a_response_nothing_uses(project: Path) -> None:
 def test_a_response_used_but_not_defined(project: Path) -> None:
     path = add_fault(project, "undefined_response.yml", "data/rules")
     assert messages(project) == [
-        f"{path}:8: the response 'utter_see_you_soon' does not exist — add it under "
-        "`responses:` in domain.yml, or correct the name"
+        f"{path}:8: the response 'utter_see_you_soon' does not exist — correct the name, or "
+        "add it under `responses:` in domain.yml"
     ]
 
 
@@ -110,12 +119,12 @@ def test_a_response_used_but_not_defined(project: Path) -> None:
     ("text", "problem"),
     [
         (
-            "<b>Goodbye</b>, and thanks for getting in touch.",
+            "Goodbye, and thanks for getting in touch. <b>Bye</b>",
             "the response 'utter_goodbye' contains HTML (<b>) — write plain text: the chat "
             "shows tags as they are typed",
         ),
         (
-            "Goodbye! Our help pages: http://example.com/help",
+            "Goodbye, and thanks for getting in touch. Help: http://example.com/help",
             "the response 'utter_goodbye' links to http://example.com/help — use an https:// link",
         ),
     ],
@@ -204,28 +213,193 @@ def test_a_scenario_that_cannot_be_read(project: Path) -> None:
     ]
 
 
-def test_a_fault_rasa_finds_is_placed_on_a_line(project: Path) -> None:
-    """Rasa's own messages name no line; check places them where the name first appears."""
-    rules = project / "data" / "rules" / "general.yml"
+@pytest.mark.parametrize(
+    ("file", "old", "new", "problem"),
+    [
+        (
+            "data/rules/general.yml",
+            "      - intent: greet\n",
+            "      - intent: greeet\n",
+            "the intent 'greeet' does not exist — did you mean 'greet'? correct the spelling, or "
+            "add it under `intents:` in domain.yml",
+        ),
+        (
+            "data/rules/general.yml",
+            "      - action: utter_goodbye\n",
+            "      - action: utter_goodby\n",
+            "the response 'utter_goodby' does not exist — did you mean 'utter_goodbye'? correct "
+            "the name, or add it under `responses:` in domain.yml",
+        ),
+        (
+            "data/rules/general.yml",
+            "      - action: action_fallback\n",
+            "      - action: action_falback\n",
+            "the action 'action_falback' does not exist — did you mean 'action_fallback'? correct "
+            "the spelling, or add it under `actions:` in domain.yml (a developer writes its code)",
+        ),
+        (
+            "data/stories/tasks.yml",
+            "          - requested_slot: null\n      - action: action_reset_password\n",
+            "          - requested_slots: null\n      - action: action_reset_password\n",
+            "the slot 'requested_slots' does not exist — did you mean 'requested_slot'? correct "
+            "the spelling, or add it under `slots:` in domain.yml",
+        ),
+    ],
+    ids=["intent", "response", "action", "slot"],
+)
+def test_a_misspelt_name_says_which_name_is_near(
+    project: Path, file: str, old: str, new: str, problem: str
+) -> None:
+    """Rasa says "add it to your domain file!" and "stories" for a rule; check says what is near."""
+    line = break_at(project / file, old, new)
+    assert messages(project) == [f"{file}:{line}: {problem}"]
+
+
+def test_a_misspelt_form_in_a_rule_says_which_form_is_near(project: Path) -> None:
+    rules = project / "data" / "rules" / "payment.yml"
     text = rules.read_text(encoding="utf-8")
-    first = re.search(r"      - intent: (\w+)\n", text)
-    assert first is not None
-    rules.write_text(text.replace(first.group(0), "      - intent: greeet\n", 1))
-    line = text[: first.start()].count("\n") + 1
-    found = messages(project)
-    fix = "Rasa's own check; docs/editing.md explains its usual causes"
-    assert found == [
-        f"data/rules/general.yml:{line}: Issue found in 'data/rules/general.yml': Found intent "
-        f"'greeet' in stories which is not part of the domain. — {fix}",
-        f"data/rules/general.yml:{line}: The intent 'greeet' is used in your stories, but it "
-        f"is not listed in the domain file. You should add it to your domain file! — {fix}",
+    first = text.index("active_loop: payment_form")
+    rules.write_text(text.replace("active_loop: payment_form", "active_loop: payment_from", 1))
+    line = text[:first].count("\n") + 1
+    assert messages(project) == [
+        f"data/rules/payment.yml:{line}: the form 'payment_from' does not exist — did you mean "
+        "'payment_form'? correct the spelling, or add it under `forms:` in domain.yml"
     ]
 
 
-def test_the_command_prints_file_line_problem_fix_and_fails(project: Path) -> None:
-    """`python -m bot check --root COPY` on a broken copy exits 1 with the message."""
-    add_fault(project, "password.yml", "data/nlu")
-    result = subprocess.run(
+def test_a_conflict_rasa_finds_is_placed_on_a_line(project: Path) -> None:
+    """Rasa's own messages name no line; check places them at the story or rule they name."""
+    add_fault(project, "conflicting_story.yml", "data/stories")
+    line = line_of(
+        ROOT / "data" / "stories" / "tasks.yml", "  - story: greeting, then an address change"
+    )
+    (problem,) = check(project)
+    assert (problem.file, problem.line) == ("data/stories/tasks.yml", line)
+    assert problem.what == (
+        "Story structure conflict after intent 'greet': utter_greet predicted in 'greeting, then "
+        "an address change' and 'greeting, then a password reset' utter_goodbye predicted in "
+        "'greeting answered with goodbye'"
+    )
+    assert problem.fix == (
+        "two rules or stories go on differently after the same steps: make them agree, or tell "
+        "them apart with an earlier step"
+    )
+
+
+INDENT_FIX = (
+    "give it the same number of spaces as the other entries at its level: two more than the "
+    "key it is under (spaces only)"
+)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "problem"),
+    [
+        (
+            "domain.yml",
+            '  utter_goodbye:\n    - text: "Goodbye,',
+            '  utter_goodbye:\n\t- text: "Goodbye,',
+            "{line+1}:1: a tab in the indentation — YAML indents with spaces only: replace the tab "
+            "with spaces (two for each level)\n"
+            '    →- text: "Goodbye, and thanks for getting in touch."\n'
+            "    ^",
+        ),
+        (
+            "domain.yml",
+            "  utter_goodbye:\n",
+            "   utter_goodbye:\n",
+            "{line}:4: this line is indented differently from the lines it belongs with — "
+            f"{INDENT_FIX}\n"
+            "       utter_goodbye:\n"
+            "       ^",
+        ),
+        (
+            "data/nlu/general.yml",
+            "    - hello\n",
+            "  - hello\n",
+            "{line}:3: this line is indented differently from the lines it belongs with — "
+            f"{INDENT_FIX}\n"
+            "      - hello\n"
+            "      ^",
+        ),
+        (
+            "domain.yml",
+            '"Goodbye, and thanks for getting in touch."',
+            '"Goodbye, and thanks for getting in touch.',
+            "{line}:13: this quote is never closed — end the text with the same quote; write a "
+            'double quote inside it as \\"\n'
+            '        - text: "Goodbye, and thanks for getting in touch.\n'
+            "                ^",
+        ),
+        (
+            "domain.yml",
+            '"Goodbye, and thanks for getting in touch."',
+            "Goodbye: thanks for getting in touch.",
+            "{line}:20: YAML reads this colon as the start of a key — if the colon is part of the "
+            "text, put the whole text in double quotes\n"
+            "        - text: Goodbye: thanks for getting in touch.\n"
+            "                       ^",
+        ),
+        (
+            "data/rules/general.yml",
+            "      - intent: goodbye\n      - action: utter_goodbye",
+            "      - intent: goodbye\n        action: utter_goodbye",
+            "{line+1}:9: two steps are written as one: `intent:` and `action:` are in the same "
+            "item — start each step with its own `- `: write `- action: …` on its own line, "
+            "lined up with the other steps\n"
+            "            action: utter_goodbye\n"
+            "            ^",
+        ),
+        (
+            "data/rules/general.yml",
+            "      - action: utter_goodbye",
+            "      - actoin: utter_goodbye",
+            "{line}:9: Rasa does not know the key 'actoin' here — did you mean 'action'? check its "
+            "spelling and its indentation (docs/editing.md shows each kind of block)\n"
+            "          - actoin: utter_goodbye\n"
+            "            ^",
+        ),
+        (
+            "domain.yml",
+            "  utter_goodbye:\n",
+            '  utter_goodbye:\n    - text: "Bye."\n  utter_goodbye:\n',
+            "{line+2}:3: 'utter_goodbye' is written twice at the same level (first at line "
+            "{line}) — keep one: merge the two, or rename one of them\n"
+            "      utter_goodbye:\n"
+            "      ^",
+        ),
+        (
+            "data/nlu/general.yml",
+            "    - hello\n",
+            "     - hello\n",
+            '{line}: the line "- hello" is not read as an example — start it with `- `, lined up '
+            "with the `- ` of the examples above it (Rasa skips it as it is)",
+        ),
+    ],
+    ids=[
+        "tab",
+        "key indented too far",
+        "example indented too little",
+        "quote left open",
+        "colon in plain text",
+        "two steps in one",
+        "misspelt key",
+        "key twice",
+        "example indented too far",
+    ],
+)
+def test_yaml_an_editor_breaks_is_shown_at_its_line_and_column(
+    project: Path, file: str, old: str, new: str, problem: str
+) -> None:
+    """The mistakes editors make most, each one message with the line and a caret."""
+    line = break_at(project / file, old, new)
+    where = problem.format_map({"line": line, "line+1": line + 1, "line+2": line + 2})
+    assert messages(project) == [f"{file}:{where}"]
+
+
+def run_check(project: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bot check --root COPY`, as an editor runs it, with its output."""
+    return subprocess.run(
         [sys.executable, "-m", "bot", "check", "--root", str(project)],
         cwd=ROOT,
         env={**os.environ, **QUIET_ENV},
@@ -233,7 +407,106 @@ def test_the_command_prints_file_line_problem_fix_and_fails(project: Path) -> No
         text=True,
         timeout=120,
     )
+
+
+def test_a_yaml_mistake_gives_no_traceback(project: Path) -> None:
+    """`python -m bot check` on a file YAML cannot read prints the problem, never a traceback."""
+    replace_once(project / "domain.yml", "  utter_goodbye:\n", "   utter_goodbye:\n")
+    result = run_check(project)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout.splitlines()[0].startswith("domain.yml:")
+    assert result.stdout.splitlines()[-1].startswith("1 problem in ")
+
+
+def test_the_command_prints_file_line_problem_fix_and_fails(project: Path) -> None:
+    """`python -m bot check --root COPY` on a broken copy exits 1 with the message."""
+    add_fault(project, "password.yml", "data/nlu")
+    result = run_check(project)
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("data/nlu/password.yml:6: an example of 'reset_password'")
     assert lines[-1].startswith("1 problem in ")
+
+
+def test_a_reworded_response_a_conversation_test_quotes_is_found_and_updated(
+    project: Path,
+) -> None:
+    """A response reworded with curly quotes: check names both places and the characters;
+    update-quotes, answered yes, rewrites the turn, and check is clean again."""
+    domain = project / "domain.yml"
+    old = "\"Hi! I'm Tandem's assistant. I can reset"
+    line = domain.read_text(encoding="utf-8").splitlines().index("  utter_greet:") + 1
+    replace_once(domain, old, "\"Hi! I’m Tandem’s assistant. I can reset")
+    test = project / "tests" / "conversations" / "general.yml"
+    turn = line_of(test, "      - bot: I'm Tandem's assistant.")
+    said = (
+        "Hi! I’m Tandem’s assistant. I can reset your password, change your address, take a "
+        "bill payment or tell you your balance. What can I do for you?"
+    )
+    assert messages(project) == [
+        f"tests/conversations/general.yml:{turn}: the test expects the bot to say “I'm Tandem's "
+        f"assistant.”, which no response says; the closest is 'utter_greet' (domain.yml:{line}): "
+        f"“{said}” (they differ after “i”, in “i'm tandem's ”: the test has a straight "
+        "apostrophe “'” (U+0027) where the bot has a curly apostrophe “’” (U+2019)) — if you "
+        "reworded that response, `python -m bot update-quotes` updates the test (it asks first); "
+        "otherwise correct the turn"
+    ]
+    assert update(project, ask=lambda question: "y") == 0
+    assert test.read_text(encoding="utf-8").splitlines()[turn - 1] == (
+        "      - bot: I’m Tandem’s assistant."
+    )
+    assert messages(project) == []
+
+
+def test_update_quotes_changes_nothing_unless_told_yes(project: Path) -> None:
+    domain = project / "domain.yml"
+    replace_once(domain, "\"Hi! I'm Tandem's", "\"Hi! I’m Tandem’s")
+    test = project / "tests" / "conversations" / "general.yml"
+    before = test.read_text(encoding="utf-8")
+    assert update(project, ask=lambda question: "") == 1
+    assert test.read_text(encoding="utf-8") == before
+
+
+def test_an_faq_question_without_its_answer(project: Path) -> None:
+    faq = project / "data" / "faq" / "payment_time.yml"
+    text = faq.read_text(encoding="utf-8")
+    faq.write_text(text[: text.index("responses:")], encoding="utf-8")
+    line = line_of(faq, "  - intent: faq/payment_time")
+    assert messages(project) == [
+        f"data/faq/payment_time.yml:{line}: the question 'faq/payment_time' has no answer — add "
+        "`utter_faq/payment_time:` under `responses:` in data/faq/payment_time.yml"
+    ]
+
+
+def test_an_faq_answer_whose_question_is_misspelt(project: Path) -> None:
+    faq = project / "data" / "faq" / "payment_time.yml"
+    replace_once(faq, "  utter_faq/payment_time:", "  utter_faq/payment_tme:")
+    question = line_of(faq, "  - intent: faq/payment_time")
+    answer = line_of(faq, "  utter_faq/payment_tme:")
+    assert messages(project) == [
+        f"data/faq/payment_time.yml:{question}: the question 'faq/payment_time' has no answer — "
+        "add `utter_faq/payment_time:` under `responses:` in data/faq/payment_time.yml",
+        f"data/faq/payment_time.yml:{answer}: the answer 'utter_faq/payment_tme' has no question "
+        "— did you mean 'faq/payment_time'? name its question `- intent: faq/payment_tme` with "
+        "its examples under `nlu:` in the same file",
+    ]
+
+
+def test_an_faq_with_too_few_examples_or_two_answers(project: Path) -> None:
+    faq = project / "data" / "faq" / "chat_security.yml"
+    text = faq.read_text(encoding="utf-8")
+    examples = re.search(r"    examples: \|\n((?:      - .*\n)+)", text)
+    assert examples is not None
+    kept = "".join(examples.group(1).splitlines(keepends=True)[:4])
+    text = text.replace(examples.group(1), kept)
+    faq.write_text(text + '    - text: "Or another answer."\n', encoding="utf-8")
+    question = line_of(faq, "  - intent: faq/chat_security")
+    answer = line_of(faq, "  utter_faq/chat_security:")
+    assert messages(project) == [
+        f"data/faq/chat_security.yml:{question}: the question 'faq/chat_security' has 4 examples "
+        "— add at least 6 more ways customers ask it (every question needs 10)",
+        f"data/faq/chat_security.yml:{answer}: the answer 'utter_faq/chat_security' is not one "
+        "text — give it exactly one `- text:`: an FAQ's answer is always the same, and its test "
+        "(made by test-bot) expects it word for word",
+    ]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.content import Content
 from bot.conversation_tests import ConversationTest, Outcome
-from bot.report import Results, render, story_failures
+from bot.report import Results, render, story_failures, takeovers
 from core.settings import ROOT
 
 RESULTS = Path(__file__).parent / "faults" / "rasa_results"
@@ -54,3 +54,14 @@ def test_no_failed_stories_means_no_failures(tmp_path: Path) -> None:
         "# None of the test stories failed - all good!"
     )
     assert story_failures(ROOT, tmp_path) == []
+
+
+def test_an_intent_taking_another_s_lines_is_said_plainly() -> None:
+    expected = (
+        "the intent 'request_human' takes 1 held-out line of 'affirm' (tests/nlu/heldout.yml): "
+        "“uh huh” — add examples like it under 'affirm'; if you just added or changed examples "
+        "of 'request_human', make them less like it"
+    )
+    assert takeovers(RESULTS) == [expected]
+    report = render(Results(ROOT, RESULTS, [], []))
+    assert f"## Intents taking over others' lines (tests/nlu/heldout.yml)\n\n- {expected}" in report

@@ -19,6 +19,11 @@ def test_a_problem_reads_file_line_problem_fix() -> None:
     assert str(Problem("data/", 0, "Rasa failed", "see why")) == "data/: Rasa failed — see why"
 
 
+def test_a_problem_with_a_column_shows_the_line_and_a_caret() -> None:
+    problem = Problem("domain.yml", 3, "a tab", "use spaces", 5, "  a:\tb")
+    assert str(problem) == "domain.yml:3:5: a tab — use spaces\n      a:→b\n        ^"
+
+
 def test_examples_compare_without_annotations_case_or_spacing() -> None:
     assert normalised("Reset  the password for [Dana@Example.com](email)") == (
         "reset the password for dana@example.com"
@@ -58,4 +63,5 @@ def test_responses_used_by_code_and_forms_are_known() -> None:
     assert "utter_card_number_masked" in names
     assert "utter_action" not in names
     assert {"utter_explain_", "utter_handoff_"} <= prefixes
-    assert form_questions({"address_form": ["street"]}) == {"utter_ask_street"}
+    street = Located("street", "domain.yml", 1)
+    assert form_questions({"address_form": [street]}) == {"utter_ask_street"}
