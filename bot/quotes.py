@@ -30,8 +30,10 @@ from bot.differences import first_difference, normal
 CONVERSATIONS = Path("tests/conversations")
 _PLACEHOLDER = re.compile(r"\{\w+\}")
 # Below this share of a turn's characters matching a response's own words (not what its
-# placeholders stand for), the turn does not quote it.
+# placeholders stand for), the turn does not quote it; this many characters always suffice,
+# so a long value ("45 Maple Ave Apt 3, Shelbyville, IL 62566") does not hide the quote.
 MIN_LITERAL_SHARE = 0.5
+MIN_LITERAL_CHARS = 16
 UPDATE = "python -m bot update-quotes"
 
 
@@ -105,7 +107,7 @@ def _quotes(want: str, template: str) -> bool:
             if found:
                 literal = len(found["tail"]) + len(found["head"])
                 literal += sum(len(part) for part in parts[first + 1 : last])
-                if literal >= MIN_LITERAL_SHARE * len(want):
+                if literal >= min(MIN_LITERAL_SHARE * len(want), MIN_LITERAL_CHARS):
                     return True
     return False
 
