@@ -41,6 +41,7 @@ DIGRESSIONS = frozenset(
         "ask_why",
         "goodbye",
         "service_status",
+        "faq",
     }
 )
 VERIFICATION_SLOTS = ["account_identifier", "phone_last4"]

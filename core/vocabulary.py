@@ -81,6 +81,7 @@ INTENTS = {
     "ask_why": "asked why the bot needs that",
     "resend_reset_link": "did not get the reset link",
     "service_status": "asked about an outage",
+    "faq": "asked a common question",
 }
 
 ROLES = ("agent", "supervisor")
