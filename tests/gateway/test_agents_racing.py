@@ -20,6 +20,22 @@ CAPACITY = 3
 STALLED_SECONDS = 30
 
 
+def where_they_are(
+    missing: list[str], conversations: ConversationStore, queue: HandoffQueue
+) -> str:
+    """For a failure: each chat no console was given, and where the gateway has it, so a
+    chat stuck in the queue reads apart from one assigned whose `assigned` never arrived."""
+    waiting = {entry.conversation_id for entry in queue.entries()}
+    lines = []
+    for conversation_id in missing:
+        conversation = conversations.get(conversation_id)
+        place = "still in the queue" if conversation_id in waiting else "not in the queue"
+        lines.append(
+            f"{conversation_id}: {place}, mode {conversation.mode}, agent {conversation.agent_id}"
+        )
+    return f"{len(missing)} chats never reached a console:\n" + "\n".join(lines)
+
+
 def test_fifty_agents_racing_for_a_thousand_chats(
     stack: Stack, agent: Callable[..., tuple[AgentClient, str]]
 ) -> None:
@@ -27,8 +43,8 @@ def test_fifty_agents_racing_for_a_thousand_chats(
     store = redis.Redis.from_url(stack.redis.url, decode_responses=True)
     conversations = ConversationStore(store)
     queue = HandoffQueue(store, conversations)
-    for n in range(CHATS):
-        conversation_id = uuid.uuid4().hex
+    conversation_ids = [uuid.uuid4().hex for _ in range(CHATS)]
+    for n, conversation_id in enumerate(conversation_ids):
         conversations.open(conversation_id)
         queue.enqueue(conversation_id, ("urgent", "high", "normal")[n % 3], "general")
 
@@ -70,7 +86,8 @@ def test_fifty_agents_racing_for_a_thousand_chats(
     for worker in workers:
         worker.join()
 
-    assert len(taken) == CHATS
+    missing = [c for c in conversation_ids if c not in set(taken)]
+    assert missing == [], where_they_are(missing, conversations, queue)
     assert [c for c, n in Counter(taken).items() if n > 1] == []
     assert misassigned == []
     assert queue.entries() == []
