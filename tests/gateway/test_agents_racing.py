@@ -21,7 +21,10 @@ STALLED_SECONDS = 30
 
 
 def where_they_are(
-    missing: list[str], conversations: ConversationStore, queue: HandoffQueue
+    missing: list[str],
+    conversations: ConversationStore,
+    queue: HandoffQueue,
+    connected: dict[str, bool],
 ) -> str:
     """For a failure: each chat no console was given, and where the gateway has it, so a
     chat stuck in the queue reads apart from one assigned whose `assigned` never arrived."""
@@ -30,8 +33,14 @@ def where_they_are(
     for conversation_id in missing:
         conversation = conversations.get(conversation_id)
         place = "still in the queue" if conversation_id in waiting else "not in the queue"
+        agent_id = conversation.agent_id
+        if (agent_id or "") not in connected:
+            socket = "not one of the consoles"
+        else:
+            socket = "still connected" if connected[agent_id or ""] else "disconnected"
         lines.append(
-            f"{conversation_id}: {place}, mode {conversation.mode}, agent {conversation.agent_id}"
+            f"{conversation_id}: {place}, mode {conversation.mode}, agent {agent_id} "
+            f"(whose console is {socket})"
         )
     return f"{len(missing)} chats never reached a console:\n" + "\n".join(lines)
 
@@ -87,7 +96,8 @@ def test_fifty_agents_racing_for_a_thousand_chats(
         worker.join()
 
     missing = [c for c in conversation_ids if c not in set(taken)]
-    assert missing == [], where_they_are(missing, conversations, queue)
+    connected = {login: console.sio.connected for console, login in consoles}
+    assert missing == [], where_they_are(missing, conversations, queue, connected)
     assert [c for c, n in Counter(taken).items() if n > 1] == []
     assert misassigned == []
     assert queue.entries() == []
