@@ -51,6 +51,18 @@ class ValidatePasswordResetForm(TaskForm):
         return self.identifier("reset_identifier", value, dispatcher, tracker)
 
 
+def send_link(
+    dispatcher: CollectingDispatcher, tracker: Tracker, identifier: str, sent: str
+) -> None:
+    """Ask the backend for a link and say ``sent``, or that the limit was reached."""
+    try:
+        reset_tokens().request(identifier, tracker.sender_id)
+    except ResetRateLimited:
+        dispatcher.utter_message(response="utter_reset_rate_limited")
+    else:
+        dispatcher.utter_message(response=sent, identifier=identifier)
+
+
 class ActionResetPassword(Action):
     """Asks the backend for a reset link and gives the same answer whatever happened."""
 
@@ -61,12 +73,7 @@ class ActionResetPassword(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         identifier = tracker.get_slot("reset_identifier")
-        try:
-            reset_tokens().request(identifier, tracker.sender_id)
-        except ResetRateLimited:
-            dispatcher.utter_message(response="utter_reset_rate_limited")
-        else:
-            dispatcher.utter_message(response="utter_reset_link_sent", identifier=identifier)
+        send_link(dispatcher, tracker, identifier, "utter_reset_link_sent")
         return [
             SlotSet("reset_identifier", None),
             SlotSet("last_reset_identifier", identifier),
@@ -91,10 +98,5 @@ class ActionResendResetLink(Action):
         identifier = tracker.get_slot("last_reset_identifier")
         if not identifier:
             return [FollowupAction("password_reset_form")]
-        try:
-            reset_tokens().request(identifier, tracker.sender_id)
-        except ResetRateLimited:
-            dispatcher.utter_message(response="utter_reset_rate_limited")
-        else:
-            dispatcher.utter_message(response="utter_reset_link_resent", identifier=identifier)
+        send_link(dispatcher, tracker, identifier, "utter_reset_link_resent")
         return []
