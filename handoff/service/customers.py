@@ -301,13 +301,14 @@ class CustomerService:
         secret = any((reply.get("custom") or {}).get("secret_answer") for reply in replies)
         for reply in replies:
             custom = reply.get("custom") or {}
-            waiting = self.stores.conversations.get(conversation_id).mode == "queued"
-            if custom.get("handoff") is not None and waiting:
-                self.handoffs.tell_waiting(conversation_id)  # keeps its place in the queue
-            elif custom.get("handoff") is not None:
-                self.handoffs.hand_off(conversation_id, custom["handoff"])
-            elif custom.get("leave_queue") and waiting:
-                # "never mind, I figured it out", "bye": the bot's answer marks the way out
+            if custom.get("handoff") is not None:
+                if self.stores.conversations.get(conversation_id).mode == "queued":
+                    self.handoffs.tell_waiting(conversation_id)  # keeps its place in the queue
+                else:
+                    self.handoffs.hand_off(conversation_id, custom["handoff"])
+            elif custom.get("leave_queue"):
+                # "never mind, I figured it out", "bye": the way out of the queue, and
+                # nothing for a customer who is not waiting (leave_queue checks)
                 self.handoffs.leave_queue(conversation_id)
             elif custom.get("security_alert"):
                 alert = {**custom["security_alert"], "conversation_id": conversation_id}
