@@ -8,6 +8,7 @@ separate browser contexts. Every assertion waits on what is on screen or on the 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
 import pytest
@@ -397,6 +398,18 @@ window.Notification = new Proxy(Real, {
 """
 
 
+def wait_until_true(page: Page, expression: str, timeout: float = 20.0) -> None:
+    """Poll `expression` through `page.evaluate`, which the console's CSP allows.
+
+    `page.wait_for_function` with a string re-evaluates it with the page's own `eval` once the
+    first try is false, and the console's `script-src 'self'` refuses that.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(100)
+
+
 def test_desktop_notifications_are_asked_for_never_assumed(
     stack: Stack, new_page: NewPage, agent_account: AgentAccount, customers: NewCustomer
 ) -> None:
@@ -411,11 +424,11 @@ def test_desktop_notifications_are_asked_for_never_assumed(
     assert page.evaluate("[window.__asked, window.__shown]") == [0, []]
 
     page.get_by_label("Show desktop notifications").check()
-    page.wait_for_function("window.__asked === 1")
+    wait_until_true(page, "window.__asked === 1")
     expect(page.get_by_label("Show desktop notifications")).to_be_checked()
     omar = customers("Omar Haddad")
     with_an_agent(omar)
-    page.wait_for_function("window.__shown.includes('New chat')")
+    wait_until_true(page, "window.__shown.includes('New chat')")
     # Kept in this browser, and not asked again.
     page.reload()
     expect(page.get_by_label("Show desktop notifications")).to_be_checked()
