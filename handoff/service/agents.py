@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -38,22 +39,28 @@ class AgentService:
     rasa: RasaClient
     archive: Archive
 
-    def online(self, agent: Agent) -> dict[str, Any]:
-        """An agent connected (or came back within the grace period): their chats and the queue.
+    def online(self, agent: Agent, deliver: Callable[[dict[str, Any]], None]) -> None:
+        """An agent connected (or came back within the grace period): ``deliver`` their chats
+        and the queue to the console, then route.
 
-        Call ``handoffs.route`` once the agent has this state, so new chats arrive after it.
+        No chat is routed to them between reading their chats and delivering them, so a new
+        chat always reaches the console after its state, never before it or lost from it.
         """
         presence = self.stores.presence
-        state = presence.online(agent.id, agent.name, agent.skills, agent.capacity)
+        state = presence.online(agent.id, agent.name, agent.skills, agent.capacity, joining=True)
         chats = [self.handoffs.chat_for_agent(c) for c in sorted(presence.chats(agent.id))]
         queue = queue_summary(self.stores.queue.entries())
-        return {
-            "agent": asdict(agent),
-            "status": state.status,
-            "chats": chats,
-            "queue": queue["entries"],
-            "queue_length": queue["length"],
-        }
+        deliver(
+            {
+                "agent": asdict(agent),
+                "status": state.status,
+                "chats": chats,
+                "queue": queue["entries"],
+                "queue_length": queue["length"],
+            }
+        )
+        presence.ready(agent.id)
+        self.handoffs.route()
 
     def disconnected(self, agent_id: str) -> None:
         """Keep their chats for the grace period; housekeeping requeues them after it."""

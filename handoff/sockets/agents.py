@@ -79,8 +79,7 @@ class AgentNamespace(GatewayNamespace):
         join_room(ALL_AGENTS)
         if agent.role == "supervisor":
             join_room(SUPERVISORS)
-        self.reply("state", self.gateway.agents.online(agent))
-        self.gateway.handoffs.route()
+        self.gateway.agents.online(agent, lambda state: self.reply("state", state))
 
     def on_disconnect(self, reason: Any = None) -> None:
         sid = request.sid  # type: ignore[attr-defined]

@@ -19,7 +19,8 @@ from handoff.stores.conversations import script_error
 from handoff.stores.keys import AGENTS_KEY, DISCONNECTED_KEY, agent_chats_key, agent_key
 from handoff.stores.redis_io import hash_from_reply, require_text_client
 
-# KEYS: agent, agents set, disconnected set, chats. ARGV: id, name, skills JSON, capacity.
+# KEYS: agent, agents set, disconnected set, chats.
+# ARGV: id, name, skills JSON, capacity, joining (1 or 0).
 # An agent who chose "away" stays away through reloads and reconnects; from offline (or new)
 # they come back available.
 _ONLINE = """
@@ -28,6 +29,11 @@ if status ~= 'away' then status = 'available' end
 redis.call('HSET', KEYS[1], 'name', ARGV[2], 'status', status, 'skills', ARGV[3],
            'capacity', ARGV[4])
 redis.call('HDEL', KEYS[1], 'disconnected_at')
+if ARGV[5] == '1' then
+  redis.call('HSET', KEYS[1], 'joining', '1')
+else
+  redis.call('HDEL', KEYS[1], 'joining')
+end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 return {redis.call('HGETALL', KEYS[1]), redis.call('SCARD', KEYS[4])}
@@ -86,6 +92,7 @@ class AgentState:
     capacity: int
     load: int
     disconnected_at: float | None
+    joining: bool = False
 
     def can_handle(self, skill: str) -> bool:
         """Whether the agent may take a chat needing ``skill``; any agent takes "general"."""
@@ -93,8 +100,9 @@ class AgentState:
 
     @property
     def routable(self) -> bool:
-        """Connected and available: chats may be routed to them (if they have room)."""
-        return self.status == "available" and self.disconnected_at is None
+        """Connected, available, and their console has its state: chats may be routed to
+        them (if they have room)."""
+        return self.status == "available" and self.disconnected_at is None and not self.joining
 
     @property
     def presence(self) -> str:
@@ -121,16 +129,32 @@ class Presence:
         self._disconnected = redis.register_script(_DISCONNECTED)
         self._all = redis.register_script(_ALL)
 
-    def online(self, agent_id: str, name: str, skills: Iterable[str], capacity: int) -> AgentState:
+    def online(
+        self,
+        agent_id: str,
+        name: str,
+        skills: Iterable[str],
+        capacity: int,
+        *,
+        joining: bool = False,
+    ) -> AgentState:
         """The agent connected: grace period over, chats they hold kept; available, unless
-        they were away (a reload or a reconnect keeps the status they chose)."""
+        they were away (a reload or a reconnect keeps the status they chose).
+
+        ``joining`` keeps chats from being routed to them until ``ready``: a console that
+        is still being sent its state would otherwise get a chat before that state.
+        """
         if capacity < 0:
             raise ValueError("Capacity is a number of chats, 0 or more.")
         reply = self._online(
             keys=[agent_key(agent_id), AGENTS_KEY, DISCONNECTED_KEY, agent_chats_key(agent_id)],
-            args=[agent_id, name, json.dumps(list(skills)), int(capacity)],
+            args=[agent_id, name, json.dumps(list(skills)), int(capacity), int(joining)],
         )
         return _state(agent_id, *reply)
+
+    def ready(self, agent_id: str) -> None:
+        """The agent's console has its state: chats may be routed to them again."""
+        self._redis.hdel(agent_key(agent_id), "joining")
 
     def set_status(self, agent_id: str, status: str) -> AgentState:
         """Set available, away or offline; raises NotOnline."""
@@ -196,4 +220,5 @@ def _state(agent_id: str, fields: list[str] | dict[str, str], load: Any) -> Agen
         capacity=int(values["capacity"]),
         load=int(load),
         disconnected_at=float(disconnected_at) if disconnected_at else None,
+        joining=values.get("joining") == "1",
     )

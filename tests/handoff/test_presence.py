@@ -116,3 +116,16 @@ def test_skills_and_routability() -> None:
     assert billing.routable and billing.free == 0
     away = AgentState("bob", "Bob", "away", ("general",), 3, 0, None)
     assert not away.routable
+
+
+def test_a_joining_agent_is_routable_only_once_ready(presence: Presence) -> None:
+    """While the console is sent its state, no chat may be routed to them (see the service)."""
+    state = presence.online("ann", "Ann Lee", ["general"], 3, joining=True)
+    assert state.joining and not state.routable
+    presence.ready("ann")
+    state = presence.get("ann")
+    assert state is not None and state.routable and not state.joining
+    presence.online("ann", "Ann Lee", ["general"], 3, joining=True)
+    presence.online("ann", "Ann Lee", ["general"], 3)  # another path that does not wait
+    state = presence.get("ann")
+    assert state is not None and state.routable

@@ -105,6 +105,14 @@ def gateway(make_gateway: MakeGateway) -> Gateway:
     return make_gateway()
 
 
+def come_online(gateway: Gateway, agent: Agent) -> dict[str, Any]:
+    """The agent's console connects; returns the state it is sent."""
+    states: list[dict[str, Any]] = []
+    gateway.agents.online(agent, states.append)
+    [state] = states
+    return state
+
+
 def open_chat(gateway: Gateway, conversation_id: str = "conv-0001") -> str:
     """An anonymous customer's new conversation, with the bot, under a readable id.
 
@@ -127,7 +135,7 @@ def assigned_chat(
     gateway: Gateway, rasa: ScriptedRasa, agent: Agent = ANN, conversation_id: str = "conv-0001"
 ) -> str:
     """A chat the bot handed off and the router gave to ``agent`` (who comes online)."""
-    gateway.agents.online(agent)
+    come_online(gateway, agent)
     open_chat(gateway, conversation_id)
     ask_for_person(gateway, rasa, conversation_id)
     conversation = gateway.stores.conversations.get(conversation_id)
@@ -138,7 +146,7 @@ def assigned_chat(
 def queued_chat(gateway: Gateway, rasa: ScriptedRasa, conversation_id: str) -> str:
     """A chat handed off while the only agent (Ann) is connected but away: it waits."""
     if gateway.stores.presence.get(ANN.id) is None:
-        gateway.agents.online(ANN)
+        come_online(gateway, ANN)
         gateway.agents.set_status(ANN, "away")
     open_chat(gateway, conversation_id)
     ask_for_person(gateway, rasa, conversation_id)
@@ -232,7 +240,7 @@ def test_a_plain_bot_reply_has_no_quick_replies(
 def test_handoff_packet_queues_the_chat_and_tells_the_customer_their_place(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:
-    gateway.agents.online(ANN)
+    come_online(gateway, ANN)
     gateway.agents.set_status(ANN, "away")  # connected, so someone could come; not routable
     conversation_id = open_chat(gateway)
 
@@ -257,7 +265,7 @@ def test_handoff_packet_queues_the_chat_and_tells_the_customer_their_place(
 def test_a_guest_verified_by_the_bot_is_named_after_their_account_and_a_customer_is_not_renamed(
     gateway: Gateway, rasa: ScriptedRasa
 ) -> None:
-    gateway.agents.online(ANN)
+    come_online(gateway, ANN)
     account = {"name": "Dana Whitfield", "email": "dana@example.com"}
     verified = {
         **PACKET,
@@ -292,7 +300,7 @@ def test_handoff_outside_business_hours_offers_email_even_with_agents_online(
     make_gateway: MakeGateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:
     gateway = make_gateway(is_open=lambda now: False)
-    gateway.agents.online(ANN)
+    come_online(gateway, ANN)
     conversation_id = open_chat(gateway)
 
     ask_for_person(gateway, rasa, conversation_id)
@@ -304,7 +312,7 @@ def test_handoff_outside_business_hours_offers_email_even_with_agents_online(
 def test_handoff_needing_a_skill_nobody_online_has_offers_email(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:
-    gateway.agents.online(BOB)  # general only; the packet needs billing
+    come_online(gateway, BOB)  # general only; the packet needs billing
     conversation_id = open_chat(gateway)
 
     ask_for_person(gateway, rasa, conversation_id)
@@ -340,7 +348,7 @@ def test_rasa_down_offers_the_customer_a_person(
 def test_request_human_while_rasa_is_down_hands_off_with_reason_bot_unavailable(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:
-    gateway.agents.online(ANN)
+    come_online(gateway, ANN)
     gateway.agents.set_status(ANN, "away")
     conversation_id = open_chat(gateway)
     rasa.down = True
@@ -374,7 +382,7 @@ def test_open_session_with_a_bad_customer_token_goes_on_as_a_guest(
 def test_available_agent_is_assigned_the_handed_off_chat(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:
-    gateway.agents.online(ANN)
+    come_online(gateway, ANN)
     conversation_id = open_chat(gateway)
 
     ask_for_person(gateway, rasa, conversation_id)
@@ -396,6 +404,27 @@ def test_available_agent_is_assigned_the_handed_off_chat(
         ("system", "Ann Lee has joined the chat."),
     ]
     assert all(line["conversation_id"] == conversation_id for line in chat["transcript"])
+
+
+def test_a_chat_routed_while_a_console_is_sent_its_state_arrives_after_that_state(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    """A route by another gateway process while Ann's console connects: the chat waits until
+    her console has its state, then arrives as "assigned" — never before the state, where a
+    console (or a client) that takes the state as the whole list would lose it."""
+    conversation_id = open_chat(gateway)
+
+    def routed_meanwhile(state: dict[str, Any]) -> None:
+        ask_for_person(gateway, rasa, conversation_id)  # routes: nobody else is online
+        assert state["chats"] == []
+        assert to_agent(emitted, "ann", "assigned") == []
+        emitted("state", state, to=agent_room("ann"), namespace=AGENTS)
+
+    gateway.agents.online(ANN, routed_meanwhile)
+
+    assert emitted.names(agent_room("ann")) == ["state", "assigned"]
+    conversation = gateway.stores.conversations.get(conversation_id)
+    assert (conversation.mode, conversation.agent_id) == ("assigned", "ann")
 
 
 def test_customer_lines_go_to_their_agent_once_assigned(
@@ -453,7 +482,7 @@ def test_only_the_owner_may_act_on_a_chat(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder, action: str
 ) -> None:
     conversation_id = assigned_chat(gateway, rasa)  # Ann's
-    gateway.agents.online(BOB)
+    come_online(gateway, BOB)
     lines_before = gateway.stores.transcripts.all(conversation_id)
     emitted.clear()
 
@@ -654,7 +683,7 @@ def test_transfer_to_a_named_agent_with_room_assigns_them_the_chat(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:
     conversation_id = assigned_chat(gateway, rasa)
-    gateway.agents.online(BOB)
+    come_online(gateway, BOB)
     emitted.clear()
 
     gateway.agents.transfer(ANN, conversation_id, "bob", None)
@@ -770,7 +799,7 @@ def test_agents_are_pushed_the_head_of_a_long_queue_and_its_length(
     assert [e["conversation_id"] for e in queue["entries"]] == [
         f"conv-{number:04d}" for number in range(QUEUE_SHOWN)
     ]
-    state = gateway.agents.online(ANN)
+    state = come_online(gateway, ANN)
     assert (len(state["queue"]), state["queue_length"]) == (QUEUE_SHOWN, waiting)
     assert len(gateway.handoffs.queue_view()) == QUEUE_SHOWN
 
@@ -859,7 +888,7 @@ def test_an_agent_who_logs_out_is_gone_at_once_and_their_chats_go_to_a_colleague
 ) -> None:
     conversation_id = assigned_chat(gateway, rasa)
     colleague = Agent(id="cat", name="Cat Fox", role="agent", skills=("billing",), capacity=3)
-    gateway.agents.online(colleague)
+    come_online(gateway, colleague)
     emitted.clear()
 
     gateway.agents.logged_out("ann")
@@ -881,7 +910,7 @@ def test_housekeeping_gives_a_returning_agent_their_chats_within_the_grace_perio
     conversation_id = assigned_chat(gateway, rasa)
     gateway.agents.disconnected("ann")
 
-    state = gateway.agents.online(ANN)
+    state = come_online(gateway, ANN)
     gateway.housekeeping.tick(time.time() + GRACE + 1)
 
     assert [c["conversation"]["id"] for c in state["chats"]] == [conversation_id]
