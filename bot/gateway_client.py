@@ -232,6 +232,7 @@ class AgentClient(Client):
     """The agent console: logs in over HTTP, then connects to `/agent` with the token."""
 
     namespace = "/agent"
+    agent_id = ""  # once logged in
 
     def login(self, login: str, password: str) -> dict:
         response = requests.post(
@@ -246,6 +247,7 @@ class AgentClient(Client):
         # The gateway routes no chat to a console before its state (the 50-agent race
         # shows it): an `assigned` that came first would be left behind in `seen`.
         state: dict = self.wait_for("state")
+        self.agent_id = state["agent"]["id"]
         return state
 
     def act(self, event: str, **data: Any) -> None:

@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any
 
+import redis
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, emit
 
@@ -29,6 +30,7 @@ BURST = 10
 RATE = 2.0
 # Run by the server when a socket comes and goes; a client may not send them as events.
 LIFECYCLE = ("connect", "disconnect")
+UNAVAILABLE = "We could not take that just now; please send it again in a moment."
 # An event name longer than this is cut short when an `error` names it.
 ECHOED_NAME = 64
 
@@ -116,6 +118,10 @@ class GatewayNamespace(Namespace):
             return super().trigger_event(event, *args)
         except GatewayError as error:
             return self._refuse(sid, event, error)
+        except redis.RedisError:
+            # Redis restarting or out of reach: nothing was taken; the client may send it again.
+            log.warning("Event %r refused: Redis is unavailable.", event, exc_info=True)
+            return self._refuse(sid, event, GatewayError("unavailable", UNAVAILABLE))
         except Exception:
             # The client learns that it failed, never how: details stay in the log.
             log.exception("Event %r failed.", event)
@@ -167,12 +173,15 @@ class GatewayNamespace(Namespace):
             self._buckets.pop(sid, None)
 
     def _refuse(self, sid: str | None, event: Any, error: GatewayError) -> None:
+        """Tell the socket whose event this was, straight from this process (it holds the
+        socket), not through the message queue: so it arrives while Redis is down too."""
         name = event[:ECHOED_NAME] if isinstance(event, str) else None
-        self.socketio.emit(
+        self.socketio.server.emit(
             "error",
             {"code": error.code, "message": str(error), "event": name},
             to=sid,
             namespace=self.namespace,
+            ignore_queue=True,
         )
 
     @staticmethod

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import ROOT
-from tests.faults.tally import Tally
+from tests.faults.lines import Tally
 
 REPORT = ROOT / "reports" / "faults.md"
 
@@ -35,13 +35,14 @@ def tally(tallies: list[Tally], request: pytest.FixtureRequest) -> Callable[[str
 
 def write_report(path: Path, tallies: list[Tally]) -> None:
     rows = [
-        f"| {t.name} | {c['sent']} | {c['delivered']} | {c['lost']} | {c['duplicated']} |"
+        f"| {t.name} | {c['sent']} | {c['delivered']} | {c['lost']} | {c['duplicated']} "
+        f"| {t.note} |"
         for t in tallies
         for c in [t.counts()]
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "# Fault tests: lines sent and received\n\n"
-        "| Fault and direction | Sent | Delivered | Lost | Duplicated |\n"
-        "|---|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n"
+        "| Fault and direction | Sent | Delivered | Lost | Duplicated | On the way |\n"
+        "|---|---:|---:|---:|---:|---|\n" + "\n".join(rows) + "\n"
     )

@@ -9,40 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from bot.gateway_client import AgentClient, Client, Customer, has_text, sender
+from bot.gateway_client import Client, Customer, has_text
 from bot.stack import Stack
 from tests.clusters import back_up, crash, new_agent, new_customer, new_login
-from tests.faults.tally import Tally
+from tests.faults.lines import Tally, agent_lines, agent_says, customer_lines, customer_says
 
 TallyFor = Callable[[str], Tally]
-
-
-def agent_lines(customer: Customer) -> list[str]:
-    """The agent's lines a customer's socket received, live or in a resumed history."""
-    lines = []
-    for event, data in customer.seen:
-        if event == "bot_uttered" and sender(data) == "agent":
-            lines.append(data["text"])
-        elif event == "history":
-            lines += [m["text"] for m in data["messages"] if sender(m) == "agent"]
-    return lines
-
-
-def customer_lines(agent: AgentClient, conversation_id: str) -> list[str]:
-    """The customer's lines an agent's console received, live or in its state."""
-    lines = []
-    for event, data in agent.seen:
-        if event == "message" and data["kind"] == "customer":
-            lines.append(data["text"])
-        elif event == "state":
-            lines += [
-                line["text"]
-                for chat in data["chats"]
-                if chat["conversation"]["id"] == conversation_id
-                for line in chat["transcript"]
-                if line["kind"] == "customer"
-            ]
-    return lines
 
 
 def test_the_customers_gateway_dies_and_they_get_exactly_what_they_missed(
@@ -85,17 +57,6 @@ def test_the_customers_gateway_dies_and_they_get_exactly_what_they_missed(
     to_agent.check()
     to_customer.check()
     back_up(cluster, "gateway-1")
-
-
-def customer_says(customer: Customer, text: str, message_id: str | None = None) -> str:
-    customer.say(text, message_id=message_id)
-    return text
-
-
-def agent_says(agent: AgentClient, conversation_id: str, text: str) -> str:
-    agent.act("send", conversation_id=conversation_id, text=text)
-    agent.wait_for("message", has_text(text))
-    return text
 
 
 def test_the_agents_gateway_dies_and_their_console_comes_back_to_its_chats(
