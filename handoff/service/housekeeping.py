@@ -41,6 +41,8 @@ class Housekeeping:
         for agent_id in presence.tick(self.process_id, now, PROCESS_SILENT_SECONDS):
             log.warning("The gateway process of %s stopped; their grace period runs.", agent_id)
         for agent_id in presence.grace_expired(self.grace_seconds, now):
+            if not presence.claim_expired(agent_id):
+                continue  # another process is requeuing their chats
             self.handoffs.agent_gone(
                 agent_id,
                 "Sorry, your agent was disconnected. You're back at the front of the line.",
