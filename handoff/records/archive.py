@@ -29,6 +29,7 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -109,8 +110,22 @@ tickets = Table(
     Column("id", String(16), primary_key=True),
     Column("conversation_id", String(128), nullable=False, index=True),
     Column("email", String(MAX_EMAIL_CHARS), nullable=False),
-    Column("created_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False, index=True),
 )
+
+# Conversations per UTC day, copied from Redis (stores/daily.py), which keeps them a week:
+# a chat the bot handles alone is never archived, so containment over months needs these.
+daily_counts = Table(
+    "daily_counts",
+    metadata,
+    Column("day", String(10), primary_key=True),  # "2026-11-23"
+    Column("conversations", Integer, nullable=False),
+    Column("bot_alone", Integer, nullable=False),
+    Column("handed_off", Integer, nullable=False),
+    Column("answered", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+DAILY_FIGURES = ("conversations", "bot_alone", "handed_off", "answered")
 
 
 class Archive(SqlStore):
@@ -137,6 +152,38 @@ class Archive(SqlStore):
         """Create the archive's tables, and the outbox's, if missing; safe to repeat."""
         super().create_schema()
         self._mail.create_schema()
+
+    def upgrade(self, conn: Connection) -> None:
+        """Add the indexes that tables made by an older version lack (``create_all`` only
+        makes those of new tables)."""
+        for table in metadata.sorted_tables:
+            present = {index["name"] for index in inspect(conn).get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in present:
+                    index.create(conn)
+
+    def keep_daily_counts(self, day: str, counts: dict[str, int], now: float) -> None:
+        """Keep a day's counts (``DailyCounts.counts``). A day's conversations only grow: fewer
+        than kept means Redis lost them (restarted without its data), and the kept row stays."""
+        figures = {name: int(counts[name]) for name in DAILY_FIGURES}
+        d = daily_counts.c
+        for _ in range(2):  # a second try when another process inserted the day meanwhile
+            try:
+                with self._engine.begin() as conn:
+                    kept = conn.execute(select(d.conversations).where(d.day == day)).first()
+                    if kept is None:
+                        conn.execute(
+                            insert(daily_counts).values(day=day, updated_at=now, **figures)
+                        )
+                    elif figures["conversations"] >= kept.conversations:
+                        conn.execute(
+                            update(daily_counts)
+                            .where(d.day == day)
+                            .values(updated_at=now, **figures)
+                        )
+                return
+            except IntegrityError:
+                continue
 
     def archive(self, conversation: Conversation, messages: Iterable[Message]) -> None:
         """Store a closed conversation and its messages; safe to repeat.
