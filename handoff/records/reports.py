@@ -107,16 +107,20 @@ class Reports(SqlStore):
 
     metadata = metadata
 
+    def groups(self, dates: DateRange, by: str | None, sla_seconds: float) -> dict[Any, Any]:
+        """One part of the report: the closed chats' figures overall (``by`` None), per
+        ``"agent"`` or per ``"skill"`` (the benchmark times each)."""
+        with self._engine.connect() as conn:
+            return _groups(conn, *_grouping(dates, by), sla_seconds)
+
     def report(self, dates: DateRange, sla_seconds: float) -> dict[str, Any]:
         """Everything the reports page shows for ``dates``: per day, overall, per agent, per
         skill; times in seconds, rates as shares of 1 (None without data)."""
-        c = archived_conversations.c
-        closed = and_(c.closed_at >= dates.start, c.closed_at < dates.end)
         with self._engine.connect() as conn:
             days = _days(conn, dates)
-            overall = _groups(conn, None, closed, sla_seconds)
-            agents = _groups(conn, c.agent_id, closed & c.agent_id.isnot(None), sla_seconds)
-            skills = _groups(conn, c.skill, closed, sla_seconds)
+            overall, agents, skills = (
+                _groups(conn, *_grouping(dates, by), sla_seconds) for by in (None, "agent", "skill")
+            )
             opened = _tickets(conn, dates)
             names = dict(
                 conn.execute(
@@ -149,6 +153,19 @@ class Reports(SqlStore):
                 {"skill": key, **row} for key, row in sorted(skills.items(), key=_none_last)
             ],
         }
+
+
+def _grouping(
+    dates: DateRange, by: str | None
+) -> tuple[ColumnElement[Any] | None, ColumnElement[bool]]:
+    """The column to group by (None: one group) and the chats closed in ``dates`` it counts."""
+    c = archived_conversations.c
+    closed = and_(c.closed_at >= dates.start, c.closed_at < dates.end)
+    if by is None:
+        return None, closed
+    if by == "agent":  # chats no agent took have no agent's figures
+        return c.agent_id, closed & c.agent_id.isnot(None)
+    return c.skill, closed
 
 
 def _none_last(item: tuple[str | None, Any]) -> tuple[bool, str]:

@@ -8,6 +8,7 @@ import {
 } from "../console/format.js";
 import { CannedEditor } from "./canned-editor.js";
 import { barChart } from "./charts.js";
+import { startReports } from "./reports.js";
 
 const POLL_MS = 3000;
 const MODES = { bot: "Assistant", queued: "Queue", assigned: "Agent", closed: "Closed" };
@@ -209,6 +210,7 @@ async function poll() {
 }
 
 new CannedEditor().load();
+startReports();
 poll();
 setInterval(poll, POLL_MS);
 setInterval(tick, 1000);
