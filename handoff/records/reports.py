@@ -144,11 +144,14 @@ class Reports(SqlStore):
                 "containment": _containment(totals),
                 **overall_row,
             },
-            # An agent removed since keeps their figures, under their login.
-            "agents": [
-                {"agent_id": key, "name": names.get(key, key), **row}
-                for key, row in sorted(agents.items())
-            ],
+            # By name; an agent removed since keeps their figures, under their login.
+            "agents": sorted(
+                (
+                    {"agent_id": key, "name": names.get(key, key), **row}
+                    for key, row in agents.items()
+                ),
+                key=lambda agent: (agent["name"].casefold(), agent["agent_id"]),
+            ),
             "skills": [
                 {"skill": key, **row} for key, row in sorted(skills.items(), key=_none_last)
             ],

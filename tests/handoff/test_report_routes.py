@@ -74,8 +74,8 @@ def test_the_report_of_today(app: Flask) -> None:
     assert (overall["conversations"], overall["bot_alone"], overall["closed"]) == (1, 1, 2)
     assert overall["avg_wait_seconds"] == 20
     assert [(a["agent_id"], a["name"], a["closed"]) for a in report["agents"]] == [
+        ("eve", "=HYPERLINK(1)", 1),  # by name
         ("ann", "Ann Lee", 1),
-        ("eve", "=HYPERLINK(1)", 1),
     ]
 
 
