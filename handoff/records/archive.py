@@ -26,8 +26,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    case,
-    func,
     insert,
     inspect,
     select,
@@ -289,53 +287,6 @@ class Archive(SqlStore):
         self._mail.send(address, f"Your request {ticket}", _ticket_mail(ticket))
         return ticket
 
-    def stats(self, since: float) -> dict[str, Any]:
-        """Figures for supervisors over conversations closed at or after ``since``.
-
-        Averages are in seconds (None without data): wait = queued to assigned,
-        first response = assigned to the agent's first reply, handle time =
-        assigned to closed. The resolution rate is the share of chats an agent
-        took and closed with a resolution whose resolution is "resolved".
-        """
-        c = archived_conversations.c
-        taken = c.assigned_at.isnot(None) & c.resolution.isnot(None)
-        with self._engine.connect() as conn:
-            figures = conn.execute(
-                select(
-                    func.count().label("conversations"),
-                    func.count(c.queued_at).label("handed_off"),
-                    # NULL times make the difference NULL, and AVG skips NULLs.
-                    func.avg(c.assigned_at - c.queued_at).label("wait"),
-                    func.avg(c.first_agent_reply_at - c.assigned_at).label("first_response"),
-                    func.avg(c.closed_at - c.assigned_at).label("handle"),
-                    func.count(case((taken, 1))).label("taken"),
-                    func.count(case((taken & (c.resolution == RESOLVED), 1))).label("resolved"),
-                    func.avg(c.csat).label("csat"),
-                    func.count(c.csat).label("csat_responses"),
-                ).where(c.closed_at >= since)
-            ).one()
-            resolutions = conn.execute(
-                select(c.resolution, func.count())
-                .where(c.closed_at >= since, c.resolution.isnot(None))
-                .group_by(c.resolution)
-            ).all()
-            ticket_count = conn.execute(
-                select(func.count()).select_from(tickets).where(tickets.c.created_at >= since)
-            ).scalar_one()
-        return {
-            "since": since,
-            "conversations": figures.conversations,
-            "handed_off": figures.handed_off,
-            "tickets": ticket_count,
-            "avg_wait_seconds": _float(figures.wait),
-            "avg_first_response_seconds": _float(figures.first_response),
-            "avg_handle_seconds": _float(figures.handle),
-            "resolution_rate": figures.resolved / figures.taken if figures.taken else None,
-            "resolutions": {resolution: count for resolution, count in resolutions},
-            "avg_csat": _float(figures.csat),
-            "csat_responses": figures.csat_responses,
-        }
-
 
 def _merge(conn: Connection, row: dict[str, Any], messages: list[dict[str, Any]]) -> None:
     """Insert or update the conversation; insert the messages it does not have yet."""
@@ -404,7 +355,3 @@ def _ticket_mail(ticket: str) -> str:
         f"will answer you at this address. Your reference is {ticket}.\n\n"
         "If you did not ask us to write to you, you can ignore this message.\n"
     )
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)

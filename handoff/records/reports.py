@@ -79,6 +79,12 @@ class DateRange:
             raise InvalidRange(f"A report covers at most {MAX_DAYS} days.")
         return found
 
+    @classmethod
+    def day_of(cls, at: float) -> DateRange:
+        """The UTC day of the epoch time ``at``."""
+        day = datetime.fromtimestamp(at, timezone.utc).date()
+        return cls(day, day)
+
     @property
     def days(self) -> int:
         return (self.last - self.first).days + 1
@@ -113,13 +119,20 @@ class Reports(SqlStore):
         with self._engine.connect() as conn:
             return _groups(conn, *_grouping(dates, by), sla_seconds)
 
+    def overall(self, dates: DateRange, sla_seconds: float) -> dict[str, Any]:
+        """The closed chats' figures of ``dates`` with the tickets opened: today's, for the
+        supervisor view's figures."""
+        with self._engine.connect() as conn:
+            return _overall(conn, dates, sla_seconds)
+
     def report(self, dates: DateRange, sla_seconds: float) -> dict[str, Any]:
         """Everything the reports page shows for ``dates``: per day, overall, per agent, per
         skill; times in seconds, rates as shares of 1 (None without data)."""
         with self._engine.connect() as conn:
             days = _days(conn, dates)
-            overall, agents, skills = (
-                _groups(conn, *_grouping(dates, by), sla_seconds) for by in (None, "agent", "skill")
+            overall = _overall(conn, dates, sla_seconds)
+            agents, skills = (
+                _groups(conn, *_grouping(dates, by), sla_seconds) for by in ("agent", "skill")
             )
             opened = _tickets(conn, dates)
             names = dict(
@@ -130,8 +143,6 @@ class Reports(SqlStore):
                 ).all()
             )
         totals = {name: sum(day[name] for day in days) for name in DAILY_FIGURES}
-        overall_row = overall.get(None) or _empty_group()
-        overall_row["tickets_opened"] = sum(opened.values())
         for skill, row in skills.items():
             row["tickets_opened"] = opened.get(skill, 0)
         return {
@@ -142,7 +153,7 @@ class Reports(SqlStore):
             "overall": {
                 **totals,
                 "containment": _containment(totals),
-                **overall_row,
+                **overall,
             },
             # By name; an agent removed since keeps their figures, under their login.
             "agents": sorted(
@@ -156,6 +167,12 @@ class Reports(SqlStore):
                 {"skill": key, **row} for key, row in sorted(skills.items(), key=_none_last)
             ],
         }
+
+
+def _overall(conn: Connection, dates: DateRange, sla_seconds: float) -> dict[str, Any]:
+    found = _groups(conn, *_grouping(dates, None), sla_seconds).get(None) or _empty_group()
+    found["tickets_opened"] = sum(_tickets(conn, dates).values())
+    return found
 
 
 def _grouping(

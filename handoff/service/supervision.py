@@ -11,7 +11,7 @@ from handoff.records.archive import Archive
 from handoff.records.reports import DateRange, Reports
 from handoff.service.handoffs import Handoffs
 from handoff.stores import Stores
-from handoff.stores.daily import KEEP_SECONDS, day_of, start_of_day
+from handoff.stores.daily import KEEP_SECONDS, day_of
 from handoff.stores.presence import AgentState
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Supervision:
         agents = self.stores.presence.all()
         names = {a.agent_id: a.name for a in agents}
         entries = self.stores.queue.entries()
-        closed = self.archive.stats(start_of_day(now))
+        closed = self.reports.overall(DateRange.day_of(now), self.sla_seconds)
         return {
             "now": now,
             "conversations": [
@@ -97,8 +97,8 @@ class Supervision:
             },
             "today": {
                 **self.stores.daily.counts(now),
-                "closed": closed["conversations"],
-                "tickets": closed["tickets"],
+                "closed": closed["closed"],
+                "tickets": closed["tickets_opened"],
                 "avg_wait_seconds": closed["avg_wait_seconds"],
                 "avg_first_response_seconds": closed["avg_first_response_seconds"],
                 "avg_handle_seconds": closed["avg_handle_seconds"],

@@ -2,8 +2,9 @@
 // agent and per skill (GET /agent/api/reports), and download the same as CSV. Every name is
 // set as text; nothing the server sends becomes HTML.
 import { report, reportCsvUrl } from "../console/api.js";
-import { figureDuration, percent, reasonLabel } from "../console/format.js";
+import { csatSummary, figureDuration, percent, reasonLabel } from "../console/format.js";
 import { barChart } from "./charts.js";
+import { showFigures } from "./figures.js";
 
 // Over this many days, the chart of conversations adds the days up per month.
 const DAILY_BARS = 31;
@@ -14,9 +15,7 @@ const el = (id) => document.getElementById(id);
 /** "2026-11-30" of a Date, in UTC (reports are whole UTC days). */
 const isoDay = (moment) => moment.toISOString().slice(0, 10);
 
-function csat(group) {
-  return group.avg_csat === null ? "—" : `${group.avg_csat.toFixed(1)} of 5 (${group.csat_responses})`;
-}
+const csat = (group) => csatSummary(group.avg_csat, group.csat_responses);
 
 /** The overall figures as [label, value] pairs, in the order the page shows them. */
 export function overallFigures(overall, slaSeconds) {
@@ -88,17 +87,7 @@ function fillTable(id, rows) {
 function render(found) {
   el("report-title").textContent =
     found.from === found.to ? `${found.from} (UTC)` : `${found.from} to ${found.to} (UTC)`;
-  const list = el("report-figures");
-  list.replaceChildren();
-  for (const [label, value] of overallFigures(found.overall, found.sla_seconds)) {
-    const group = document.createElement("div");
-    const term = document.createElement("dt");
-    term.textContent = label;
-    const detail = document.createElement("dd");
-    detail.textContent = value;
-    group.append(term, detail);
-    list.append(group);
-  }
+  showFigures(el("report-figures"), overallFigures(found.overall, found.sla_seconds));
   const { overall } = found;
   const reasons = Object.entries(overall.reasons).sort((a, b) => b[1] - a[1]);
   const charts = [
