@@ -5,17 +5,20 @@ queries use the half-open interval [first day 00:00, day after the last 00:00) o
 epoch seconds. Closed chats count on the day they closed, tickets on the day they were
 opened, and the conversation counts (with the bot alone or handed off) come from the
 daily copies of Redis's counts. Every query is SQLAlchemy Core that SQLite and
-PostgreSQL both run: p90 is the nearest rank, picked with ROW_NUMBER() over the sorted
-values, no engine's own percentile function. docs/reports.md says what each figure means.
+PostgreSQL both run; p90 is the nearest rank, ranked here rather than with an engine's
+own percentile function. docs/reports.md says what each figure means.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, func, null, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -30,6 +33,8 @@ from handoff.records.archive import (
     tickets,
 )
 
+# What the closed chats' figures are grouped by: the archive's column (None: all in one).
+GROUPINGS: dict[str, str | None] = {"overall": None, "agent": "agent_id", "skill": "skill"}
 # Reports span at most a year (a leap year's days).
 MAX_DAYS = 366
 # The figures of each group (overall, an agent, a skill), in the CSV's order.
@@ -113,11 +118,11 @@ class Reports(SqlStore):
 
     metadata = metadata
 
-    def groups(self, dates: DateRange, by: str | None, sla_seconds: float) -> dict[Any, Any]:
-        """One part of the report: the closed chats' figures overall (``by`` None), per
-        ``"agent"`` or per ``"skill"`` (the benchmark times each)."""
+    def groups(self, dates: DateRange, by: str, sla_seconds: float) -> dict[Any, Any]:
+        """One part of the report: the closed chats' figures ``by`` "overall", "agent" or
+        "skill" (the benchmark times each)."""
         with self._engine.connect() as conn:
-            return _groups(conn, *_grouping(dates, by), sla_seconds)
+            return _figures(conn, dates, sla_seconds, [by])[by]
 
     def overall(self, dates: DateRange, sla_seconds: float) -> dict[str, Any]:
         """The closed chats' figures of ``dates`` with the tickets opened: today's, for the
@@ -130,11 +135,9 @@ class Reports(SqlStore):
         skill; times in seconds, rates as shares of 1 (None without data)."""
         with self._engine.connect() as conn:
             days = _days(conn, dates)
-            overall = _overall(conn, dates, sla_seconds)
-            agents, skills = (
-                _groups(conn, *_grouping(dates, by), sla_seconds) for by in ("agent", "skill")
-            )
+            figures = _figures(conn, dates, sla_seconds, list(GROUPINGS))
             opened = _tickets(conn, dates)
+            agents, skills = figures["agent"], figures["skill"]
             names = dict(
                 conn.execute(
                     select(agent_accounts.c.login, agent_accounts.c.name).where(
@@ -153,7 +156,8 @@ class Reports(SqlStore):
             "overall": {
                 **totals,
                 "containment": _containment(totals),
-                **overall,
+                **(figures["overall"].get(None) or _empty_group()),
+                "tickets_opened": sum(opened.values()),
             },
             # By name; an agent removed since keeps their figures, under their login.
             "agents": sorted(
@@ -170,22 +174,9 @@ class Reports(SqlStore):
 
 
 def _overall(conn: Connection, dates: DateRange, sla_seconds: float) -> dict[str, Any]:
-    found = _groups(conn, *_grouping(dates, None), sla_seconds).get(None) or _empty_group()
+    found = _figures(conn, dates, sla_seconds, ["overall"])["overall"].get(None) or _empty_group()
     found["tickets_opened"] = sum(_tickets(conn, dates).values())
     return found
-
-
-def _grouping(
-    dates: DateRange, by: str | None
-) -> tuple[ColumnElement[Any] | None, ColumnElement[bool]]:
-    """The column to group by (None: one group) and the chats closed in ``dates`` it counts."""
-    c = archived_conversations.c
-    closed = and_(c.closed_at >= dates.start, c.closed_at < dates.end)
-    if by is None:
-        return None, closed
-    if by == "agent":  # chats no agent took have no agent's figures
-        return c.agent_id, closed & c.agent_id.isnot(None)
-    return c.skill, closed
 
 
 def _none_last(item: tuple[str | None, Any]) -> tuple[bool, str]:
@@ -228,89 +219,133 @@ def _empty_group() -> dict[str, Any]:
     }
 
 
-def _groups(
-    conn: Connection,
-    key: ColumnElement[Any] | None,
-    where: ColumnElement[bool],
-    sla_seconds: float,
-) -> dict[Any, dict[str, Any]]:
-    """The figures of the closed chats that match ``where``, by ``key`` (None: one group)."""
+def _figures(
+    conn: Connection, dates: DateRange, sla_seconds: float, groupings: Sequence[str]
+) -> dict[str, dict[Any, dict[str, Any]]]:
+    """The closed chats' figures of ``dates`` for each grouping ("overall", "agent",
+    "skill"), each a dict by the group's key (None for overall, and for no skill).
+
+    One scan counts and sums the chats per (agent, skill, reason, resolution), which are
+    few; each grouping adds those up. The p90 waits take one more scan (``_p90s``).
+    """
     c = archived_conversations.c
-    wait = c.assigned_at - c.queued_at
-    taken = c.assigned_at.isnot(None) & c.resolution.isnot(None)
-    within_sla = c.queued_at.isnot(None) & c.assigned_at.isnot(None) & (wait <= sla_seconds)
-    group = key if key is not None else null()
-    query = select(
-        group.label("key"),
+    where = and_(c.closed_at >= dates.start, c.closed_at < dates.end)
+    keys = [c[key] for key in dict.fromkeys(GROUPINGS[name] for name in groupings) if key]
+    wait = c.assigned_at - c.queued_at  # NULL unless both are there; SUM and COUNT skip NULLs
+    sums = {
+        "wait": wait,
+        "first_response": c.first_agent_reply_at - c.assigned_at,
+        "handle": c.closed_at - c.assigned_at,
+        "csat": c.csat,
+    }
+    counted = select(
+        *keys,
+        c.reason,
+        c.resolution,
         func.count().label("closed"),
         func.count(c.assigned_at).label("answered"),
         func.count(c.queued_at).label("queued"),
-        # A NULL time makes the difference NULL, and AVG skips NULLs.
-        func.avg(wait).label("avg_wait_seconds"),
-        func.avg(c.first_agent_reply_at - c.assigned_at).label("avg_first_response_seconds"),
-        func.avg(c.closed_at - c.assigned_at).label("avg_handle_seconds"),
-        func.count(case((taken, 1))).label("taken"),
-        func.count(case((taken & (c.resolution == RESOLVED), 1))).label("resolved"),
-        func.avg(c.csat).label("avg_csat"),
-        func.count(c.csat).label("csat_responses"),
-        func.count(case((within_sla, 1))).label("within_sla"),
+        func.count(case((wait <= sla_seconds, 1))).label("within_sla"),
+        *(func.sum(value).label(f"{name}_sum") for name, value in sums.items()),
+        *(func.count(value).label(f"{name}_n") for name, value in sums.items()),
     ).where(where)
-    if key is not None:
-        query = query.group_by(key)
-    groups: dict[Any, dict[str, Any]] = {}
-    for row in conn.execute(query):
-        if row.closed == 0:  # one group over no rows still answers a row
-            continue
-        groups[row.key] = {
-            **_empty_group(),
-            "closed": row.closed,
-            "answered": row.answered,
-            "avg_wait_seconds": _float(row.avg_wait_seconds),
-            "avg_first_response_seconds": _float(row.avg_first_response_seconds),
-            "avg_handle_seconds": _float(row.avg_handle_seconds),
-            "resolution_rate": row.resolved / row.taken if row.taken else None,
-            "avg_csat": _float(row.avg_csat),
-            "csat_responses": row.csat_responses,
-            "sla_met_rate": row.within_sla / row.queued if row.queued else None,
-            "reasons": {},
-            "resolutions": {},
+    rows = conn.execute(counted.group_by(*keys, c.reason, c.resolution)).all()
+    p90s = _p90s(conn, where, wait, groupings)
+    found = {}
+    for name in groupings:
+        key = GROUPINGS[name]
+        totals: dict[Any, Counter[str]] = {}
+        reasons: dict[Any, Counter[str]] = {}
+        resolutions: dict[Any, Counter[str]] = {}
+        for row in rows:
+            group = None if key is None else row._mapping[key]
+            if name == "agent" and group is None:  # no agent took it: no agent's figure
+                continue
+            total = totals.setdefault(group, Counter())
+            total.update({field: row._mapping[field] or 0 for field in _ADDED})
+            if row.resolution is not None:
+                total["taken"] += row.answered
+                total["resolved"] += row.answered if row.resolution == RESOLVED else 0
+                resolutions.setdefault(group, Counter())[row.resolution] += row.closed
+            if row.reason is not None:
+                reasons.setdefault(group, Counter())[row.reason] += row.closed
+        found[name] = {
+            group: {
+                **_finished(total, p90s[name].get(group)),
+                "reasons": dict(reasons.get(group, {})),
+                "resolutions": dict(resolutions.get(group, {})),
+            }
+            for group, total in totals.items()
         }
-    for found, p90 in _p90(conn, key, wait, where).items():
-        if found in groups:
-            groups[found]["p90_wait_seconds"] = p90
-    for column, name in ((c.reason, "reasons"), (c.resolution, "resolutions")):
-        counted = select(group.label("key"), column, func.count()).where(where, column.isnot(None))
-        counted = counted.group_by(*([key] if key is not None else []), column)
-        for found, value, count in conn.execute(counted):
-            if found in groups:
-                groups[found][name][value] = count
-    return groups
+    return found
 
 
-def _p90(
+# The columns of _figures' scan that each group adds up.
+_ADDED = (
+    "closed",
+    "answered",
+    "queued",
+    "within_sla",
+    *(
+        f"{name}_{part}"
+        for name in ("wait", "first_response", "handle", "csat")
+        for part in ("sum", "n")
+    ),
+)
+
+
+def _finished(total: Counter[str], p90_wait: float | None) -> dict[str, Any]:
+    """A group's figures from its added-up counts and sums."""
+
+    def average(name: str) -> float | None:
+        count = total[f"{name}_n"]
+        return float(total[f"{name}_sum"]) / count if count else None
+
+    return {
+        **_empty_group(),
+        "closed": total["closed"],
+        "answered": total["answered"],
+        "avg_wait_seconds": average("wait"),
+        "p90_wait_seconds": p90_wait,
+        "avg_first_response_seconds": average("first_response"),
+        "avg_handle_seconds": average("handle"),
+        "resolution_rate": total["resolved"] / total["taken"] if total["taken"] else None,
+        "avg_csat": average("csat"),
+        "csat_responses": total["csat_n"],
+        "sla_met_rate": total["within_sla"] / total["queued"] if total["queued"] else None,
+    }
+
+
+def _p90s(
     conn: Connection,
-    key: ColumnElement[Any] | None,
-    value: ColumnElement[Any],
     where: ColumnElement[bool],
-) -> dict[Any, float]:
-    """The 90th percentile (nearest rank) of ``value`` per ``key``: of n values sorted, the
-    one at rank ceil(0.9 n), that is the rank r with 10 r >= 9 n > 10 (r - 1)."""
-    partition = [key] if key is not None else []
-    ranked = (
-        select(
-            (key if key is not None else null()).label("key"),
-            value.label("value"),
-            func.row_number().over(partition_by=partition, order_by=value).label("rank"),
-            func.count().over(partition_by=partition).label("n"),
-        )
-        .where(where, value.isnot(None))
-        .subquery()
-    )
-    r = ranked.c
-    rows = conn.execute(
-        select(r.key, r.value).where(r.rank * 10 >= r.n * 9, (r.rank - 1) * 10 < r.n * 9)
-    )
-    return {row.key: float(row.value) for row in rows}
+    wait: ColumnElement[Any],
+    groupings: Sequence[str],
+) -> dict[str, dict[Any, float]]:
+    """The 90th percentile wait (nearest rank: of n waits in order, the one at rank
+    ceil(0.9 n)) of each group of each grouping.
+
+    The waits are read once and ranked here: the same on every engine, and faster than
+    ranking them in SQL once per grouping (a window sort each, three times the time on
+    100,000 chats, docs/performance.md).
+    """
+    c = archived_conversations.c
+    waits: dict[str, dict[Any, list[float]]] = {name: {} for name in groupings}
+    rows = conn.execute(select(c.agent_id, c.skill, wait).where(where, wait.isnot(None)))
+    for agent_id, skill, value in rows:
+        keys = {"overall": None, "agent": agent_id, "skill": skill}
+        for name in groupings:
+            waits[name].setdefault(keys[name], []).append(value)
+    return {
+        name: {key: _nearest_rank(values, 0.9) for key, values in groups.items()}
+        for name, groups in waits.items()
+    }
+
+
+def _nearest_rank(values: list[float], share: float) -> float:
+    """The value at rank ceil(share * n) of the n ``values`` in order."""
+    values.sort()
+    return float(values[max(0, math.ceil(share * len(values)) - 1)])
 
 
 def _tickets(conn: Connection, dates: DateRange) -> dict[str | None, int]:
@@ -323,7 +358,3 @@ def _tickets(conn: Connection, dates: DateRange) -> dict[str | None, int]:
         .group_by(c.skill)
     )
     return {skill: count for skill, count in rows}
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
