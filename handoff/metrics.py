@@ -81,7 +81,8 @@ class Metrics:
         )
         self.rasa_errors = Counter(
             "tandem_rasa_errors",
-            "Rasa calls that failed: timeout, unavailable (unreachable, 5xx) or refused (4xx).",
+            "Rasa calls that failed: timeout, unavailable (unreachable, 5xx), refused (4xx) or "
+            "empty (a customer's turn answered with nothing: a custom action failed).",
             ["kind"],
             registry=self.registry,
         )

@@ -7,19 +7,23 @@ which; services are killed with SIGKILL, as a crash would, and the stack brings 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.balancer import STICKY_COOKIE
 from bot.gateway_client import AgentClient, Client, Customer
 from bot.stack import Stack
 from handoff.records.agents import AgentDirectory
-from tests.conftest import AGENT_PASSWORD
+from tests.conftest import AGENT_PASSWORD, METRICS_TOKEN
+
+Figures = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def new_login(cluster: Stack, name: str = "Ann Lee", role: str = "agent") -> str:
@@ -38,7 +42,8 @@ def new_agent(
     transport, gateway)."""
     agent = AgentClient(cluster, **client)
     clients.append(agent)
-    agent.login(login or new_login(cluster), AGENT_PASSWORD)
+    with landing(cluster, agent):
+        agent.login(login or new_login(cluster), AGENT_PASSWORD)
     return agent
 
 
@@ -46,8 +51,44 @@ def new_customer(cluster: Stack, clients: list[Client], **client: str) -> Custom
     """A customer with a new conversation (``client``: transport, gateway)."""
     customer = Customer(cluster, **client)
     clients.append(customer)
-    customer.start()
+    with landing(cluster, customer):
+        customer.start()
     return customer
+
+
+@contextlib.contextmanager
+def landing(cluster: Stack, client: Client) -> Iterator[None]:
+    """Check that a client pinned to a gateway connects there: a test of what happens when
+    that gateway dies means nothing if the balancer had sent the client elsewhere."""
+    if client.gateway is None:
+        yield
+        return
+    before = sockets_on(cluster, client.gateway, client.namespace)
+    yield
+    wait_until(
+        lambda: sockets_on(cluster, client.gateway or "", client.namespace) == before + 1,
+        10,
+        f"a socket on {client.gateway} (pinned), not on the other gateway",
+    )
+
+
+def scrape(url: str) -> Figures:
+    """A gateway's own metrics (with the cluster's token), by name and labels."""
+    response = requests.get(
+        f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
+    )
+    response.raise_for_status()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def sockets_on(cluster: Stack, gateway: str, namespace: str) -> float:
+    """How many sockets of ``namespace`` the gateway named ``gateway-N`` holds."""
+    url = cluster.gateway_urls[int(gateway.rsplit("-", 1)[1]) - 1]
+    return scrape(url).get(("tandem_sockets", (("namespace", namespace),)), 0.0)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

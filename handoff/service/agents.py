@@ -48,7 +48,7 @@ class AgentService:
         chat always reaches the console after its state, never before it or lost from it.
         """
         presence = self.stores.presence
-        presence.held(self.process_id, agent.id)
+        presence.held(self.process_id, agent.id, time.time())
         state = presence.online(agent.id, agent.name, agent.skills, agent.capacity, joining=True)
         chats = [self.handoffs.chat_for_agent(c) for c in sorted(presence.chats(agent.id))]
         queue = queue_summary(self.stores.queue.entries())

@@ -286,17 +286,14 @@ class CustomerService:
         except RasaError as error:
             self.metrics.rasa_errors.labels(rasa_error_kind(error)).inc()
             log.warning("No bot reply for %s: %s", conversation_id, error)
-            if text.strip() == REQUEST_HUMAN:
-                self.handoffs.hand_off(
-                    conversation_id, {"reason": "bot_unavailable", "skill": "general"}
-                )
-            else:
-                self.relay.system(
-                    conversation_id,
-                    "bot_unavailable",
-                    "Our assistant is not available right now. Would you like to talk to a person?",
-                    quick_replies=[{"title": REQUEST_HUMAN_TITLE, "payload": REQUEST_HUMAN}],
-                )
+            self._bot_unavailable(conversation_id, text)
+            return
+        if not replies and self.stores.conversations.get(conversation_id).mode == "bot":
+            # Rasa answers a turn whose custom action failed (the action server died) with
+            # nothing at all: the customer would wait in silence.
+            self.metrics.rasa_errors.labels("empty").inc()
+            log.warning("No bot reply for %s: Rasa answered nothing.", conversation_id)
+            self._bot_unavailable(conversation_id, text)
             return
         secret = any((reply.get("custom") or {}).get("secret_answer") for reply in replies)
         for reply in replies:
@@ -315,6 +312,21 @@ class CustomerService:
                 self.relay.to_supervisors("security_alert", alert)
             elif reply.get("text"):
                 self.relay.bot_says(conversation_id, {**reply, "secret_answer": secret})
+
+    def _bot_unavailable(self, conversation_id: str, text: str) -> None:
+        """The bot could not answer ``text``: a person, if that is what was asked, or the
+        offer of one. The turn is not sent again: its actions may have run."""
+        if text.strip() == REQUEST_HUMAN:
+            self.handoffs.hand_off(
+                conversation_id, {"reason": "bot_unavailable", "skill": "general"}
+            )
+        else:
+            self.relay.system(
+                conversation_id,
+                "bot_unavailable",
+                "Our assistant is not available right now. Would you like to talk to a person?",
+                quick_replies=[{"title": REQUEST_HUMAN_TITLE, "payload": REQUEST_HUMAN}],
+            )
 
     def typing(self, conversation_id: str, typing: bool) -> None:
         """Show the customer's agent that they are (or stopped) typing."""

@@ -227,9 +227,16 @@ class Presence:
         except redis.ResponseError as error:
             raise script_error(error, {"UNKNOWN": NotOnline}) from None
 
-    def held(self, process_id: str, agent_id: str) -> None:
-        """A socket of the agent is open on gateway process ``process_id``."""
-        self._redis.hincrby(gateway_agents_key(process_id), agent_id, 1)
+    def held(self, process_id: str, agent_id: str, now: float) -> None:
+        """A socket of the agent is open on gateway process ``process_id``.
+
+        The process is listed as of ``now`` if its ticks have not listed it yet, so that it
+        is noticed if it dies before its first tick.
+        """
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zadd(GATEWAYS_KEY, {process_id: now}, nx=True)
+        pipe.hincrby(gateway_agents_key(process_id), agent_id, 1)
+        pipe.execute()
 
     def released(self, process_id: str, agent_id: str) -> None:
         """A socket of the agent on ``process_id`` closed (the process saw it close)."""

@@ -8,28 +8,13 @@ from __future__ import annotations
 import pytest
 import redis
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from bot.gateway_client import Client
 from bot.stack import Stack
 from handoff.stores import keys
-from tests.clusters import back_up, crash, new_agent, new_customer
-from tests.conftest import METRICS_TOKEN
+from tests.clusters import back_up, crash, new_agent, new_customer, scrape
 
 pytestmark = pytest.mark.usefixtures("fresh_cluster")
-Figures = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def scrape(url: str) -> Figures:
-    response = requests.get(
-        f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
-    )
-    response.raise_for_status()
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
 
 
 def total(cluster: Stack, name: str, **labels: str) -> float:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from bot.gateway_client import Client, Customer, has_text
+from bot.gateway_client import AgentClient, Client, Customer, has_text
 from bot.stack import Stack
 from tests.clusters import back_up, crash, new_agent, new_customer, new_login
+from tests.conftest import AGENT_PASSWORD
 from tests.faults.lines import Tally, agent_lines, agent_says, customer_lines, customer_says
 
 TallyFor = Callable[[str], Tally]
@@ -77,7 +78,9 @@ def test_the_agents_gateway_dies_and_their_console_comes_back_to_its_chats(
     for n in range(3):
         to_agent.sent.append(customer_says(bob, f"while your console was away {n}"))
     # The console reconnects (to the gateway that is up) within the grace period.
-    again = new_agent(cluster, clients, login, gateway="gateway-1")
+    again = AgentClient(cluster, gateway="gateway-1")  # the cookie names the dead gateway
+    clients.append(again)
+    again.login(login, AGENT_PASSWORD)
     [state] = [data for event, data in again.seen if event == "state"]
     assert [chat["conversation"]["id"] for chat in state["chats"]] == [bob.session_id]
     to_agent.sent.append(customer_says(bob, "after the crash"))

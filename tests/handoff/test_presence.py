@@ -138,13 +138,13 @@ def test_the_agents_of_a_gateway_process_that_stopped_ticking_are_disconnected_o
     at the dead one's last tick, unless the agent is connected to a live process too."""
     for agent in ("ann", "bob", "cat"):
         presence.online(agent, agent.title(), ["general"], 3)
-    presence.held("dead", "ann")
-    presence.held("dead", "bob")
-    presence.held("live", "bob")  # Bob's console reconnected to the live process
-    presence.held("dead", "cat")
-    presence.held("dead", "cat")
+    presence.held("dead", "ann", 100.0)
+    presence.held("dead", "bob", 100.0)
+    presence.held("live", "bob", 100.0)  # Bob's console reconnected to the live process
+    presence.held("dead", "cat", 100.0)
+    presence.held("dead", "cat", 100.0)
     presence.released("dead", "cat")  # one of Cat's two tabs closed; the other is open
-    assert presence.tick("dead", 100.0, 10) == []  # new
+    assert presence.tick("dead", 100.0, 10) == []
     assert presence.tick("live", 100.0, 10) == []
     assert presence.tick("live", 105.0, 10) == []  # the dead one is silent, not yet for long
     assert sorted(presence.tick("live", 111.0, 10)) == ["ann", "cat"]
@@ -155,10 +155,19 @@ def test_the_agents_of_a_gateway_process_that_stopped_ticking_are_disconnected_o
     assert presence.tick("other", 112.0, 10) == []
 
 
+def test_a_process_that_dies_before_its_first_tick_is_noticed(presence: Presence) -> None:
+    """Listed when it first holds a socket, it is taken for dead if it never ticks."""
+    presence.online("ann", "Ann", ["general"], 3)
+    presence.held("short-lived", "ann", 100.0)
+    for now in (100.0, 105.0):
+        assert presence.tick("live", now, 10) == []
+    assert presence.tick("live", 111.0, 10) == ["ann"]
+
+
 def test_a_process_that_was_silent_itself_reaps_nobody(presence: Presence) -> None:
     """After Redis or the machine paused, every process looks silent; each gets a tick."""
     presence.online("ann", "Ann", ["general"], 3)
-    presence.held("a", "ann")
+    presence.held("a", "ann", 100.0)
     assert presence.tick("a", 100.0, 10) == []
     assert presence.tick("b", 100.0, 10) == []
     assert presence.tick("b", 130.0, 10) == []  # b was paused 30 s: a is not taken for dead

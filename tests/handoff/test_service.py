@@ -346,6 +346,20 @@ def test_rasa_down_offers_the_customer_a_person(
     assert gateway.stores.conversations.get(conversation_id).mode == "bot"
 
 
+def test_a_turn_rasa_answers_with_nothing_offers_the_customer_a_person(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    """Rasa's REST channel answers a turn whose custom action failed with no message at all."""
+    conversation_id = open_chat(gateway)
+    rasa.script("yes")  # the action server died during the turn
+
+    gateway.customers.says(conversation_id, "yes")
+
+    [notice] = to_customer(emitted, conversation_id, "handoff")
+    assert notice["status"] == "bot_unavailable"
+    assert rasa.sent == [(conversation_id, "yes")]  # not sent again: its actions may have run
+
+
 def test_request_human_while_rasa_is_down_hands_off_with_reason_bot_unavailable(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:
