@@ -123,9 +123,9 @@ def test_a_joining_agent_is_routable_only_once_ready(presence: Presence) -> None
     state = presence.online("ann", "Ann Lee", ["general"], 3, joining=True)
     assert state.joining and not state.routable
     presence.ready("ann")
-    state = presence.get("ann")
-    assert state is not None and state.routable and not state.joining
+    ready = presence.get("ann")
+    assert ready is not None and ready.routable and not ready.joining
     presence.online("ann", "Ann Lee", ["general"], 3, joining=True)
     presence.online("ann", "Ann Lee", ["general"], 3)  # another path that does not wait
-    state = presence.get("ann")
-    assert state is not None and state.routable
+    again = presence.get("ann")
+    assert again is not None and again.routable
