@@ -1,7 +1,8 @@
 """How long a conversation's keys live, and the live index by last activity.
 
 Every script that writes a conversation (opening it, moving it, appending to its
-transcript) ends by calling ``keep(...)``: a chat with the bot expires a while after
+transcript) ends by calling ``keep(...)``, which sets the expiry of the conversation's
+hash, transcript and command record together: a chat with the bot expires a while after
 its last activity, a closed one sooner (its archived copy stays in SQL), one held
 by people (queued or assigned) never while it is held. Redis drops the keys itself
 (EXPIRE), so nothing ever scans for old conversations.

@@ -1,0 +1,144 @@
+"""Exactly once through real sockets: an action sent again with its message id, on a new
+connection after the first dropped, is applied once and answered as the first was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from bot.gateway_client import AgentClient, Client, Customer
+from bot.stack import Stack
+from handoff.records.archive import Archive
+from handoff.stores.transcripts import TranscriptStore
+from tests.conftest import AGENT_PASSWORD
+
+NewCustomer = Callable[[], Customer]
+NewAgent = Callable[..., tuple[AgentClient, str]]
+
+
+def chat_with_agent(customer: NewCustomer, agent: NewAgent) -> tuple[Customer, AgentClient, str]:
+    """A customer whose chat an agent has; the agent's login."""
+    ann, login = agent()
+    uma = customer()
+    uma.start()
+    uma.say("I want to talk to a person")
+    ann.wait_for("assigned")
+    uma.status("assigned")
+    return uma, ann, login
+
+
+def console_again(
+    stack: Stack, clients: list[Client], dropped: AgentClient, login: str
+) -> AgentClient:
+    """The agent's console on a new connection: the old one dropped (a reload, a bad network)."""
+    dropped.close()
+    console = AgentClient(stack)
+    clients.append(console)
+    console.login(login, AGENT_PASSWORD)
+    return console
+
+
+def transcript(stack: Stack, conversation_id: str) -> list[tuple[str, str]]:
+    """Every line of the conversation as Redis keeps it: (kind, text)."""
+    assert stack.redis is not None
+    store = TranscriptStore(redis.Redis.from_url(stack.redis.url, decode_responses=True))
+    return [(m.kind, m.text) for m in store.all(conversation_id)]
+
+
+def with_id(message_id: str) -> Callable[[Any], bool]:
+    return lambda data: (data.get("data") or {}).get("message_id") == message_id
+
+
+def test_an_agents_line_sent_again_after_a_reconnect_reaches_the_customer_once(
+    stack: Stack, clients: list[Client], customer: NewCustomer, agent: NewAgent
+) -> None:
+    uma, ann, login = chat_with_agent(customer, agent)
+    text = "Your refund is on its way."
+    line = {"conversation_id": uma.session_id, "text": text, "message_id": "l1"}
+    ann.emit("send", line)
+    first = ann.wait_for("message", with_id("l1"))
+    uma.bot_says("refund is on its way")
+
+    console = console_again(stack, clients, ann, login)
+    console.emit("send", line)  # the console never heard the answer: it sends the line again
+
+    assert console.wait_for("message", with_id("l1")) == first
+    told = [d for name, d in uma.drain(1.0) if name == "bot_uttered"]
+    assert told == []  # today's gateway sends the customer the line a second time
+    assert transcript(stack, uma.session_id).count(("agent", text)) == 1
+
+
+def test_a_note_sent_again_is_kept_once(
+    stack: Stack, clients: list[Client], customer: NewCustomer, agent: NewAgent
+) -> None:
+    uma, ann, login = chat_with_agent(customer, agent)
+    note = {"conversation_id": uma.session_id, "text": "offer a refund", "message_id": "n1"}
+    ann.emit("note", note)
+    first = ann.wait_for("message", with_id("n1"))
+
+    console = console_again(stack, clients, ann, login)
+    console.emit("note", note)
+
+    assert console.wait_for("message", with_id("n1")) == first
+    assert transcript(stack, uma.session_id).count(("note", "offer a refund")) == 1
+
+
+def test_a_close_sent_again_closes_once_and_is_answered_as_closed(
+    stack: Stack, clients: list[Client], customer: NewCustomer, agent: NewAgent
+) -> None:
+    uma, ann, login = chat_with_agent(customer, agent)
+    close = {"conversation_id": uma.session_id, "resolution": "resolved", "message_id": "c1"}
+    ann.emit("close", close)
+    first = ann.wait_for("released")
+    uma.status("closed")
+
+    console = console_again(stack, clients, ann, login)
+    console.emit("close", close)
+
+    # Today's gateway answers the repeat "not_your_conversation", as if the close had failed.
+    assert console.wait_for("released") == first == {**first, "message_id": "c1"}
+    assert [d["status"] for name, d in uma.drain(1.0) if name == "handoff"] == []
+    ended = [t for _, t in transcript(stack, uma.session_id) if t.startswith("This chat has ended")]
+    assert len(ended) == 1
+
+
+def test_a_rating_sent_again_after_a_reconnect_is_kept_once(
+    stack: Stack, customer: NewCustomer, agent: NewAgent
+) -> None:
+    uma, ann, _ = chat_with_agent(customer, agent)
+    ann.act("close", conversation_id=uma.session_id, resolution="resolved")
+    uma.status("closed")
+    rating = {"rating": 4, "session_id": uma.session_id, "message_id": "r1"}
+    uma.emit("csat", rating)
+    first = uma.status("rated")
+
+    uma.close()
+    uma.start(uma.session_id, last_seq=first["metadata"]["seq"])
+    uma.emit("csat", rating)
+
+    assert uma.status("rated") == first
+    thanks = [t for t in transcript(stack, uma.session_id) if t[1] == "Thanks for your feedback!"]
+    assert len(thanks) == 1
+    archived = Archive(stack.settings.database_url).conversation(uma.session_id)
+    assert archived is not None and archived[0]["csat"] == 4
+
+
+def test_an_email_left_again_is_one_ticket_and_the_repeat_gets_its_reference(
+    customer: NewCustomer,
+) -> None:
+    ivy = customer()
+    ivy.start()
+    ivy.say("can I talk to someone")
+    ivy.status("offline")
+    email = {"email": "ivy@example.com", "session_id": ivy.session_id, "message_id": "e1"}
+    ivy.emit("leave_email", email)
+    first = ivy.status("ticket")
+
+    ivy.close()
+    ivy.start(ivy.session_id, last_seq=first["metadata"]["seq"])
+    ivy.emit("leave_email", email)
+
+    # Today's gateway refuses the repeat: "email_not_offered".
+    assert ivy.status("ticket") == first
