@@ -41,11 +41,15 @@ def empty_redis(cluster: Stack) -> None:
     redis.Redis.from_url(cluster.redis.url).flushdb()
 
 
-def new_agent(cluster: Stack, clients: list[Client], **client: str) -> AgentClient:
-    login = f"agent-{uuid.uuid4().hex[:8]}"
-    directory = AgentDirectory(cluster.settings.database_url)
-    directory.add(login, "Ann Lee", AGENT_PASSWORD, skills=("account", "billing", "general"))
-    directory.close()
+def new_agent(
+    cluster: Stack, clients: list[Client], login: str | None = None, **client: str
+) -> AgentClient:
+    """A new agent's console; with ``login``, another console of that agent."""
+    if login is None:
+        login = f"agent-{uuid.uuid4().hex[:8]}"
+        directory = AgentDirectory(cluster.settings.database_url)
+        directory.add(login, "Ann Lee", AGENT_PASSWORD, skills=("account", "billing", "general"))
+        directory.close()
     agent = AgentClient(cluster, **client)
     clients.append(agent)
     agent.login(login, AGENT_PASSWORD)
@@ -111,6 +115,39 @@ def test_a_customer_on_one_gateway_chats_with_an_agent_on_the_other(
     alice.say("my bill looks wrong")
     line = ann.wait_for("message", lambda m: m["kind"] == "customer")
     assert line["text"] == "my bill looks wrong"
+
+
+def test_one_action_reaching_both_gateways_is_applied_once(
+    cluster: Stack, clients: list[Client]
+) -> None:
+    """Two consoles of one agent, on different gateways, send the same line and the same close
+    (as a console's resend may land on another gateway): the customer hears each once."""
+    ann = new_agent(cluster, clients, gateway="gateway-1")
+    login = next(data for name, data in ann.seen if name == "state")["agent"]["id"]
+    again = new_agent(cluster, clients, login=login, gateway="gateway-2")
+    alice = new_customer(cluster, clients, gateway="gateway-1")
+    alice.say("I want to talk to a person")
+    for console in (ann, again):
+        console.wait_for("assigned")
+    alice.status("assigned")
+
+    line = {"conversation_id": alice.session_id, "text": "Hello from Ann", "message_id": "l1"}
+    for console in (ann, again):
+        console.emit("send", line)
+    alice.bot_says("Hello from Ann")
+    close = {"conversation_id": alice.session_id, "resolution": "resolved", "message_id": "c1"}
+    for console in (ann, again):
+        console.emit("close", close)
+    alice.status("closed")
+
+    heard = [(name, d.get("text")) for name, d in alice.drain(1.5) if name != "typing"]
+    assert heard == []  # today's gateways send the line twice and answer one close with an error
+    for console in (ann, again):  # each console: both answers of each action, no refusal
+        answers = console.drain(0.5)
+        assert [d for name, d in answers if name == "error"] == []
+        lines = [d["data"]["message_id"] for name, d in answers if name == "message"]
+        released = [d["message_id"] for name, d in answers if name == "released"]
+        assert (lines, released) == (["l1", "l1"], ["c1", "c1"])
 
 
 def test_metrics_add_up_across_gateways(cluster: Stack, clients: list[Client]) -> None:
