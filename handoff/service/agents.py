@@ -27,7 +27,6 @@ from handoff.stores import Stores
 from handoff.stores.conversations import Conversation
 from handoff.stores.presence import AgentState
 from handoff.stores.queue import AtCapacity, NotQueued
-from handoff.stores.transcripts import Message
 
 log = logging.getLogger(__name__)
 SESSION_ENDED = "Your session has ended (you logged out, or your account changed); log in again."
@@ -139,24 +138,28 @@ class AgentService:
         self, agent: Agent, conversation_id: str, text: str, message_id: str | None = None
     ) -> None:
         """The agent writes to the customer; their other consoles see it too."""
+        self._write(agent, conversation_id, "agent", text, message_id)
+
+    def _write(
+        self, agent: Agent, conversation_id: str, kind: str, text: str, message_id: str | None
+    ) -> None:
+        """Keep the agent's line (``agent``, which the customer is sent) or note, once per message
+        id, with that id; every console of the agent sees it."""
 
         def apply() -> Answer:
             self.owned(agent, conversation_id)
-            message = self._line(agent, conversation_id, "agent", text, message_id)
-            self.stores.conversations.set_fields(conversation_id, first_agent_reply_at=message.at)
-            self.relay.to_customer(conversation_id, "bot_uttered", customer_view(message))
+            message = self.stores.transcripts.append(
+                conversation_id, kind, text, sender=agent.name, data=with_message_id(message_id)
+            )
+            if kind == "agent":
+                self.stores.conversations.set_fields(
+                    conversation_id, first_agent_reply_at=message.at
+                )
+                self.relay.to_customer(conversation_id, "bot_uttered", customer_view(message))
             self.relay.line_to_agent(agent.id, conversation_id, message)
             return "message", agent_view(conversation_id, message)
 
         self._once(agent, conversation_id, message_id, apply)
-
-    def _line(
-        self, agent: Agent, conversation_id: str, kind: str, text: str, message_id: str | None
-    ) -> Message:
-        """Store the agent's line or note, with the client message id it was sent with."""
-        return self.stores.transcripts.append(
-            conversation_id, kind, text, sender=agent.name, data=with_message_id(message_id)
-        )
 
     def typing(self, agent: Agent, conversation_id: str, typing: bool) -> None:
         self.owned(agent, conversation_id)
@@ -166,14 +169,7 @@ class AgentService:
         self, agent: Agent, conversation_id: str, text: str, message_id: str | None = None
     ) -> None:
         """An internal note: for agents and supervisors, never the customer."""
-
-        def apply() -> Answer:
-            self.owned(agent, conversation_id)
-            message = self._line(agent, conversation_id, "note", text, message_id)
-            self.relay.line_to_agent(agent.id, conversation_id, message)
-            return "message", agent_view(conversation_id, message)
-
-        self._once(agent, conversation_id, message_id, apply)
+        self._write(agent, conversation_id, "note", text, message_id)
 
     def resume(
         self, agent: Agent, conversation_id: str, last_seq: int, before_seq: int | None = None

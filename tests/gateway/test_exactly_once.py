@@ -4,7 +4,9 @@ connection after the first dropped, is applied once and answered as the first wa
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 import redis
 
 from bot.gateway_client import AgentClient, Client, Customer, has_text
@@ -39,6 +41,19 @@ def console_again(
     return console
 
 
+def sent_again(
+    client: Customer, event: str, data: dict[str, Any], status: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A customer's command, answered with ``status``, then the same again (its id too) on a
+    new connection, as a widget that lost the first answer would: both answers."""
+    client.emit(event, data)
+    first = client.status(status)
+    client.close()
+    client.start(client.session_id, last_seq=first["metadata"]["seq"])
+    client.emit(event, data)
+    return first, client.status(status)
+
+
 def transcript(stack: Stack, conversation_id: str) -> list[tuple[str, str]]:
     """Every line of the conversation as Redis keeps it: (kind, text)."""
     assert stack.redis is not None
@@ -46,39 +61,31 @@ def transcript(stack: Stack, conversation_id: str) -> list[tuple[str, str]]:
     return [(m.kind, m.text) for m in store.all(conversation_id)]
 
 
-def test_an_agents_line_sent_again_after_a_reconnect_reaches_the_customer_once(
-    stack: Stack, clients: list[Client], customer: NewCustomer, agent: NewAgent
+@pytest.mark.parametrize(("event", "kind"), [("send", "agent"), ("note", "note")])
+def test_an_agents_line_or_note_sent_again_after_a_reconnect_is_kept_and_heard_once(
+    stack: Stack,
+    clients: list[Client],
+    customer: NewCustomer,
+    agent: NewAgent,
+    event: str,
+    kind: str,
 ) -> None:
     uma, ann, login = chat_with_agent(customer, agent)
     text = "Your refund is on its way."
     line = {"conversation_id": uma.session_id, "text": text, "message_id": "l1"}
-    ann.emit("send", line)
+    ann.emit(event, line)
     first = ann.wait_for("message", has_text(text))
-    uma.bot_says("refund is on its way")
+    if event == "send":
+        uma.bot_says(text)
 
     console = console_again(stack, clients, ann, login)
-    console.emit("send", line)  # the console never heard the answer: it sends the line again
+    console.emit(event, line)  # the console never heard the answer: it sends it again
 
     told = [d for name, d in uma.drain(1.0) if name == "bot_uttered"]
     assert told == []  # today's gateway sends the customer the line a second time
-    assert transcript(stack, uma.session_id).count(("agent", text)) == 1
-    assert console.wait_for("message", has_text(text)) == first  # the line as first stored
+    assert transcript(stack, uma.session_id).count((kind, text)) == 1  # today's keeps two
+    assert console.wait_for("message", has_text(text)) == first  # as first stored
     assert first["data"]["message_id"] == "l1"
-
-
-def test_a_note_sent_again_is_kept_once(
-    stack: Stack, clients: list[Client], customer: NewCustomer, agent: NewAgent
-) -> None:
-    uma, ann, login = chat_with_agent(customer, agent)
-    note = {"conversation_id": uma.session_id, "text": "offer a refund", "message_id": "n1"}
-    ann.emit("note", note)
-    first = ann.wait_for("message", has_text("offer a refund"))
-
-    console = console_again(stack, clients, ann, login)
-    console.emit("note", note)
-
-    assert console.wait_for("message", has_text("offer a refund")) == first
-    assert transcript(stack, uma.session_id).count(("note", "offer a refund")) == 1
 
 
 def test_a_close_sent_again_closes_once_and_is_answered_as_closed(
@@ -107,14 +114,10 @@ def test_a_rating_sent_again_after_a_reconnect_is_kept_once(
     ann.act("close", conversation_id=uma.session_id, resolution="resolved")
     uma.status("closed")
     rating = {"rating": 4, "session_id": uma.session_id, "message_id": "r1"}
-    uma.emit("csat", rating)
-    first = uma.status("rated")
 
-    uma.close()
-    uma.start(uma.session_id, last_seq=first["metadata"]["seq"])
-    uma.emit("csat", rating)
+    first, again = sent_again(uma, "csat", rating, "rated")
 
-    assert uma.status("rated") == first
+    assert again == first
     thanks = [t for t in transcript(stack, uma.session_id) if t[1] == "Thanks for your feedback!"]
     assert len(thanks) == 1
     archived = Archive(stack.settings.database_url).conversation(uma.session_id)
@@ -129,12 +132,7 @@ def test_an_email_left_again_is_one_ticket_and_the_repeat_gets_its_reference(
     ivy.say("can I talk to someone")
     ivy.status("offline")
     email = {"email": "ivy@example.com", "session_id": ivy.session_id, "message_id": "e1"}
-    ivy.emit("leave_email", email)
-    first = ivy.status("ticket")
 
-    ivy.close()
-    ivy.start(ivy.session_id, last_seq=first["metadata"]["seq"])
-    ivy.emit("leave_email", email)
+    first, again = sent_again(ivy, "leave_email", email, "ticket")
 
-    # Today's gateway refuses the repeat: "email_not_offered".
-    assert ivy.status("ticket") == first
+    assert again == first  # today's gateway refuses the repeat: "email_not_offered"
