@@ -229,10 +229,12 @@ def test_everything_a_conversation_leaves_in_redis_expires(
     erin = new_customer(cluster, clients)
     erin.say("I want to talk to a person")
     ann.wait_for("assigned")
-    ann.act("send", conversation_id=erin.session_id, text="Hello, I'm Ann.")
+    ann.act("send", conversation_id=erin.session_id, text="Hello, I'm Ann.", message_id="l1")
     erin.bot_says("I'm Ann")
-    ann.act("close", conversation_id=erin.session_id, resolution="resolved")
+    ann.act("close", conversation_id=erin.session_id, resolution="resolved", message_id="c1")
     erin.status("closed")
+    erin.emit("csat", {"rating": 5, "message_id": "r1"})
+    erin.status("rated")
     assert cluster.redis is not None
     store = redis.Redis.from_url(cluster.redis.url, decode_responses=True)
     forever = sorted(
@@ -246,3 +248,4 @@ def test_everything_a_conversation_leaves_in_redis_expires(
         assert store.ttl(tracker) > 0
         assert store.ttl(keys.conversation_key(conversation_id)) > 0
         assert store.ttl(keys.transcript_key(conversation_id)) > 0
+    assert store.ttl(keys.commands_key(erin.session_id)) > 0  # the actions applied once
