@@ -36,7 +36,7 @@ help:
 	@echo "               some only: .venv/bin/python -m bot test-bot tests/conversations/payment.yml"
 	@echo "make warm      keep test-bot's private stack running, so each test-bot run reuses it"
 	@echo "make test      everything: lint, unit, check, train, integration, gateway, test-bot, editor tools, e2e"
-	@echo "make test-cluster   two gateways behind HAProxy, two Rasa servers, crashes"
+	@echo "make test-cluster   two gateways behind HAProxy, two Rasa servers, crashes, faults"
 	@echo "make test-security  one test per attack, and fuzzing, against the real stack"
 	@echo "make test-browser  the widget, the console and rasa-webchat in headless Chromium"
 	@echo "make screenshots   refresh docs/img/ from the browser tests"
@@ -168,9 +168,10 @@ test-gateway: train
 	TANDEM_TEST_DATABASE=postgresql $(PYTHON) -m pytest tests/gateway -q
 
 # Two gateways behind HAProxy and two Rasa servers on PostgreSQL: relay across gateways,
-# crashes, metrics.
+# crashes, metrics; and the fault tests on the same stack, which count every line sent.
 test-cluster: train
-	TANDEM_TEST_DATABASE=postgresql $(PYTHON) -m pytest tests/cluster -q
+	TANDEM_TEST_DATABASE=postgresql $(PYTHON) -m pytest tests/cluster tests/faults -q
+	@cat reports/faults.md
 
 # One test per attack, and fuzzing, against the real stack (docs/security.md).
 test-security: train

@@ -145,19 +145,6 @@ class Client:
             if name in events and where(data):
                 return name, data
 
-    def put_back(self, early: list[Event]) -> None:
-        """Make events already taken from the socket the next ones read again, in order."""
-        if not early:
-            return
-        later = []
-        while True:
-            try:
-                later.append(self.events.get_nowait())
-            except queue.Empty:
-                break
-        for event in [*early, *later]:
-            self.events.put(event)
-
     def drain(self, settle: float = 0.3) -> list[Event]:
         """Everything received until the socket has been quiet for `settle` seconds."""
         got: list[Event] = []
@@ -245,6 +232,7 @@ class AgentClient(Client):
     """The agent console: logs in over HTTP, then connects to `/agent` with the token."""
 
     namespace = "/agent"
+    agent_id = ""  # once logged in
 
     def login(self, login: str, password: str) -> dict:
         response = requests.post(
@@ -256,11 +244,10 @@ class AgentClient(Client):
         )
         response.raise_for_status()
         self.connect(auth={"token": response.json()["token"]})
-        before = len(self.seen)
+        # The gateway routes no chat to a console before its state (the 50-agent race
+        # shows it): an `assigned` that came first would be left behind in `seen`.
         state: dict = self.wait_for("state")
-        # A chat routed here while the gateway built `state` may come first: keep it for
-        # the `wait_for("assigned")` that follows, as the console keeps it.
-        self.put_back(self.seen[before:-1])
+        self.agent_id = state["agent"]["id"]
         return state
 
     def act(self, event: str, **data: Any) -> None:

@@ -27,6 +27,7 @@ from handoff.records.agents import AgentDirectory
 RASA_TOKEN = "test-rasa-token"
 CUSTOMER_TOKEN_SECRET = "test-customer-token-secret-of-32-bytes!"
 AGENT_PASSWORD = "correct horse battery"
+METRICS_TOKEN = "test-metrics-token"  # the cluster's: its gateways' /metrics need it
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +91,24 @@ def stack(new_stack: Callable[[], Stack]) -> Iterator[Stack]:
     """Redis, the action server and Rasa, started once for the whole session."""
     with new_stack() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def cluster(new_stack: Callable[..., Stack]) -> Iterator[Stack]:
+    """Two gateways behind HAProxy and two Rasa servers, started once for the session and
+    shared by the cluster and fault tests (each fault test leaves it whole again)."""
+    stack = new_stack(gateways=2, rasa_servers=2)
+    stack.settings = dataclasses.replace(stack.settings, metrics_token=METRICS_TOKEN)
+    with stack:
+        yield stack
+
+
+@pytest.fixture
+def fresh_cluster(cluster: Stack) -> Stack:
+    """The cluster with no queue, presence or conversation left over from another test."""
+    assert cluster.redis is not None
+    redis.Redis.from_url(cluster.redis.url).flushdb()
+    return cluster
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ class AgentService:
     handoffs: Handoffs
     rasa: RasaClient
     archive: Archive
+    process_id: str  # this gateway process's, for presence
 
     def online(self, agent: Agent, deliver: Callable[[dict[str, Any]], None]) -> None:
         """An agent connected (or came back within the grace period): ``deliver`` their chats
@@ -50,6 +51,7 @@ class AgentService:
         chat always reaches the console after its state, never before it or lost from it.
         """
         presence = self.stores.presence
+        presence.held(self.process_id, agent.id)
         state = presence.online(agent.id, agent.name, agent.skills, agent.capacity, joining=True)
         chats = [self.handoffs.chat_for_agent(c) for c in sorted(presence.chats(agent.id))]
         queue = queue_summary(self.stores.queue.entries())
@@ -67,6 +69,7 @@ class AgentService:
 
     def disconnected(self, agent_id: str) -> None:
         """Keep their chats for the grace period; housekeeping requeues them after it."""
+        self.stores.presence.released(self.process_id, agent_id)
         self.stores.presence.disconnected(agent_id, time.time())
 
     def logged_out(self, agent_id: str) -> None:

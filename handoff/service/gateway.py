@@ -10,6 +10,7 @@ that emits.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 import redis
@@ -58,10 +59,14 @@ class Gateway:
             self.metrics,
         )
         self.metrics.watch_cluster(self.cluster_state)
-        self.agents = AgentService(self.stores, self.relay, self.handoffs, rasa, archive)
+        # Names this process's sockets in Redis, so other processes notice if it dies.
+        self.process_id = uuid.uuid4().hex
+        self.agents = AgentService(
+            self.stores, self.relay, self.handoffs, rasa, archive, self.process_id
+        )
         self.supervision = Supervision(self.stores, archive, self.handoffs, sla_seconds)
         self.housekeeping = Housekeeping(
-            self.stores, self.relay, self.handoffs, grace_seconds, sla_seconds
+            self.stores, self.relay, self.handoffs, grace_seconds, sla_seconds, self.process_id
         )
 
     def cluster_state(self) -> ClusterState:

@@ -1,18 +1,26 @@
 """What runs every second in each gateway process, whatever clients do.
 
-Chats of agents gone past the grace period go back to the front of the queue;
-waiting customers no one can come to are offered email; chats waiting past their
-SLA are raised to supervisors once; queue changes are pushed. Every effect is
+A process whose ticks stop (killed) never sees its agents' sockets close: another
+process starts their grace period. Chats of agents gone past the grace period go
+back to the front of the queue; waiting customers no one can come to are offered
+email; chats waiting past their SLA are raised to supervisors once; queue changes
+are pushed. Every effect is
 claimed in Redis, so several processes may tick at once.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 
 from handoff.service.handoffs import Handoffs
 from handoff.service.relay import Relay
 from handoff.stores import Stores
+
+# A gateway process that has not ticked for this long is taken for dead. Ticks come every
+# second; a busy process may miss a few, not ten.
+PROCESS_SILENT_SECONDS = 10.0
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,11 +32,14 @@ class Housekeeping:
     handoffs: Handoffs
     grace_seconds: float
     sla_seconds: float
+    process_id: str  # this gateway process's
 
     def tick(self, now: float) -> None:
-        """Requeue chats of agents gone past the grace period; raise SLA breaches; push the
-        queue."""
+        """Show this process is alive, and start the grace period of agents whose process
+        died; requeue chats of agents gone past it; raise SLA breaches; push the queue."""
         presence, queue = self.stores.presence, self.stores.queue
+        for agent_id in presence.tick(self.process_id, now, PROCESS_SILENT_SECONDS):
+            log.warning("The gateway process of %s stopped; their grace period runs.", agent_id)
         for agent_id in presence.grace_expired(self.grace_seconds, now):
             self.handoffs.agent_gone(
                 agent_id,

@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any
 
+import redis
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, emit
 
@@ -30,6 +31,7 @@ BURST = 10
 RATE = 2.0
 # Run by the server when a socket comes and goes; a client may not send them as events.
 LIFECYCLE = ("connect", "disconnect")
+UNAVAILABLE = "We could not take that just now; please send it again in a moment."
 # An event name longer than this is cut short when an `error` names it.
 ECHOED_NAME = 64
 # A client message id: up to 64 visible ASCII characters, chosen by the client.
@@ -136,6 +138,12 @@ class GatewayNamespace(Namespace):
         except GatewayError as error:
             error.message_id = _echoed_id(args)
             return self._refuse(sid, event, error)
+        except redis.RedisError:
+            # Redis restarting or out of reach: nothing was taken; the client may send it again.
+            log.warning("Event %r refused: Redis is unavailable.", event, exc_info=True)
+            unavailable = GatewayError("unavailable", UNAVAILABLE)
+            unavailable.message_id = _echoed_id(args)
+            return self._refuse(sid, event, unavailable)
         except Exception:
             # The client learns that it failed, never how: details stay in the log.
             log.exception("Event %r failed.", event)
@@ -187,11 +195,15 @@ class GatewayNamespace(Namespace):
             self._buckets.pop(sid, None)
 
     def _refuse(self, sid: str | None, event: Any, error: GatewayError) -> None:
+        """Tell the socket whose event this was, straight from this process (it holds the
+        socket), not through the message queue: so it arrives while Redis is down too."""
         name = event[:ECHOED_NAME] if isinstance(event, str) else None
         refusal = {"code": error.code, "message": str(error), "event": name}
         if error.message_id is not None:
             refusal["message_id"] = error.message_id
-        self.socketio.emit("error", refusal, to=sid, namespace=self.namespace)
+        self.socketio.server.emit(
+            "error", refusal, to=sid, namespace=self.namespace, ignore_queue=True
+        )
 
     @staticmethod
     def reply(event: str, data: Any) -> None:

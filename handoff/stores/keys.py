@@ -18,6 +18,7 @@ AGENTS_KEY = f"{PREFIX}agents"  # set: ids of agents presence knows
 DISCONNECTED_KEY = f"{PREFIX}agents:disconnected"  # sorted set: agent id by disconnect time
 QUEUE_CHANGED_KEY = f"{PREFIX}queue:changed"  # flag: the queue changed since the last push
 QUEUE_PUSHED_KEY = f"{PREFIX}queue:pushed"  # hash: conversation id -> "position|wait" last pushed
+GATEWAYS_KEY = f"{PREFIX}gateways"  # sorted set: gateway process ids by their last tick
 
 
 def rate_key(conversation_id: str, minute: int) -> str:
@@ -88,6 +89,11 @@ def tickets_from_key(client: str, hour: int) -> str:
 def agent_key(agent_id: str) -> str:
     """Hash: an agent's name, status, skills, capacity and disconnect time."""
     return f"{PREFIX}agent:{agent_id}"
+
+
+def gateway_agents_key(process_id: str) -> str:
+    """Hash: agent id -> how many of the agent's sockets the gateway process holds."""
+    return f"{PREFIX}gateway-agents:{process_id}"
 
 
 def agent_chats_key(agent_id: str) -> str:

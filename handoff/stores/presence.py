@@ -16,7 +16,14 @@ import redis
 
 from core.vocabulary import AGENT_STATUSES, GENERAL_SKILL
 from handoff.stores.conversations import script_error
-from handoff.stores.keys import AGENTS_KEY, DISCONNECTED_KEY, agent_chats_key, agent_key
+from handoff.stores.keys import (
+    AGENTS_KEY,
+    DISCONNECTED_KEY,
+    GATEWAYS_KEY,
+    agent_chats_key,
+    agent_key,
+    gateway_agents_key,
+)
 from handoff.stores.redis_io import hash_from_reply, require_text_client
 
 # KEYS: agent, agents set, disconnected set, chats.
@@ -66,6 +73,44 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
                          redis.call('SCARD', ARGV[2] .. id)}
 end
 return agents
+"""
+
+
+# KEYS: gateways. ARGV: process id, now. The process's previous tick, -1 if it is new.
+_TICK = """
+local previous = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+if not previous then return '-1' end
+return previous
+"""
+
+# KEYS: gateways, disconnected set. ARGV: dead process id, its agents key prefix, agent key
+# prefix. Claims the process (one reaper wins), then marks each agent it held disconnected
+# at its last tick, unless another live process holds a socket of theirs, or they already
+# are (or are offline). Returns the agents marked.
+_REAP = """
+local last = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not last then return {} end
+redis.call('ZREM', KEYS[1], ARGV[1])
+local held = ARGV[2] .. ARGV[1]
+local agents = redis.call('HKEYS', held)
+redis.call('DEL', held)
+local live = redis.call('ZRANGE', KEYS[1], 0, -1)
+local marked = {}
+for _, agent in ipairs(agents) do
+  local elsewhere = false
+  for _, process in ipairs(live) do
+    if redis.call('HEXISTS', ARGV[2] .. process, agent) == 1 then elsewhere = true end
+  end
+  local key = ARGV[3] .. agent
+  if not elsewhere and redis.call('HEXISTS', key, 'disconnected_at') == 0
+     and redis.call('EXISTS', key) == 1 and redis.call('HGET', key, 'status') ~= 'offline' then
+    redis.call('HSET', key, 'disconnected_at', last)
+    redis.call('ZADD', KEYS[2], last, agent)
+    marked[#marked + 1] = agent
+  end
+end
+return marked
 """
 
 
@@ -128,6 +173,8 @@ class Presence:
         self._set_status = redis.register_script(_SET_STATUS)
         self._disconnected = redis.register_script(_DISCONNECTED)
         self._all = redis.register_script(_ALL)
+        self._tick = redis.register_script(_TICK)
+        self._reap = redis.register_script(_REAP)
 
     def online(
         self,
@@ -179,6 +226,36 @@ class Presence:
             )
         except redis.ResponseError as error:
             raise script_error(error, {"UNKNOWN": NotOnline}) from None
+
+    def held(self, process_id: str, agent_id: str) -> None:
+        """A socket of the agent is open on gateway process ``process_id``."""
+        self._redis.hincrby(gateway_agents_key(process_id), agent_id, 1)
+
+    def released(self, process_id: str, agent_id: str) -> None:
+        """A socket of the agent on ``process_id`` closed (the process saw it close)."""
+        key = gateway_agents_key(process_id)
+        if self._redis.hincrby(key, agent_id, -1) <= 0:
+            self._redis.hdel(key, agent_id)
+
+    def tick(self, process_id: str, now: float, silent_seconds: float) -> list[str]:
+        """Gateway process ``process_id`` is alive at ``now``; returns the agents whose
+        sockets were on processes silent for ``silent_seconds``, now disconnected.
+
+        A killed process never sees its sockets close; this is how the grace period
+        starts for its agents. A process that was itself silent that long (Redis paused,
+        the machine stalled) reaps nobody this time: the others get a tick to show they live.
+        """
+        previous = float(self._tick(keys=[GATEWAYS_KEY], args=[process_id, repr(now)]))
+        if previous < 0 or now - previous > silent_seconds:
+            return []
+        dead = self._redis.zrangebyscore(GATEWAYS_KEY, "-inf", f"({now - silent_seconds!r}")
+        marked: list[str] = []
+        for process in dead:
+            marked += self._reap(
+                keys=[GATEWAYS_KEY, DISCONNECTED_KEY],
+                args=[process, gateway_agents_key(""), agent_key("")],
+            )
+        return marked
 
     def offline(self, agent_id: str) -> None:
         """The agent is gone (logged out, or the grace period ran out)."""

@@ -5,62 +5,19 @@ services are killed with SIGKILL, as a crash would, and the stack must bring the
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import signal
-import time
-import uuid
-from collections.abc import Callable, Iterator
-
 import pytest
 import redis
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.gateway_client import AgentClient, Client, Customer
+from bot.gateway_client import Client
 from bot.stack import Stack
-from handoff.records.agents import AgentDirectory
 from handoff.stores import keys
-from tests.conftest import AGENT_PASSWORD
+from tests.clusters import back_up, crash, new_agent, new_customer, new_login
+from tests.conftest import METRICS_TOKEN
 
-METRICS_TOKEN = "test-metrics-token"
+pytestmark = pytest.mark.usefixtures("fresh_cluster")
 Figures = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-@pytest.fixture(scope="module")
-def cluster(new_stack: Callable[..., Stack]) -> Iterator[Stack]:
-    stack = new_stack(gateways=2, rasa_servers=2)
-    stack.settings = dataclasses.replace(stack.settings, metrics_token=METRICS_TOKEN)
-    with stack:
-        yield stack
-
-
-@pytest.fixture(autouse=True)
-def empty_redis(cluster: Stack) -> None:
-    assert cluster.redis is not None
-    redis.Redis.from_url(cluster.redis.url).flushdb()
-
-
-def new_agent(
-    cluster: Stack, clients: list[Client], login: str | None = None, **client: str
-) -> AgentClient:
-    """A new agent's console; with ``login``, another console of that agent."""
-    if login is None:
-        login = f"agent-{uuid.uuid4().hex[:8]}"
-        directory = AgentDirectory(cluster.settings.database_url)
-        directory.add(login, "Ann Lee", AGENT_PASSWORD, skills=("account", "billing", "general"))
-        directory.close()
-    agent = AgentClient(cluster, **client)
-    clients.append(agent)
-    agent.login(login, AGENT_PASSWORD)
-    return agent
-
-
-def new_customer(cluster: Stack, clients: list[Client], **client: str) -> Customer:
-    customer = Customer(cluster, **client)
-    clients.append(customer)
-    customer.start()
-    return customer
 
 
 def scrape(url: str) -> Figures:
@@ -79,20 +36,6 @@ def total(cluster: Stack, name: str, **labels: str) -> float:
     """A per-process figure summed over every gateway, as Prometheus users would."""
     key = (name, tuple(sorted(labels.items())))
     return sum(scrape(url).get(key, 0.0) for url in cluster.gateway_urls)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} within {timeout:.0f} s"
-        time.sleep(0.25)
-
-
-def crash(cluster: Stack, name: str) -> None:
-    """SIGKILL ``name`` and wait until it is gone: a large process takes a moment to die."""
-    pid = cluster.pids()[name]
-    os.kill(pid, signal.SIGKILL)
-    wait_until(lambda: not os.path.exists(f"/proc/{pid}"), 30, f"{name} gone")
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
@@ -122,9 +65,9 @@ def test_one_action_reaching_both_gateways_is_applied_once(
 ) -> None:
     """Two consoles of one agent, on different gateways, send the same line and the same close
     (as a console's resend may land on another gateway): the customer hears each once."""
-    ann = new_agent(cluster, clients, gateway="gateway-1")
-    login = next(data for name, data in ann.seen if name == "state")["agent"]["id"]
-    again = new_agent(cluster, clients, login=login, gateway="gateway-2")
+    login = new_login(cluster)
+    ann = new_agent(cluster, clients, login, gateway="gateway-1")
+    again = new_agent(cluster, clients, login, gateway="gateway-2")
     alice = new_customer(cluster, clients, gateway="gateway-1")
     alice.say("I want to talk to a person")
     for console in (ann, again):
@@ -183,7 +126,7 @@ def test_turns_are_served_while_one_rasa_server_is_down_and_it_comes_back(
         customer = new_customer(cluster, clients)
         customer.say("hello")
         customer.bot_says("I can reset your password")
-    wait_until(lambda: cluster.ready("rasa-1"), 240, "rasa-1 restarted and ready")
+    back_up(cluster, "rasa-1")
     assert cluster.restarts()["rasa-1"] == 1
 
 
@@ -197,7 +140,7 @@ def test_a_crashed_service_is_restarted_and_the_stack_stays_up(
     customer = new_customer(cluster, clients)
     customer.say("hello")
     customer.bot_says("I can reset your password")
-    wait_until(lambda: cluster.ready(service), 60, f"{service} restarted and ready")
+    back_up(cluster, service)
     assert cluster.restarts()[service] == before + 1
     cluster.check()
     assert requests.get(f"{cluster.gateway_url}/health", timeout=5).status_code == 200
@@ -214,8 +157,9 @@ LASTING = (
     keys.DISCONNECTED_KEY,
     keys.QUEUE_PUSHED_KEY,
     keys.QUEUE_CHANGED_KEY,
+    keys.GATEWAYS_KEY,
 )
-LASTING_PREFIXES = (keys.agent_key(""), keys.agent_chats_key(""))
+LASTING_PREFIXES = (keys.agent_key(""), keys.agent_chats_key(""), keys.gateway_agents_key(""))
 
 
 def test_everything_a_conversation_leaves_in_redis_expires(

@@ -120,8 +120,8 @@ def test_skills_and_routability() -> None:
 
 def test_a_joining_agent_is_routable_only_once_ready(presence: Presence) -> None:
     """While the console is sent its state, no chat may be routed to them (see the service)."""
-    state = presence.online("ann", "Ann Lee", ["general"], 3, joining=True)
-    assert state.joining and not state.routable
+    joining = presence.online("ann", "Ann Lee", ["general"], 3, joining=True)
+    assert joining.joining and not joining.routable
     presence.ready("ann")
     ready = presence.get("ann")
     assert ready is not None and ready.routable and not ready.joining
@@ -129,3 +129,39 @@ def test_a_joining_agent_is_routable_only_once_ready(presence: Presence) -> None
     presence.online("ann", "Ann Lee", ["general"], 3)  # another path that does not wait
     again = presence.get("ann")
     assert again is not None and again.routable
+
+
+def test_the_agents_of_a_gateway_process_that_stopped_ticking_are_disconnected_once(
+    presence: Presence,
+) -> None:
+    """A killed process never sees its sockets close: a live one starts their grace period,
+    at the dead one's last tick, unless the agent is connected to a live process too."""
+    for agent in ("ann", "bob", "cat"):
+        presence.online(agent, agent.title(), ["general"], 3)
+    presence.held("dead", "ann")
+    presence.held("dead", "bob")
+    presence.held("live", "bob")  # Bob's console reconnected to the live process
+    presence.held("dead", "cat")
+    presence.held("dead", "cat")
+    presence.released("dead", "cat")  # one of Cat's two tabs closed; the other is open
+    assert presence.tick("dead", 100.0, 10) == []  # new
+    assert presence.tick("live", 100.0, 10) == []
+    assert presence.tick("live", 105.0, 10) == []  # the dead one is silent, not yet for long
+    assert sorted(presence.tick("live", 111.0, 10)) == ["ann", "cat"]
+    assert presence.grace_expired(5, 106.0) == ["ann", "cat"]  # grace counts from 100
+    bob = presence.get("bob")
+    assert bob is not None and bob.disconnected_at is None
+    assert presence.tick("other", 111.0, 10) == []  # reaped once, by one process
+    assert presence.tick("other", 112.0, 10) == []
+
+
+def test_a_process_that_was_silent_itself_reaps_nobody(presence: Presence) -> None:
+    """After Redis or the machine paused, every process looks silent; each gets a tick."""
+    presence.online("ann", "Ann", ["general"], 3)
+    presence.held("a", "ann")
+    assert presence.tick("a", 100.0, 10) == []
+    assert presence.tick("b", 100.0, 10) == []
+    assert presence.tick("b", 130.0, 10) == []  # b was paused 30 s: a is not taken for dead
+    assert presence.tick("a", 130.5, 10) == []
+    state = presence.get("ann")
+    assert state is not None and state.disconnected_at is None

@@ -13,6 +13,8 @@ export const SERVER_EVENTS = [
   "error",
 ];
 export const CONNECTION_EVENTS = ["open", "close", "reconnecting", "refused"];
+// Refusals that ask for the same action again later, rather than answer it.
+const RETRIED = ["in_progress", "unavailable"];
 // The events that answer an action, and where each carries the action's message id.
 const ANSWERS = {
   message: (line) => line?.data?.message_id,
@@ -31,10 +33,10 @@ export class AgentSocket {
     for (const [event, messageIdOf] of Object.entries(ANSWERS)) {
       this.connection.on(event, (data) => this._unanswered.delete(messageIdOf(data)));
     }
-    // A refusal answers too (the console shows it), except "still being done": that one is
-    // asked again on the next connection.
+    // A refusal answers too (the console shows it), except "still being done" and "send it
+    // again": those go again on the next connection.
     this.connection.on("error", (error) => {
-      if (error?.code !== "in_progress") this._unanswered.delete(error?.message_id);
+      if (!RETRIED.includes(error?.code)) this._unanswered.delete(error?.message_id);
     });
   }
 
