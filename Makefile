@@ -21,7 +21,7 @@ CHROMIUM := /usr/bin/chromium
 
 .PHONY: help venv train run shell lint validate check test test-unit test-integration \
         test-stories test-bot test-editor warm test-nlu test-gateway test-cluster test-security test-e2e test-browser \
-        chromium webchat screenshots bench bench-venv bench-load clean
+        chromium webchat screenshots bench bench-reports bench-venv bench-load clean
 
 help:
 	@echo "make venv      create .venv (Python 3.10) from requirements.lock"
@@ -40,7 +40,8 @@ help:
 	@echo "make test-security  one test per attack, and fuzzing, against the real stack"
 	@echo "make test-browser  the widget, the console and rasa-webchat in headless Chromium"
 	@echo "make screenshots   refresh docs/img/ from the browser tests"
-	@echo "make bench     latency benchmarks"
+	@echo "make bench     latency benchmarks, and the reports' queries (bench-reports)"
+	@echo "make bench-reports  the supervisors' reports on 100,000 archived conversations"
 	@echo "make bench-load  load benchmark with Locust (long; flags: ARGS=\"--help\")"
 	@echo "make clean     remove models, results, logs and local data (not .venv)"
 
@@ -213,6 +214,11 @@ bench: train
 	$(PYTHON) -m bench.check
 	$(PYTHON) -m bench.assistant
 	$(PYTHON) -m bench.gateway
+	$(PYTHON) -m bench.reports
+
+# The reports' queries on 100,000 archived conversations, SQLite and a private PostgreSQL.
+bench-reports: venv
+	$(PYTHON) -m bench.reports
 
 # Many simulated customers and agents at once, with Locust from .venv-bench; configurations side
 # by side. Long: see docs/performance.md ("Load") for its flags, e.g. ARGS="--duration 60".

@@ -75,6 +75,7 @@ class SqlStore:
     metadata: ClassVar[MetaData]
 
     def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
         self._engine = engine_for(database_url)
 
     def create_schema(self) -> None:

@@ -22,11 +22,11 @@ from handoff.records.agents import AgentDirectory
 from tests.conftest import AGENT_PASSWORD
 
 
-def new_login(cluster: Stack, name: str = "Ann Lee") -> str:
-    """A new agent account (password ``AGENT_PASSWORD``); its login."""
+def new_login(cluster: Stack, name: str = "Ann Lee", role: str = "agent") -> str:
+    """A new agent (or supervisor) account, password ``AGENT_PASSWORD``; its login."""
     login = f"agent-{uuid.uuid4().hex[:8]}"
     directory = AgentDirectory(cluster.settings.database_url)
-    directory.add(login, name, AGENT_PASSWORD, skills=("account", "billing", "general"))
+    directory.add(login, name, AGENT_PASSWORD, role=role, skills=("account", "billing", "general"))
     directory.close()
     return login
 

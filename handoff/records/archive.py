@@ -21,14 +21,14 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
-    case,
-    func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -84,6 +84,20 @@ archived_conversations = Table(
     Column("closed_at", Float, nullable=False, index=True),
     Column("last_seq", Integer, nullable=False),
     Column("archived_at", Float, nullable=False),
+    # Every column a report reads, after the closing time its ranges select on: a report
+    # reads this index alone, never the rows with their JSON (docs/performance.md, Reports).
+    Index(
+        "ix_archived_conversations_report",
+        "closed_at",
+        "agent_id",
+        "skill",
+        "reason",
+        "resolution",
+        "queued_at",
+        "assigned_at",
+        "first_agent_reply_at",
+        "csat",
+    ),
 )
 
 archived_messages = Table(
@@ -109,8 +123,22 @@ tickets = Table(
     Column("id", String(16), primary_key=True),
     Column("conversation_id", String(128), nullable=False, index=True),
     Column("email", String(MAX_EMAIL_CHARS), nullable=False),
-    Column("created_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False, index=True),
 )
+
+# Conversations per UTC day, copied from Redis (stores/daily.py), which keeps them a week:
+# a chat the bot handles alone is never archived, so containment over months needs these.
+daily_counts = Table(
+    "daily_counts",
+    metadata,
+    Column("day", String(10), primary_key=True),  # "2026-11-23"
+    Column("conversations", Integer, nullable=False),
+    Column("bot_alone", Integer, nullable=False),
+    Column("handed_off", Integer, nullable=False),
+    Column("answered", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+DAILY_FIGURES = ("conversations", "bot_alone", "handed_off", "answered")
 
 
 class Archive(SqlStore):
@@ -137,6 +165,38 @@ class Archive(SqlStore):
         """Create the archive's tables, and the outbox's, if missing; safe to repeat."""
         super().create_schema()
         self._mail.create_schema()
+
+    def upgrade(self, conn: Connection) -> None:
+        """Add the indexes that tables made by an older version lack (``create_all`` only
+        makes those of new tables)."""
+        for table in metadata.sorted_tables:
+            present = {index["name"] for index in inspect(conn).get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in present:
+                    index.create(conn)
+
+    def keep_daily_counts(self, day: str, counts: dict[str, int], now: float) -> None:
+        """Keep a day's counts (``DailyCounts.counts``). A day's conversations only grow: fewer
+        than kept means Redis lost them (restarted without its data), and the kept row stays."""
+        figures = {name: int(counts[name]) for name in DAILY_FIGURES}
+        d = daily_counts.c
+        for _ in range(2):  # a second try when another process inserted the day meanwhile
+            try:
+                with self._engine.begin() as conn:
+                    kept = conn.execute(select(d.conversations).where(d.day == day)).first()
+                    if kept is None:
+                        conn.execute(
+                            insert(daily_counts).values(day=day, updated_at=now, **figures)
+                        )
+                    elif figures["conversations"] >= kept.conversations:
+                        conn.execute(
+                            update(daily_counts)
+                            .where(d.day == day)
+                            .values(updated_at=now, **figures)
+                        )
+                return
+            except IntegrityError:
+                continue
 
     def archive(self, conversation: Conversation, messages: Iterable[Message]) -> None:
         """Store a closed conversation and its messages; safe to repeat.
@@ -242,53 +302,6 @@ class Archive(SqlStore):
         self._mail.send(address, f"Your request {ticket}", _ticket_mail(ticket))
         return ticket
 
-    def stats(self, since: float) -> dict[str, Any]:
-        """Figures for supervisors over conversations closed at or after ``since``.
-
-        Averages are in seconds (None without data): wait = queued to assigned,
-        first response = assigned to the agent's first reply, handle time =
-        assigned to closed. The resolution rate is the share of chats an agent
-        took and closed with a resolution whose resolution is "resolved".
-        """
-        c = archived_conversations.c
-        taken = c.assigned_at.isnot(None) & c.resolution.isnot(None)
-        with self._engine.connect() as conn:
-            figures = conn.execute(
-                select(
-                    func.count().label("conversations"),
-                    func.count(c.queued_at).label("handed_off"),
-                    # NULL times make the difference NULL, and AVG skips NULLs.
-                    func.avg(c.assigned_at - c.queued_at).label("wait"),
-                    func.avg(c.first_agent_reply_at - c.assigned_at).label("first_response"),
-                    func.avg(c.closed_at - c.assigned_at).label("handle"),
-                    func.count(case((taken, 1))).label("taken"),
-                    func.count(case((taken & (c.resolution == RESOLVED), 1))).label("resolved"),
-                    func.avg(c.csat).label("csat"),
-                    func.count(c.csat).label("csat_responses"),
-                ).where(c.closed_at >= since)
-            ).one()
-            resolutions = conn.execute(
-                select(c.resolution, func.count())
-                .where(c.closed_at >= since, c.resolution.isnot(None))
-                .group_by(c.resolution)
-            ).all()
-            ticket_count = conn.execute(
-                select(func.count()).select_from(tickets).where(tickets.c.created_at >= since)
-            ).scalar_one()
-        return {
-            "since": since,
-            "conversations": figures.conversations,
-            "handed_off": figures.handed_off,
-            "tickets": ticket_count,
-            "avg_wait_seconds": _float(figures.wait),
-            "avg_first_response_seconds": _float(figures.first_response),
-            "avg_handle_seconds": _float(figures.handle),
-            "resolution_rate": figures.resolved / figures.taken if figures.taken else None,
-            "resolutions": {resolution: count for resolution, count in resolutions},
-            "avg_csat": _float(figures.csat),
-            "csat_responses": figures.csat_responses,
-        }
-
 
 def _merge(conn: Connection, row: dict[str, Any], messages: list[dict[str, Any]]) -> None:
     """Insert or update the conversation; insert the messages it does not have yet."""
@@ -357,7 +370,3 @@ def _ticket_mail(ticket: str) -> str:
         f"will answer you at this address. Your reference is {ticket}.\n\n"
         "If you did not ask us to write to you, you can ignore this message.\n"
     )
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)

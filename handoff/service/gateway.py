@@ -18,6 +18,7 @@ import redis
 from handoff.metrics import ClusterState, Metrics
 from handoff.rasa_client import RasaClient
 from handoff.records.archive import Archive
+from handoff.records.reports import Reports
 from handoff.service.agents import AgentService
 from handoff.service.customers import CustomerService
 from handoff.service.handoffs import Handoffs
@@ -64,9 +65,17 @@ class Gateway:
         self.agents = AgentService(
             self.stores, self.relay, self.handoffs, rasa, archive, self.process_id
         )
-        self.supervision = Supervision(self.stores, archive, self.handoffs, sla_seconds)
+        self.supervision = Supervision(
+            self.stores, archive, self.handoffs, sla_seconds, Reports(archive.database_url)
+        )
         self.housekeeping = Housekeeping(
-            self.stores, self.relay, self.handoffs, grace_seconds, sla_seconds, self.process_id
+            self.stores,
+            self.relay,
+            self.handoffs,
+            grace_seconds,
+            sla_seconds,
+            self.process_id,
+            keep_daily_counts=self.supervision.keep_daily_counts,
         )
 
     def cluster_state(self) -> ClusterState:

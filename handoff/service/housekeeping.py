@@ -4,14 +4,16 @@ A process whose ticks stop (killed) never sees its agents' sockets close: anothe
 process starts their grace period. Chats of agents gone past the grace period go
 back to the front of the queue; waiting customers no one can come to are offered
 email; chats waiting past their SLA are raised to supervisors once; queue changes
-are pushed. Every effect is
-claimed in Redis, so several processes may tick at once.
+are pushed; every few minutes the day's conversation counts are copied to SQL for
+reports. Every effect is claimed in Redis or safe to repeat, so several processes
+may tick at once.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 
 from handoff.service.handoffs import Handoffs
 from handoff.service.relay import Relay
@@ -33,6 +35,10 @@ class Housekeeping:
     grace_seconds: float
     sla_seconds: float
     process_id: str  # this gateway process's
+    # Supervision.keep_daily_counts: Redis keeps a day's counts a week, reports need more.
+    keep_daily_counts: Callable[[float], None] | None = None
+    counts_every_seconds: float = 300
+    _counts_kept_at: float = field(default=0.0, init=False)
 
     def tick(self, now: float) -> None:
         """Show this process is alive, and start the grace period of agents whose process
@@ -41,6 +47,8 @@ class Housekeeping:
         for agent_id in presence.tick(self.process_id, now, PROCESS_SILENT_SECONDS):
             log.warning("The gateway process of %s stopped; their grace period runs.", agent_id)
         for agent_id in presence.grace_expired(self.grace_seconds, now):
+            if not presence.claim_expired(agent_id):
+                continue  # another process is requeuing their chats
             self.handoffs.agent_gone(
                 agent_id,
                 "Sorry, your agent was disconnected. You're back at the front of the line.",
@@ -55,3 +63,6 @@ class Housekeeping:
             self.handoffs.queue_changed()
         if queue.take_changed():
             self.handoffs.push_queue()
+        if self.keep_daily_counts and now - self._counts_kept_at >= self.counts_every_seconds:
+            self._counts_kept_at = now
+            self.keep_daily_counts(now)

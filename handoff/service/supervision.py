@@ -8,9 +8,10 @@ from typing import Any
 
 from handoff.records.agents import Agent
 from handoff.records.archive import Archive
+from handoff.records.reports import DateRange, Reports
 from handoff.service.handoffs import Handoffs
 from handoff.stores import Stores
-from handoff.stores.daily import start_of_day
+from handoff.stores.daily import KEEP_SECONDS, day_of
 from handoff.stores.presence import AgentState
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class Supervision:
     archive: Archive
     handoffs: Handoffs
     sla_seconds: float
+    reports: Reports
 
     def open_chat(self, supervisor: Agent, conversation_id: str) -> dict[str, Any]:
         """Any live chat as its agent sees it (packet, customer, newest lines with notes), to
@@ -45,12 +47,29 @@ class Supervision:
         log.info("Supervisor %s opened conversation %s.", supervisor.id, conversation_id)
         return self.handoffs.chat_for_agent(conversation_id)
 
+    def report(self, supervisor: Agent, dates: DateRange, now: float) -> dict[str, Any]:
+        """The report of ``dates``; the days Redis still counts are copied first, so today's
+        figures are current. Every reading is logged, like opening a chat."""
+        log.info(
+            "Supervisor %s read the report of %s to %s.", supervisor.id, dates.first, dates.last
+        )
+        self.keep_daily_counts(now)
+        return self.reports.report(dates, self.sla_seconds)
+
+    def keep_daily_counts(self, now: float) -> None:
+        """Copy the days' conversation counts that Redis still holds into SQL, which keeps them
+        for reports after Redis forgets them (housekeeping calls this every few minutes)."""
+        # Redis keeps a day's sets a week past it: the last week's days are all there.
+        for back in range(int(KEEP_SECONDS // 86400)):
+            at = now - back * 86400
+            self.archive.keep_daily_counts(day_of(at), self.stores.daily.counts(at), now)
+
     def snapshot(self, now: float) -> dict[str, Any]:
         """Every live conversation, the agents, the queue and today's figures, as of ``now``."""
         agents = self.stores.presence.all()
         names = {a.agent_id: a.name for a in agents}
         entries = self.stores.queue.entries()
-        closed = self.archive.stats(start_of_day(now))
+        closed = self.reports.overall(DateRange.day_of(now), self.sla_seconds)
         return {
             "now": now,
             "conversations": [
@@ -78,8 +97,8 @@ class Supervision:
             },
             "today": {
                 **self.stores.daily.counts(now),
-                "closed": closed["conversations"],
-                "tickets": closed["tickets"],
+                "closed": closed["closed"],
+                "tickets": closed["tickets_opened"],
                 "avg_wait_seconds": closed["avg_wait_seconds"],
                 "avg_first_response_seconds": closed["avg_first_response_seconds"],
                 "avg_handle_seconds": closed["avg_handle_seconds"],

@@ -257,6 +257,11 @@ class Presence:
             )
         return marked
 
+    def claim_expired(self, agent_id: str) -> bool:
+        """Take the agent off the grace-period list; True for the one process that did, which
+        then acts on it (several processes' housekeeping find them expired at once)."""
+        return bool(self._redis.zrem(DISCONNECTED_KEY, agent_id))
+
     def offline(self, agent_id: str) -> None:
         """The agent is gone (logged out, or the grace period ran out)."""
         self.set_status(agent_id, "offline")

@@ -43,11 +43,13 @@ from handoff.records.canned import (
     UnknownCanned,
 )
 from handoff.records.canned import variables as canned_variables
+from handoff.records.reports import DateRange, ReportError
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
 from handoff.service.supervision import agent_summary
 from handoff.stores.conversations import UnknownConversation
 from handoff.web.page_policy import content_security_policy
+from handoff.web.report_csv import report_csv
 
 bp = Blueprint("console", __name__)
 
@@ -95,6 +97,11 @@ def unknown_conversation(error: UnknownConversation) -> ResponseReturnValue:
 def canned_error(error: CannedError) -> ResponseReturnValue:
     status, code = CANNED_ERRORS[type(error)]
     return api_error(ApiError(status, code, str(error)))
+
+
+@bp.errorhandler(ReportError)
+def report_error(error: ReportError) -> ResponseReturnValue:
+    return api_error(ApiError(400, "bad_range", str(error)))
 
 
 @bp.before_request
@@ -290,3 +297,32 @@ def supervisor_snapshot(agent: Agent) -> ResponseReturnValue:
 def supervisor_chat(agent: Agent, conversation_id: str) -> ResponseReturnValue:
     """One live chat, to read: what its agent sees, notes included (nothing can be sent)."""
     return jsonify(gateway().supervision.open_chat(agent, conversation_id))
+
+
+# --- reports -------------------------------------------------------------------
+
+
+def report_of_request(agent: Agent) -> dict[str, Any]:
+    """The report of the ``from`` and ``to`` dates (UTC, both included) of the query string."""
+    dates = DateRange.parse(request.args.get("from"), request.args.get("to"))
+    return gateway().supervision.report(agent, dates, time.time())
+
+
+@bp.get("/agent/api/reports")
+@api(role="supervisor")
+def report(agent: Agent) -> ResponseReturnValue:
+    """Figures of a date range: per day, overall, per agent and per skill."""
+    return jsonify(report_of_request(agent))
+
+
+@bp.get("/agent/api/reports.csv")
+@api(role="supervisor")
+def report_download(agent: Agent) -> ResponseReturnValue:
+    """The same report as a CSV file to download."""
+    found = report_of_request(agent)
+    name = f"tandem-report-{found['from']}-to-{found['to']}.csv"
+    return Response(
+        report_csv(found),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -17,8 +17,7 @@ from playwright.sync_api import Page, expect
 from bot.demo import reset_customers
 from bot.stack import Stack
 from core.vocabulary import RESOLUTIONS
-from handoff.records.archive import Archive
-from handoff.stores.daily import start_of_day
+from handoff.records.reports import DateRange, Reports
 from tests.browser import a11y
 from tests.browser.console import (
     AgentAccount,
@@ -38,11 +37,11 @@ HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</scrip
 
 
 def closed_today(stack: Stack) -> dict[str, Any]:
-    archive = Archive(stack.settings.database_url)
+    reports = Reports(stack.settings.database_url)
     try:
-        return archive.stats(start_of_day(time.time()))
+        return reports.overall(DateRange.day_of(time.time()), stack.settings.queue_sla_seconds)
     finally:
-        archive.close()
+        reports.close()
 
 
 def test_login_errors_logout_and_accessibility(

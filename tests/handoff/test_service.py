@@ -31,6 +31,7 @@ from handoff.service.relay import (
     plain_room,
     queue_words,
 )
+from handoff.stores.conversations import Conversation
 from tests.handoff.conftest import GRACE, SLA, MakeGateway
 from tests.handoff.service_doubles import FALLBACK_TEXT, EmitRecorder, ScriptedRasa
 
@@ -804,6 +805,29 @@ def test_housekeeping_requeues_chats_of_an_agent_gone_past_the_grace_period(
     assert [h["status"] for h in handoffs] == ["requeued", "offline", "queued"]
     assert "front of the line" in handoffs[0]["text"]
     assert handoffs[2]["position"] == 1
+
+
+def test_an_agent_gone_past_the_grace_period_is_requeued_once_by_two_processes_ticking(
+    make_gateway: MakeGateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    """Both processes find Ann past her grace period in the same instant: one acts."""
+    first, second = make_gateway(), make_gateway()
+    conversation_id = assigned_chat(first, rasa)
+    first.agents.disconnected("ann")
+    emitted.clear()
+    now = time.time() + GRACE + 1
+    requeue = first.handoffs.requeue
+
+    def meanwhile_the_other_ticks(conversation: Conversation, skill: str | None = None) -> None:
+        second.housekeeping.tick(now)  # it read Ann's chats too, and acts first
+        requeue(conversation, skill)
+
+    first.handoffs.requeue = meanwhile_the_other_ticks  # type: ignore[method-assign]
+    first.housekeeping.tick(now)
+
+    statuses = [h["status"] for h in to_customer(emitted, conversation_id, "handoff")]
+    assert statuses.count("requeued") == 1
+    assert [e.conversation_id for e in first.stores.queue.entries()] == [conversation_id]
 
 
 def test_todays_figures_tell_the_bots_own_chats_from_handoffs_answered_or_not(

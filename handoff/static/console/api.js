@@ -50,3 +50,6 @@ export const onlineAgents = () => getJSON("/agent/api/agents").then((data) => da
 export const supervisorSnapshot = () => getJSON("/agent/api/supervisor");
 export const supervisorChat = (conversationId) =>
   getJSON(`/agent/api/supervisor/conversations/${encodeURIComponent(conversationId)}`);
+const reportQuery = (from, to) => `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+export const report = (from, to) => getJSON(`/agent/api/reports?${reportQuery(from, to)}`);
+export const reportCsvUrl = (from, to) => `/agent/api/reports.csv?${reportQuery(from, to)}`;

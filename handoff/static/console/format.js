@@ -49,6 +49,11 @@ export function percent(share) {
   return share === null || share === undefined ? "—" : `${Math.round(share * 100)}%`;
 }
 
+/** "4.2 of 5 (17)": an average CSAT and how many rated; "—" when nobody did. */
+export function csatSummary(average, responses) {
+  return average === null || average === undefined ? "—" : `${average.toFixed(1)} of 5 (${responses})`;
+}
+
 export function reasonLabel(reason) {
   return REASONS[reason] || reason || "Unknown reason";
 }

@@ -4,10 +4,13 @@
 import { supervisorChat, supervisorSnapshot } from "../console/api.js";
 import { lineElement } from "../console/chat-view.js";
 import {
-  chatSummary, customerName, duration, figureDuration, percent, profileRows, reasonLabel, RESOLUTIONS,
+  chatSummary, csatSummary, customerName, duration, figureDuration, percent, profileRows, reasonLabel,
+  RESOLUTIONS,
 } from "../console/format.js";
 import { CannedEditor } from "./canned-editor.js";
 import { barChart } from "./charts.js";
+import { showFigures } from "./figures.js";
+import { startReports } from "./reports.js";
 
 const POLL_MS = 3000;
 const MODES = { bot: "Assistant", queued: "Queue", assigned: "Agent", closed: "Closed" };
@@ -141,8 +144,7 @@ async function openChat(conversationId, name) {
 }
 
 function renderToday({ today }) {
-  const csat = today.avg_csat === null ? "—" : `${today.avg_csat.toFixed(1)} of 5 (${today.csat_responses})`;
-  const figures = [
+  showFigures(el("figures"), [
     ["Conversations", String(today.conversations)],
     ["Handled by the bot alone", String(today.bot_alone)],
     ["Handed off, answered by an agent", String(today.answered)],
@@ -151,19 +153,8 @@ function renderToday({ today }) {
     ["First response", figureDuration(today.avg_first_response_seconds)],
     ["Handle time", figureDuration(today.avg_handle_seconds)],
     ["Resolution rate", percent(today.resolution_rate)],
-    ["CSAT", csat],
-  ];
-  const list = el("figures");
-  list.replaceChildren();
-  for (const [label, value] of figures) {
-    const group = document.createElement("div");
-    const term = document.createElement("dt");
-    term.textContent = label;
-    const detail = document.createElement("dd");
-    detail.textContent = value;
-    group.append(term, detail);
-    list.append(group);
-  }
+    ["CSAT", csatSummary(today.avg_csat, today.csat_responses)],
+  ]);
   const times = [
     ["Wait", today.avg_wait_seconds],
     ["First response", today.avg_first_response_seconds],
@@ -209,6 +200,7 @@ async function poll() {
 }
 
 new CannedEditor().load();
+startReports();
 poll();
 setInterval(poll, POLL_MS);
 setInterval(tick, 1000);
