@@ -6,6 +6,7 @@
 
 import { TYPING_IDLE_MS } from "./constants.js";
 import { mergeMessages, toMessage } from "./messages.js";
+import { newMessageId } from "./socket.js";
 
 // Where each status change (`handoff` event) leaves the conversation.
 const MODE_AFTER = {
@@ -19,15 +20,6 @@ const MODE_AFTER = {
   ticket: "closed",
 };
 const MODES = new Set(["bot", "queued", "assigned", "closed"]);
-
-/**
- * A new client message id: the gateway acknowledges a line with it (its stored, masked text)
- * and recognises a resend by it. Random, so two tabs of a conversation never share one.
- */
-function newMessageId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 export class ChatSession {
   /**
@@ -107,13 +99,14 @@ export class ChatSession {
     }
   }
 
+  // A rating and an email carry ids too: each is applied once, however often it arrives.
   rate(rating) {
-    this.connection.emit("csat", { rating });
+    this.connection.emit("csat", { rating, message_id: newMessageId() });
   }
 
   leaveEmail(email) {
     this._update({ emailError: null });
-    this.connection.emit("leave_email", { email: email.trim() });
+    this.connection.emit("leave_email", { email: email.trim(), message_id: newMessageId() });
   }
 
   _stopTyping() {

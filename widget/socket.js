@@ -46,6 +46,16 @@ export function socketAddress(url) {
   return address.toString();
 }
 
+/**
+ * A new client message id: the gateway applies a command sent with one once, answers a resend
+ * of it with the first answer, and acknowledges a line with it (its stored, masked text).
+ * Random, so two tabs or consoles never share one.
+ */
+export function newMessageId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 /** The delay before reconnection attempt `attempt` (1, 2, ...): doubling, capped, with jitter. */
 export function retryDelay(attempt, random = Math.random) {
   const base = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1));

@@ -1,7 +1,9 @@
 """The agent side: an agent comes and goes, takes chats, writes, and hands them on or back.
 
 Agents act only on their own chats (supervisors too); ``owned`` is that rule,
-used by the socket events and the console's HTTP API alike.
+used by the socket events and the console's HTTP API alike. Each action on a chat
+sent with a client message id is applied once (``commands.once``): a repeat is
+answered with the event the first got.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from core.vocabulary import RESOLUTIONS
 from handoff.rasa_client import RasaClient, RasaError
 from handoff.records.agents import Agent
 from handoff.records.archive import Archive
+from handoff.service.commands import Answer, once, with_message_id
 from handoff.service.errors import GatewayError
 from handoff.service.handoffs import Handoffs, queue_summary
-from handoff.service.relay import Relay, customer_view
+from handoff.service.relay import Relay, agent_view, customer_view
 from handoff.stores import Stores
 from handoff.stores.conversations import Conversation
 from handoff.stores.presence import AgentState
@@ -98,34 +101,78 @@ class AgentService:
             raise GatewayError("not_your_conversation", "This conversation is not assigned to you.")
         return conversation
 
-    def accept(self, agent: Agent, conversation_id: str) -> None:
-        """An agent picks a chat from the queue by hand."""
-        try:
-            self.stores.queue.claim(conversation_id, agent.id)
-        except NotQueued as error:
-            raise GatewayError("not_queued", "Someone else has taken this chat.") from error
-        except AtCapacity as error:
-            raise GatewayError("at_capacity", "You have as many chats as you can take.") from error
-        self.handoffs.assigned(conversation_id, agent.id)
-        self.handoffs.queue_changed()
+    def _once(
+        self,
+        agent: Agent,
+        conversation_id: str,
+        message_id: str | None,
+        apply: Callable[[], Answer],
+    ) -> None:
+        """Apply an action of the agent on a chat once per message id; a repeat is answered
+        with the first one's answer, to every console of the agent."""
+        once(
+            self.stores.commands,
+            conversation_id,
+            f"agent:{agent.id}",
+            message_id,
+            apply,
+            lambda event, payload: self.relay.to_agent(agent.id, event, payload),
+        )
 
-    def says(self, agent: Agent, conversation_id: str, text: str) -> None:
+    def accept(self, agent: Agent, conversation_id: str, message_id: str | None = None) -> None:
+        """An agent picks a chat from the queue by hand."""
+
+        def apply() -> Answer:
+            try:
+                self.stores.queue.claim(conversation_id, agent.id)
+            except NotQueued as error:
+                raise GatewayError("not_queued", "Someone else has taken this chat.") from error
+            except AtCapacity as error:
+                raise GatewayError(
+                    "at_capacity", "You have as many chats as you can take."
+                ) from error
+            chat = self.handoffs.assigned(conversation_id, agent.id, message_id)
+            self.handoffs.queue_changed()
+            return "assigned", chat
+
+        self._once(agent, conversation_id, message_id, apply)
+
+    def says(
+        self, agent: Agent, conversation_id: str, text: str, message_id: str | None = None
+    ) -> None:
         """The agent writes to the customer; their other consoles see it too."""
-        self.owned(agent, conversation_id)
-        message = self.stores.transcripts.append(conversation_id, "agent", text, sender=agent.name)
-        self.stores.conversations.set_fields(conversation_id, first_agent_reply_at=message.at)
-        self.relay.to_customer(conversation_id, "bot_uttered", customer_view(message))
-        self.relay.line_to_agent(agent.id, conversation_id, message)
+        self._write(agent, conversation_id, "agent", text, message_id)
+
+    def _write(
+        self, agent: Agent, conversation_id: str, kind: str, text: str, message_id: str | None
+    ) -> None:
+        """Keep the agent's line (``agent``, which the customer is sent) or note, once per message
+        id, with that id; every console of the agent sees it."""
+
+        def apply() -> Answer:
+            self.owned(agent, conversation_id)
+            message = self.stores.transcripts.append(
+                conversation_id, kind, text, sender=agent.name, data=with_message_id(message_id)
+            )
+            if kind == "agent":
+                self.stores.conversations.set_fields(
+                    conversation_id, first_agent_reply_at=message.at
+                )
+                self.relay.to_customer(conversation_id, "bot_uttered", customer_view(message))
+            self.relay.line_to_agent(agent.id, conversation_id, message)
+            return "message", agent_view(conversation_id, message)
+
+        self._once(agent, conversation_id, message_id, apply)
 
     def typing(self, agent: Agent, conversation_id: str, typing: bool) -> None:
         self.owned(agent, conversation_id)
         self.relay.to_customer(conversation_id, "typing", {"sender": "agent", "typing": typing})
 
-    def note(self, agent: Agent, conversation_id: str, text: str) -> None:
+    def note(
+        self, agent: Agent, conversation_id: str, text: str, message_id: str | None = None
+    ) -> None:
         """An internal note: for agents and supervisors, never the customer."""
-        self.owned(agent, conversation_id)
-        message = self.stores.transcripts.append(conversation_id, "note", text, sender=agent.name)
-        self.relay.line_to_agent(agent.id, conversation_id, message)
+        self._write(agent, conversation_id, "note", text, message_id)
 
     def resume(
         self, agent: Agent, conversation_id: str, last_seq: int, before_seq: int | None = None
@@ -149,23 +196,33 @@ class AgentService:
         return self.archive.customer_history(customer_id, leave_out=conversation_id)
 
     def transfer(
-        self, agent: Agent, conversation_id: str, to_agent: str | None, to_skill: str | None
+        self,
+        agent: Agent,
+        conversation_id: str,
+        to_agent: str | None,
+        to_skill: str | None,
+        message_id: str | None = None,
     ) -> None:
         """Hand the chat to a named agent (if they have room) or back to the queue for a skill."""
-        conversation = self.owned(agent, conversation_id)
-        if to_agent:
-            target = self.stores.presence.get(to_agent)
-            if target is None or not target.routable or target.free <= 0:
-                raise GatewayError("agent_unavailable", f"{to_agent} cannot take a chat now.")
-            self.stores.conversations.transition(conversation_id, "assigned", agent_id=to_agent)
-            self._released(agent, conversation_id, "transferred")
+
+        def apply() -> Answer:
+            conversation = self.owned(agent, conversation_id)
+            if to_agent:
+                target = self.stores.presence.get(to_agent)
+                if target is None or not target.routable or target.free <= 0:
+                    raise GatewayError("agent_unavailable", f"{to_agent} cannot take a chat now.")
+                self.stores.conversations.transition(conversation_id, "assigned", agent_id=to_agent)
+                released = self._released(agent, conversation_id, "transferred", message_id)
+                self._tell_transferred(conversation_id)
+                self.handoffs.assigned(conversation_id, to_agent)
+                return released
+            self.handoffs.requeue(conversation, skill=to_skill)
+            released = self._released(agent, conversation_id, "transferred", message_id)
             self._tell_transferred(conversation_id)
-            self.handoffs.assigned(conversation_id, to_agent)
-            return
-        self.handoffs.requeue(conversation, skill=to_skill)
-        self._released(agent, conversation_id, "transferred")
-        self._tell_transferred(conversation_id)
-        self.handoffs.route()
+            self.handoffs.route()
+            return released
+
+        self._once(agent, conversation_id, message_id, apply)
 
     def _tell_transferred(self, conversation_id: str) -> None:
         self.relay.system(
@@ -173,13 +230,33 @@ class AgentService:
         )
 
     def hand_back(
-        self, agent: Agent, conversation_id: str, resume: bool, slots: dict[str, Any]
+        self,
+        agent: Agent,
+        conversation_id: str,
+        resume: bool,
+        slots: dict[str, Any],
+        message_id: str | None = None,
     ) -> None:
         """Return the chat to the bot: resume the task with corrected slots, or greet.
 
         Only task slots may be corrected, each by the bot's own rule; anything else is
         refused before anything changes, and logged (it may be a stolen session at work).
         """
+        self._once(
+            agent,
+            conversation_id,
+            message_id,
+            lambda: self._hand_back(agent, conversation_id, resume, slots, message_id),
+        )
+
+    def _hand_back(
+        self,
+        agent: Agent,
+        conversation_id: str,
+        resume: bool,
+        slots: dict[str, Any],
+        message_id: str | None,
+    ) -> Answer:
         conversation = self.owned(agent, conversation_id)
         try:
             slots = corrected_slots(slots)
@@ -192,7 +269,7 @@ class AgentService:
             )
             raise GatewayError("slot_refused", str(refused)) from refused
         self.stores.conversations.transition(conversation_id, "bot")
-        self._released(agent, conversation_id, "returned_to_bot")
+        released = self._released(agent, conversation_id, "returned_to_bot", message_id)
         self.handoffs.record_handle_time(conversation)
         self.relay.system(
             conversation_id, "returned_to_bot", f"{agent.name} handed you back to the assistant."
@@ -207,21 +284,36 @@ class AgentService:
             else:
                 replies = self.rasa.trigger(conversation_id, "EXTERNAL_welcome_back")
         except RasaError:
-            return
+            return released
         for reply in replies:
             if reply.get("text"):
                 self.relay.bot_says(conversation_id, reply)
         self.handoffs.route()
+        return released
 
-    def close(self, agent: Agent, conversation_id: str, resolution: str) -> None:
+    def close(
+        self, agent: Agent, conversation_id: str, resolution: str, message_id: str | None = None
+    ) -> None:
         """End the chat: archive it, free the agent, ask the customer for a rating."""
         if resolution not in RESOLUTIONS:
             raise GatewayError("bad_resolution", f"Resolution is one of {', '.join(RESOLUTIONS)}.")
+        self._once(
+            agent,
+            conversation_id,
+            message_id,
+            lambda: self._close(agent, conversation_id, resolution, message_id),
+        )
+
+    def _close(
+        self, agent: Agent, conversation_id: str, resolution: str, message_id: str | None
+    ) -> Answer:
         conversation = self.owned(agent, conversation_id)
         closed = self.stores.conversations.transition(
             conversation_id, "closed", resolution=resolution
         )
-        self._released(agent, conversation_id, "closed", resolution=resolution)
+        released = self._released(
+            agent, conversation_id, "closed", message_id, resolution=resolution
+        )
         self.handoffs.record_handle_time(conversation)
         notice = self.relay.status_line(
             conversation_id,
@@ -233,13 +325,27 @@ class AgentService:
         self.archive.archive(closed, self.stores.transcripts.all(conversation_id))
         self.relay.announce(conversation_id, notice)
         self.handoffs.route()
+        return released
 
     def session_ended(self, agent_id: str, reason: str) -> None:
         """Tell every console of the agent, in every gateway process, that it must log in again."""
         self.relay.to_agent(agent_id, "session_ended", {"reason": reason, "message": SESSION_ENDED})
 
-    def _released(self, agent: Agent, conversation_id: str, why: str, **data: Any) -> None:
-        """Tell the agent's consoles the chat is no longer theirs, and why."""
-        self.relay.to_agent(
-            agent.id, "released", {"conversation_id": conversation_id, "why": why, **data}
-        )
+    def _released(
+        self,
+        agent: Agent,
+        conversation_id: str,
+        why: str,
+        message_id: str | None = None,
+        **data: Any,
+    ) -> Answer:
+        """Tell the agent's consoles the chat is no longer theirs, and why (and which of their
+        actions did it, by its message id); the event as sent."""
+        released = {
+            "conversation_id": conversation_id,
+            "why": why,
+            **data,
+            **with_message_id(message_id),
+        }
+        self.relay.to_agent(agent.id, "released", released)
+        return "released", released

@@ -14,6 +14,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +23,10 @@ from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
 from handoff.metrics import Metrics
 from handoff.rasa_client import RasaClient, RasaError, client_metadata, rasa_error_kind
 from handoff.records.archive import Archive, InvalidEmail, checked_email
+from handoff.service.commands import Answer, once, with_message_id
 from handoff.service.errors import GatewayError
 from handoff.service.handoffs import LEAVE_QUEUE, LEAVE_QUEUE_REPLY, Handoffs
-from handoff.service.relay import Relay, customer_view
+from handoff.service.relay import Relay, customer_view, handoff_view
 from handoff.stores import Stores
 from handoff.stores.conversations import Conversation, InvalidTransition
 
@@ -338,13 +340,40 @@ class CustomerService:
                 {"conversation_id": conversation_id, "typing": typing},
             )
 
-    def leave_email(self, conversation_id: str, email: str, client: str) -> str:
-        """Nobody could take the chat: keep a ticket, mail its reference, close the chat.
+    def _once(
+        self, conversation_id: str, message_id: str | None, apply: Callable[[], Answer]
+    ) -> Answer:
+        """Apply a customer's action once per message id; a repeat is answered with the first
+        one's answer, to every widget of the conversation."""
+        return once(
+            self.stores.commands,
+            conversation_id,
+            "customer",
+            message_id,
+            apply,
+            lambda event, payload: self.relay.to_customer(conversation_id, event, payload),
+        )
+
+    def leave_email(
+        self, conversation_id: str, email: str, client: str, message_id: str | None = None
+    ) -> str:
+        """Nobody could take the chat: keep a ticket, mail its reference, close the chat; the
+        ticket's reference.
 
         Only after the gateway offered it (``offline``), once per conversation, within
         the limits per address and per ``client`` (stores/tickets.py); never for a chat
-        an agent holds.
+        an agent holds. A repeat of ``message_id`` is answered with the first one's notice.
         """
+        _, notice = self._once(
+            conversation_id,
+            message_id,
+            lambda: self._leave_email(conversation_id, email, client, message_id),
+        )
+        return str(notice["ticket"])
+
+    def _leave_email(
+        self, conversation_id: str, email: str, client: str, message_id: str | None
+    ) -> Answer:
         try:
             address = checked_email(email)
         except InvalidEmail as error:
@@ -365,26 +394,39 @@ class CustomerService:
                 raise _with_agent() from None
             self.handoffs.queue_changed()
         ticket = self.archive.create_ticket(conversation_id, address)
-        self.relay.system(
+        notice = self.relay.system(
             conversation_id,
             "ticket",
             f"Thanks, we'll email you at {address}. Your reference is {ticket}.",
             ticket=ticket,
+            **with_message_id(message_id),
         )
         self.archive.archive(conversation, self.stores.transcripts.all(conversation_id))
-        return ticket
+        return "handoff", handoff_view(notice)
 
-    def rate(self, conversation_id: str, rating: int) -> None:
-        """The customer's CSAT rating of an ended chat, kept with the archived copy."""
-        conversations = self.stores.conversations
-        conversation = conversations.get(conversation_id)
-        if conversation.mode != "closed":
-            raise GatewayError("not_closed", "Ratings are given when the chat has ended.")
-        conversations.set_fields(conversation_id, csat=rating)
-        self.archive.archive(
-            conversations.get(conversation_id), self.stores.transcripts.all(conversation_id)
-        )
-        self.relay.system(conversation_id, "rated", "Thanks for your feedback!", rating=rating)
+    def rate(self, conversation_id: str, rating: int, message_id: str | None = None) -> None:
+        """The customer's CSAT rating of an ended chat, kept with the archived copy; a repeat
+        of ``message_id`` is answered with the first one's thanks, and changes nothing."""
+
+        def apply() -> Answer:
+            conversations = self.stores.conversations
+            conversation = conversations.get(conversation_id)
+            if conversation.mode != "closed":
+                raise GatewayError("not_closed", "Ratings are given when the chat has ended.")
+            conversations.set_fields(conversation_id, csat=rating)
+            self.archive.archive(
+                conversations.get(conversation_id), self.stores.transcripts.all(conversation_id)
+            )
+            thanks = self.relay.system(
+                conversation_id,
+                "rated",
+                "Thanks for your feedback!",
+                rating=rating,
+                **with_message_id(message_id),
+            )
+            return "handoff", handoff_view(thanks)
+
+        self._once(conversation_id, message_id, apply)
 
 
 def _with_agent() -> GatewayError:

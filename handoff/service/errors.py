@@ -9,3 +9,5 @@ class GatewayError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+        # The client message id of the refused event, echoed so the client knows which one.
+        self.message_id: str | None = None

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from handoff.metrics import Metrics
+from handoff.service.commands import with_message_id
 from handoff.service.relay import Relay, agent_view
 from handoff.service.routing import route_waiting
 from handoff.stores import Stores
@@ -169,13 +170,18 @@ class Handoffs:
             self.assigned(conversation_id, agent_id)
         return bool(assigned)
 
-    def assigned(self, conversation_id: str, agent_id: str) -> None:
-        """Tell the customer who joined, and give the agent the chat with its context."""
+    def assigned(
+        self, conversation_id: str, agent_id: str, message_id: str | None = None
+    ) -> dict[str, Any]:
+        """Tell the customer who joined, and give the agent the chat with its context; the chat
+        as sent, with the ``message_id`` of the agent's `accept` that took it, if any."""
         self.stores.daily.answered(conversation_id, time.time())
         state = self.stores.presence.get(agent_id)
         name = state.name if state else agent_id
         self.relay.system(conversation_id, "assigned", f"{name} has joined the chat.", agent=name)
-        self.relay.to_agent(agent_id, "assigned", self.chat_for_agent(conversation_id))
+        chat = {**self.chat_for_agent(conversation_id), **with_message_id(message_id)}
+        self.relay.to_agent(agent_id, "assigned", chat)
+        return chat
 
     def chat_for_agent(self, conversation_id: str) -> dict[str, Any]:
         """Everything an agent sees beside a chat: packet, customer, and the newest page of

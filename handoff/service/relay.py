@@ -77,6 +77,11 @@ def queue_words(position: int | None, wait_seconds: float | None) -> str:
     return f"{place} Estimated wait: {wait}."
 
 
+def handoff_view(message: Message) -> dict[str, Any]:
+    """A status line as the `handoff` event carries it: its extras at the top, beside the line."""
+    return {**message.data, **customer_view(message)}
+
+
 def agent_view(conversation_id: str, message: Message) -> dict[str, Any]:
     """A transcript line as the agent console receives it (notes included)."""
     return {"conversation_id": conversation_id, **asdict(message)}
@@ -131,9 +136,8 @@ class Relay:
 
     def announce(self, conversation_id: str, message: Message) -> None:
         """A status line as `handoff` to every widget, and as bot text to the plain ones."""
-        view = customer_view(message)
-        self.to_customer(conversation_id, "handoff", {**message.data, **view})
-        self._to_plain(conversation_id, view)
+        self.to_customer(conversation_id, "handoff", handoff_view(message))
+        self._to_plain(conversation_id, customer_view(message))
 
     def queue_place(
         self, conversation_id: str, position: int | None, wait_seconds: int | None, moved: bool

@@ -23,7 +23,7 @@ from handoff.service.agents import SESSION_ENDED
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
 from handoff.service.relay import AGENTS, ALL_AGENTS, SUPERVISORS, agent_room
-from handoff.sockets.namespace import GatewayNamespace, field, optional, text_field
+from handoff.sockets.namespace import GatewayNamespace, field, message_id, optional, text_field
 
 log = logging.getLogger(__name__)
 # How often each process looks for its sockets whose session has ended elsewhere.
@@ -133,11 +133,13 @@ class AgentNamespace(GatewayNamespace):
 
     def on_accept(self, data: Any = None) -> None:
         """The agent takes a waiting chat from the queue."""
-        self.gateway.agents.accept(self._agent(), conversation_field(data))
+        self.gateway.agents.accept(self._agent(), conversation_field(data), message_id(data))
 
     def on_send(self, data: Any = None) -> None:
         """The agent writes to the customer."""
-        self.gateway.agents.says(self._agent(), conversation_field(data), text_field(data, "text"))
+        self.gateway.agents.says(
+            self._agent(), conversation_field(data), text_field(data, "text"), message_id(data)
+        )
 
     def on_typing(self, data: Any = None) -> None:
         """The agent started or stopped typing."""
@@ -148,7 +150,9 @@ class AgentNamespace(GatewayNamespace):
 
     def on_note(self, data: Any = None) -> None:
         """An internal note on the chat, never shown to the customer."""
-        self.gateway.agents.note(self._agent(), conversation_field(data), text_field(data, "text"))
+        self.gateway.agents.note(
+            self._agent(), conversation_field(data), text_field(data, "text"), message_id(data)
+        )
 
     def on_resume(self, data: Any = None) -> None:
         """After a reconnect, the newest page after `last_seq`; with `before_seq`, older lines."""
@@ -164,16 +168,23 @@ class AgentNamespace(GatewayNamespace):
         to_skill = optional(data, "to_skill", str)
         if not (to_agent or to_skill):
             raise GatewayError("bad_payload", "Give 'to_agent' or 'to_skill'.")
-        self.gateway.agents.transfer(self._agent(), conversation_field(data), to_agent, to_skill)
+        self.gateway.agents.transfer(
+            self._agent(), conversation_field(data), to_agent, to_skill, message_id(data)
+        )
 
     def on_hand_back(self, data: Any = None) -> None:
         """Return the customer to the bot: `resume` the interrupted task with corrected `slots`."""
         resume = optional(data, "resume", bool, False)
         slots = optional(data, "slots", dict, {})
-        self.gateway.agents.hand_back(self._agent(), conversation_field(data), resume, slots)
+        self.gateway.agents.hand_back(
+            self._agent(), conversation_field(data), resume, slots, message_id(data)
+        )
 
     def on_close(self, data: Any = None) -> None:
         """End the chat with a resolution; the customer is asked for a rating."""
         self.gateway.agents.close(
-            self._agent(), conversation_field(data), text_field(data, "resolution")
+            self._agent(),
+            conversation_field(data),
+            text_field(data, "resolution"),
+            message_id(data),
         )

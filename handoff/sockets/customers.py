@@ -23,14 +23,12 @@ from flask_socketio import emit, join_room, leave_room
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
 from handoff.service.relay import CUSTOMERS, conversation_room, plain_room
-from handoff.sockets.namespace import GatewayNamespace, field, optional, text_field
+from handoff.sockets.namespace import GatewayNamespace, field, message_id, optional, text_field
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 RESUME_SECRET = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # Between the conversation id and the resume secret in a plain widget's session id.
 PLAIN_SEPARATOR = "."
-# A client message id: up to 64 visible ASCII characters, chosen by the client.
-MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,64}")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}")
 # A widget's metadata for the bot (rasa-webchat's `customData`), as JSON: at most this long.
 MAX_METADATA = 2000
@@ -151,16 +149,14 @@ class CustomerNamespace(GatewayNamespace):
         if isinstance(data, dict) and data.get("message") is None:
             return
         text = text_field(data, "message")
-        message_id = optional(data, "message_id", str)
-        if message_id is not None and not MESSAGE_ID.fullmatch(message_id):
-            raise GatewayError("bad_payload", "'message_id' is 1 to 64 visible ASCII characters.")
+        line_id = message_id(data)
         metadata = widget_metadata(data)
         conversation_id = self._session(data)
         self.gateway.customers.check_rate(conversation_id)
         self.gateway.customers.says(
             conversation_id,
             text,
-            message_id,
+            line_id,
             client=request.remote_addr or "unknown",
             metadata=metadata,
         )
@@ -178,14 +174,14 @@ class CustomerNamespace(GatewayNamespace):
         if not EMAIL.fullmatch(email):
             raise GatewayError("bad_email", "That doesn't look like an email address.")
         client = request.remote_addr or "unknown"
-        self.gateway.customers.leave_email(self._session(data), email, client)
+        self.gateway.customers.leave_email(self._session(data), email, client, message_id(data))
 
     def on_csat(self, data: Any = None) -> None:
         """The customer rates the ended chat from 1 to 5."""
         rating = field(data, "rating")
         if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
             raise GatewayError("bad_rating", "'rating' is a whole number from 1 to 5.")
-        self.gateway.customers.rate(self._session(data), rating)
+        self.gateway.customers.rate(self._session(data), rating, message_id(data))
 
     def _refuse(self, sid: str | None, event: Any, error: GatewayError) -> None:
         """Refused: the `error` event, and for a plain widget the same words as bot text."""

@@ -11,6 +11,7 @@ hold ``MAX_CONNECTIONS_PER_CLIENT`` sockets at once, counted in Redis.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from typing import Any
@@ -33,6 +34,8 @@ LIFECYCLE = ("connect", "disconnect")
 UNAVAILABLE = "We could not take that just now; please send it again in a moment."
 # An event name longer than this is cut short when an `error` names it.
 ECHOED_NAME = 64
+# A client message id: up to 64 visible ASCII characters, chosen by the client.
+MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class TokenBucket:
@@ -77,6 +80,22 @@ def field(data: Any, name: str) -> Any:
     return data[name]
 
 
+def message_id(data: Any) -> str | None:
+    """The event's client message id (``message_id``), if it has one: each command with one is
+    applied once (service/commands.py). Without one, the command is applied as it comes."""
+    value = optional(data, "message_id", str)
+    if value is not None and not MESSAGE_ID.fullmatch(value):
+        raise GatewayError("bad_payload", "'message_id' is 1 to 64 visible ASCII characters.")
+    return value
+
+
+def _echoed_id(args: tuple[Any, ...]) -> str | None:
+    """The message id an `error` names: the refused event's, when it is a valid one."""
+    data = args[1] if len(args) > 1 else None
+    value = data.get("message_id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and MESSAGE_ID.fullmatch(value) else None
+
+
 def optional(data: Any, name: str, kind: type, default: Any = None) -> Any:
     """An optional field of the given type."""
     if not isinstance(data, dict) or data.get(name) is None:
@@ -117,11 +136,14 @@ class GatewayNamespace(Namespace):
         try:
             return super().trigger_event(event, *args)
         except GatewayError as error:
+            error.message_id = _echoed_id(args)
             return self._refuse(sid, event, error)
         except redis.RedisError:
             # Redis restarting or out of reach: nothing was taken; the client may send it again.
             log.warning("Event %r refused: Redis is unavailable.", event, exc_info=True)
-            return self._refuse(sid, event, GatewayError("unavailable", UNAVAILABLE))
+            unavailable = GatewayError("unavailable", UNAVAILABLE)
+            unavailable.message_id = _echoed_id(args)
+            return self._refuse(sid, event, unavailable)
         except Exception:
             # The client learns that it failed, never how: details stay in the log.
             log.exception("Event %r failed.", event)
@@ -176,12 +198,11 @@ class GatewayNamespace(Namespace):
         """Tell the socket whose event this was, straight from this process (it holds the
         socket), not through the message queue: so it arrives while Redis is down too."""
         name = event[:ECHOED_NAME] if isinstance(event, str) else None
+        refusal = {"code": error.code, "message": str(error), "event": name}
+        if error.message_id is not None:
+            refusal["message_id"] = error.message_id
         self.socketio.server.emit(
-            "error",
-            {"code": error.code, "message": str(error), "event": name},
-            to=sid,
-            namespace=self.namespace,
-            ignore_queue=True,
+            "error", refusal, to=sid, namespace=self.namespace, ignore_queue=True
         )
 
     @staticmethod

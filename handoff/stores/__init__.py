@@ -1,7 +1,8 @@
 """Redis stores, each owning its keys and commands.
 
 Conversations (the state machine), transcripts, the queue, presence, daily
-counts, ticket limits, open sockets per client and agents' API requests; ``Stores``
+counts, ticket limits, open sockets per client, agents' API requests and clients'
+commands (each applied once); ``Stores``
 opens all of them on one Redis client.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import redis
 
 from handoff.stores.api_calls import ApiCalls
+from handoff.stores.commands import CommandLog
 from handoff.stores.connections import ConnectionCounts
 from handoff.stores.conversations import ConversationStore
 from handoff.stores.daily import DailyCounts
@@ -42,6 +44,7 @@ class Stores:
     tickets: TicketLimits
     connections: ConnectionCounts
     api_calls: ApiCalls
+    commands: CommandLog
 
     @classmethod
     def on(cls, client: redis.Redis, bounds: Bounds) -> Stores:
@@ -55,4 +58,5 @@ class Stores:
             tickets=TicketLimits(client),
             connections=ConnectionCounts(client, bounds.max_connections_per_client),
             api_calls=ApiCalls(client),
+            commands=CommandLog(client),
         )

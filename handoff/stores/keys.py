@@ -61,6 +61,11 @@ def message_ids_key(conversation_id: str) -> str:
     return f"{PREFIX}message-ids:{conversation_id}"
 
 
+def commands_key(conversation_id: str) -> str:
+    """Hash: the outcome of each client command on the conversation, by who sent it and its id."""
+    return f"{PREFIX}commands:{conversation_id}"
+
+
 def ticket_offer_key(conversation_id: str) -> str:
     """Flag: the gateway offered this conversation to leave an email (expires)."""
     return f"{PREFIX}ticket-offer:{conversation_id}"

@@ -1,7 +1,8 @@
 """How long a conversation's keys live, and the live index by last activity.
 
 Every script that writes a conversation (opening it, moving it, appending to its
-transcript) ends by calling ``keep(...)``: a chat with the bot expires a while after
+transcript) ends by calling ``keep(...)``, which sets the expiry of the conversation's
+hash, transcript and command record together: a chat with the bot expires a while after
 its last activity, a closed one sooner (its archived copy stays in SQL), one held
 by people (queued or assigned) never while it is held. Redis drops the keys itself
 (EXPIRE), so nothing ever scans for old conversations.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handoff.stores.keys import transcript_key
+from handoff.stores.keys import commands_key, transcript_key
 
 # Added to a held chat's score: far above any Unix time, so held chats sort first.
 HELD = 10**10
@@ -48,12 +49,13 @@ _LIFETIME_LUA = """
 local BOT_TTL_MS = __BOT_TTL_MS__
 local CLOSED_TTL_MS = __CLOSED_TTL_MS__
 local TRANSCRIPT_PREFIX = '__TRANSCRIPT_PREFIX__'
+local COMMANDS_PREFIX = '__COMMANDS_PREFIX__'
 local HELD = __HELD__
 
 local function keep(conv_key, live_key, id, mode, now)
   local ttl = 0
   if mode == 'bot' then ttl = BOT_TTL_MS elseif mode == 'closed' then ttl = CLOSED_TTL_MS end
-  for _, key in ipairs({conv_key, TRANSCRIPT_PREFIX .. id}) do
+  for _, key in ipairs({conv_key, TRANSCRIPT_PREFIX .. id, COMMANDS_PREFIX .. id}) do
     if ttl > 0 then redis.call('PEXPIRE', key, ttl) else redis.call('PERSIST', key) end
   end
   if mode == 'closed' then
@@ -79,5 +81,6 @@ def lifetime_lua(retention: Retention) -> str:
         _LIFETIME_LUA.replace("__BOT_TTL_MS__", str(_milliseconds(retention.bot_seconds)))
         .replace("__CLOSED_TTL_MS__", str(_milliseconds(retention.closed_seconds)))
         .replace("__TRANSCRIPT_PREFIX__", transcript_key(""))
+        .replace("__COMMANDS_PREFIX__", commands_key(""))
         .replace("__HELD__", str(HELD))
     )

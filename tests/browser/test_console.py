@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from bot.demo import reset_customers
@@ -319,3 +320,48 @@ def test_hand_back_resumes_the_interrupted_task(
     expect(panel).to_have_count(0)
     dana.bot_says("finish where we left off")
     dana.bot_says("How much would you like to pay?")
+
+
+# The console's socket dies right after it carries the first line the agent sends: with the
+# line itself (``lose_line``: the gateway never gets it) or before the gateway's answer.
+DROP_AFTER_FIRST_LINE = """(loseLine) => {
+  window.lineFrames = [];
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (frame) {
+    const line = typeof frame === "string" && frame.startsWith('42/agent,["send"');
+    if (line) window.lineFrames.push(JSON.parse(frame.slice("42/agent,".length))[1]);
+    if (line && window.lineFrames.length === 1) {
+      if (!loseLine) send.call(this, frame);
+      this.close();
+      return;
+    }
+    send.call(this, frame);
+  };
+}"""
+
+
+@pytest.mark.parametrize("lose_line", [True, False])
+def test_a_line_whose_connection_died_is_sent_again_with_its_id_and_heard_once(
+    stack: Stack,
+    new_page: NewPage,
+    agent_account: AgentAccount,
+    customers: NewCustomer,
+    lose_line: bool,
+) -> None:
+    page = console(new_page, stack, agent_account(name="Ann Lee"))
+    maria = customers("Maria Garcia")
+    with_an_agent(maria)
+    expect(chat(page, "Maria Garcia")).to_be_visible()
+    page.evaluate(DROP_AFTER_FIRST_LINE, lose_line)
+
+    send(page, "Maria Garcia", "Hi Maria, Ann here.")
+
+    maria.wait_for("bot_uttered", lambda d: d.get("text") == "Hi Maria, Ann here.")
+    deadline = time.monotonic() + 15
+    while len(frames := page.evaluate("window.lineFrames")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)  # until the new connection has sent it again
+    assert len(frames) == 2 and frames[0] == frames[1]  # sent again, with the same id
+    told = [d for name, d in maria.drain(1.5) if name == "bot_uttered"]
+    assert told == []
+    log = chat(page, "Maria Garcia").get_by_role("log")
+    expect(log.get_by_text("Hi Maria, Ann here.")).to_have_count(1)

@@ -12,7 +12,7 @@ import requests
 from bot.gateway_client import Client
 from bot.stack import Stack
 from handoff.stores import keys
-from tests.clusters import back_up, crash, new_agent, new_customer, scrape
+from tests.clusters import back_up, crash, new_agent, new_customer, new_login, scrape
 
 pytestmark = pytest.mark.usefixtures("fresh_cluster")
 
@@ -43,6 +43,39 @@ def test_a_customer_on_one_gateway_chats_with_an_agent_on_the_other(
     alice.say("my bill looks wrong")
     line = ann.wait_for("message", lambda m: m["kind"] == "customer")
     assert line["text"] == "my bill looks wrong"
+
+
+def test_one_action_reaching_both_gateways_is_applied_once(
+    cluster: Stack, clients: list[Client]
+) -> None:
+    """Two consoles of one agent, on different gateways, send the same line and the same close
+    (as a console's resend may land on another gateway): the customer hears each once."""
+    login = new_login(cluster)
+    ann = new_agent(cluster, clients, login, gateway="gateway-1")
+    again = new_agent(cluster, clients, login, gateway="gateway-2")
+    alice = new_customer(cluster, clients, gateway="gateway-1")
+    alice.say("I want to talk to a person")
+    for console in (ann, again):
+        console.wait_for("assigned")
+    alice.status("assigned")
+
+    line = {"conversation_id": alice.session_id, "text": "Hello from Ann", "message_id": "l1"}
+    for console in (ann, again):
+        console.emit("send", line)
+    alice.bot_says("Hello from Ann")
+    close = {"conversation_id": alice.session_id, "resolution": "resolved", "message_id": "c1"}
+    for console in (ann, again):
+        console.emit("close", close)
+    alice.status("closed")
+
+    heard = [(name, d.get("text")) for name, d in alice.drain(1.5) if name != "typing"]
+    assert heard == []  # today's gateways send the line twice and answer one close with an error
+    for console in (ann, again):  # each console: both answers of each action, no refusal
+        answers = console.drain(0.5)
+        assert [d for name, d in answers if name == "error"] == []
+        lines = [d["data"]["message_id"] for name, d in answers if name == "message"]
+        released = [d["message_id"] for name, d in answers if name == "released"]
+        assert (lines, released) == (["l1", "l1"], ["c1", "c1"])
 
 
 def test_metrics_add_up_across_gateways(cluster: Stack, clients: list[Client]) -> None:
@@ -125,10 +158,12 @@ def test_everything_a_conversation_leaves_in_redis_expires(
     erin = new_customer(cluster, clients)
     erin.say("I want to talk to a person")
     ann.wait_for("assigned")
-    ann.act("send", conversation_id=erin.session_id, text="Hello, I'm Ann.")
+    ann.act("send", conversation_id=erin.session_id, text="Hello, I'm Ann.", message_id="l1")
     erin.bot_says("I'm Ann")
-    ann.act("close", conversation_id=erin.session_id, resolution="resolved")
+    ann.act("close", conversation_id=erin.session_id, resolution="resolved", message_id="c1")
     erin.status("closed")
+    erin.emit("csat", {"rating": 5, "message_id": "r1"})
+    erin.status("rated")
     assert cluster.redis is not None
     store = redis.Redis.from_url(cluster.redis.url, decode_responses=True)
     forever = sorted(
@@ -142,3 +177,4 @@ def test_everything_a_conversation_leaves_in_redis_expires(
         assert store.ttl(tracker) > 0
         assert store.ttl(keys.conversation_key(conversation_id)) > 0
         assert store.ttl(keys.transcript_key(conversation_id)) > 0
+    assert store.ttl(keys.commands_key(erin.session_id)) > 0  # the actions applied once

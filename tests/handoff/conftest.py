@@ -1,4 +1,5 @@
-"""Fixtures of the handoff tests: one real redis-server for the session, emptied per test."""
+"""Fixtures of the handoff tests: one real redis-server for the session, emptied per test,
+and gateways on it with a scripted Rasa, a recorded emit and their own SQLite archive."""
 
 from __future__ import annotations
 
@@ -11,12 +12,21 @@ import redis
 
 from bot.redis_server import EmbeddedRedis, RedisInfo
 from core.settings import Settings
+from handoff.records.archive import Archive
+from handoff.service.gateway import Gateway
+from handoff.stores import Bounds
 from handoff.stores.conversations import ConversationStore
+from handoff.stores.lifetime import Retention
 from handoff.stores.presence import Presence
 from handoff.stores.queue import HandoffQueue
 from handoff.stores.transcripts import TranscriptStore
+from tests.handoff.service_doubles import EmitRecorder, ScriptedRasa
 
 Connect = Callable[[], redis.Redis]
+MakeGateway = Callable[..., Gateway]
+SECRET = "a-customer-token-secret-of-at-least-32-bytes"
+GRACE = 60.0
+SLA = 120.0
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +94,58 @@ def gateway_settings(redis_info: RedisInfo, redis_client: redis.Redis, tmp_path:
         redis_url=redis_info.url,
         secret_key="test-secret-key",
     )
+
+
+def always_open(now: float) -> bool:
+    return True
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[Archive]:
+    store = Archive(f"sqlite:///{tmp_path / 'tandem.db'}")
+    store.create_schema()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def rasa() -> ScriptedRasa:
+    return ScriptedRasa()
+
+
+@pytest.fixture
+def emitted() -> EmitRecorder:
+    return EmitRecorder()
+
+
+@pytest.fixture
+def make_gateway(
+    redis_client: redis.Redis, rasa: ScriptedRasa, archive: Archive, emitted: EmitRecorder
+) -> MakeGateway:
+    """A gateway on the emptied test Redis; ``sla_seconds`` and ``is_open`` may be changed, and
+    a second gateway process stood for with its own Redis ``client`` and ``emit``."""
+
+    def make(
+        sla_seconds: float = SLA,
+        is_open: Callable[[float], bool] = always_open,
+        client: redis.Redis | None = None,
+        emit: EmitRecorder | None = None,
+    ) -> Gateway:
+        return Gateway(
+            client or redis_client,
+            rasa=rasa,
+            archive=archive,
+            emit=emit or emitted,
+            customer_token_secret=SECRET,
+            grace_seconds=GRACE,
+            sla_seconds=sla_seconds,
+            is_open=is_open,
+            bounds=Bounds(Retention(), max_connections_per_client=20),
+        )
+
+    return make
+
+
+@pytest.fixture
+def gateway(make_gateway: MakeGateway) -> Gateway:
+    return make_gateway()

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis
 
 import handoff.service.customers as customers_module
 from handoff.records.agents import Agent
@@ -33,14 +31,10 @@ from handoff.service.relay import (
     plain_room,
     queue_words,
 )
-from handoff.stores import Bounds
 from handoff.stores.conversations import Conversation
-from handoff.stores.lifetime import Retention
+from tests.handoff.conftest import GRACE, SLA, MakeGateway
 from tests.handoff.service_doubles import FALLBACK_TEXT, EmitRecorder, ScriptedRasa
 
-SECRET = "a-customer-token-secret-of-at-least-32-bytes"
-GRACE = 60.0
-SLA = 120.0
 ANN = Agent(id="ann", name="Ann Lee", role="agent", skills=("billing", "general"), capacity=3)
 BOB = Agent(id="bob", name="Bob Stone", role="agent", skills=("general",), capacity=3)
 PACKET: dict[str, Any] = {
@@ -53,57 +47,6 @@ PACKET: dict[str, Any] = {
 }
 ASK_FOR_PERSON = "I want to talk to a person"
 ONE_MOMENT = "Let me find someone for you."
-
-MakeGateway = Callable[..., Gateway]
-
-
-def always_open(now: float) -> bool:
-    return True
-
-
-@pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    store = Archive(f"sqlite:///{tmp_path / 'tandem.db'}")
-    store.create_schema()
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def rasa() -> ScriptedRasa:
-    return ScriptedRasa()
-
-
-@pytest.fixture
-def emitted() -> EmitRecorder:
-    return EmitRecorder()
-
-
-@pytest.fixture
-def make_gateway(
-    redis_client: redis.Redis, rasa: ScriptedRasa, archive: Archive, emitted: EmitRecorder
-) -> MakeGateway:
-    """A gateway on the emptied test Redis; ``sla_seconds`` and ``is_open`` may be changed."""
-
-    def make(sla_seconds: float = SLA, is_open: Callable[[float], bool] = always_open) -> Gateway:
-        return Gateway(
-            redis_client,
-            rasa=rasa,
-            archive=archive,
-            emit=emitted,
-            customer_token_secret=SECRET,
-            grace_seconds=GRACE,
-            sla_seconds=sla_seconds,
-            is_open=is_open,
-            bounds=Bounds(Retention(), max_connections_per_client=20),
-        )
-
-    return make
-
-
-@pytest.fixture
-def gateway(make_gateway: MakeGateway) -> Gateway:
-    return make_gateway()
 
 
 def come_online(gateway: Gateway, agent: Agent) -> dict[str, Any]:

@@ -1,6 +1,10 @@
 // The one module that knows the agent namespace's event names (docs/protocol.md, "Agents").
 // It wraps the shared Connection from /widget/socket.js; the session cookie logs the socket in.
-import { Connection } from "/widget/socket.js";
+// Each action on a chat goes with a new message id, and goes again with the same id on the next
+// connection until the gateway answers it: the gateway applies it once, whatever the number of
+// times it arrives, and answers a repeat as it answered the first (docs/protocol.md, "Exactly
+// once").
+import { Connection, newMessageId } from "/widget/socket.js";
 
 // Server events the console listens to, and the connection's own events.
 // No `resume`: the `state` sent on every (re)connection has each chat's whole transcript.
@@ -9,10 +13,57 @@ export const SERVER_EVENTS = [
   "error",
 ];
 export const CONNECTION_EVENTS = ["open", "close", "reconnecting", "refused"];
+// Refusals that ask for the same action again later, rather than answer it.
+const RETRIED = ["in_progress", "unavailable"];
+// The events that answer an action, and where each carries the action's message id.
+const ANSWERS = {
+  message: (line) => line?.data?.message_id,
+  assigned: (chat) => chat?.message_id,
+  released: (released) => released?.message_id,
+};
 
 export class AgentSocket {
   constructor(url = window.location.origin) {
     this.connection = new Connection({ url, namespace: "/agent", auth: null });
+    // Actions not answered yet, by message id, oldest first: {event, data, sentOn (the number
+    // of the connection that carried it; null while it waits for the next one)}.
+    this._unanswered = new Map();
+    this._connections = 0;
+    this.connection.on("open", () => this._resendUnanswered());
+    for (const [event, messageIdOf] of Object.entries(ANSWERS)) {
+      this.connection.on(event, (data) => this._unanswered.delete(messageIdOf(data)));
+    }
+    // A refusal answers too (the console shows it), except "still being done" and "send it
+    // again": those go again on the next connection.
+    this.connection.on("error", (error) => {
+      if (!RETRIED.includes(error?.code)) this._unanswered.delete(error?.message_id);
+    });
+  }
+
+  /** Send an action on a chat with a new message id, and keep it until it is answered. */
+  _act(event, data) {
+    const payload = { ...data, message_id: newMessageId() };
+    const sentNow = this.connection.emit(event, payload);
+    this._unanswered.set(payload.message_id, {
+      event,
+      data: payload,
+      sentOn: sentNow ? this._connections : null,
+    });
+  }
+
+  /**
+   * A new connection: actions an earlier one carried that were never answered may have been
+   * lost with it, so they go again, in order, with their own ids (those the connection had
+   * queued while down go right after this, by themselves).
+   */
+  _resendUnanswered() {
+    this._connections += 1;
+    for (const action of this._unanswered.values()) {
+      if (action.sentOn !== null && action.sentOn < this._connections) {
+        this.connection.emit(action.event, action.data);
+      }
+      action.sentOn = this._connections;
+    }
   }
 
   /** `handler(data)` for a server event or a connection event. */
@@ -33,11 +84,11 @@ export class AgentSocket {
   }
 
   accept(conversationId) {
-    this.connection.emit("accept", { conversation_id: conversationId });
+    this._act("accept", { conversation_id: conversationId });
   }
 
   send(conversationId, text) {
-    this.connection.emit("send", { conversation_id: conversationId, text });
+    this._act("send", { conversation_id: conversationId, text });
   }
 
   typing(conversationId, typing) {
@@ -45,22 +96,22 @@ export class AgentSocket {
   }
 
   note(conversationId, text) {
-    this.connection.emit("note", { conversation_id: conversationId, text });
+    this._act("note", { conversation_id: conversationId, text });
   }
 
   transferToAgent(conversationId, agentId) {
-    this.connection.emit("transfer", { conversation_id: conversationId, to_agent: agentId });
+    this._act("transfer", { conversation_id: conversationId, to_agent: agentId });
   }
 
   transferToSkill(conversationId, skill) {
-    this.connection.emit("transfer", { conversation_id: conversationId, to_skill: skill });
+    this._act("transfer", { conversation_id: conversationId, to_skill: skill });
   }
 
   handBack(conversationId, resume) {
-    this.connection.emit("hand_back", { conversation_id: conversationId, resume });
+    this._act("hand_back", { conversation_id: conversationId, resume });
   }
 
   close(conversationId, resolution) {
-    this.connection.emit("close", { conversation_id: conversationId, resolution });
+    this._act("close", { conversation_id: conversationId, resolution });
   }
 }
