@@ -45,6 +45,13 @@ def where_they_are(
     return f"{len(missing)} chats never reached a console:\n" + "\n".join(lines)
 
 
+def gateway_errors(stack: Stack) -> list[str]:
+    """The gateway log's errors, for a failure: an exception between assigning a chat and
+    sending it to the console would leave the chat assigned and the console waiting."""
+    log = stack.log_files()["gateway"].read_text(errors="replace").splitlines()
+    return [line for line in log if "ERROR" in line or "Error" in line][-20:]
+
+
 def test_fifty_agents_racing_for_a_thousand_chats(
     stack: Stack, agent: Callable[..., tuple[AgentClient, str]]
 ) -> None:
@@ -59,11 +66,20 @@ def test_fifty_agents_racing_for_a_thousand_chats(
 
     taken: list[str] = []
     misassigned: list[str] = []
+    crashed: list[str] = []
     lock = threading.Lock()
     done = threading.Event()
 
     def work(console: AgentClient, login: str) -> None:
         """Take what the gateway routes here, close it, and so free room for the next one."""
+        try:
+            take(console, login)
+        except Exception as error:  # a dead worker leaves its console's chats untaken: say so
+            with lock:
+                crashed.append(f"{login}'s worker: {error!r}")
+            raise
+
+    def take(console: AgentClient, login: str) -> None:
         while not done.is_set():
             try:
                 chat = console.wait_for("assigned", timeout=2)
@@ -97,7 +113,9 @@ def test_fifty_agents_racing_for_a_thousand_chats(
 
     missing = [c for c in conversation_ids if c not in set(taken)]
     connected = {login: console.sio.connected for console, login in consoles}
-    assert missing == [], where_they_are(missing, conversations, queue, connected)
+    assert missing == [], "\n".join(
+        [where_they_are(missing, conversations, queue, connected), *crashed, *gateway_errors(stack)]
+    )
     assert [c for c, n in Counter(taken).items() if n > 1] == []
     assert misassigned == []
     assert queue.entries() == []
