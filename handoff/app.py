@@ -22,6 +22,8 @@ from handoff.rasa_client import RasaClient
 from handoff.records.agents import AgentDirectory
 from handoff.records.archive import Archive
 from handoff.records.canned import CannedResponses
+from handoff.records.review_form import ReviewForm
+from handoff.records.reviews import Reviews
 from handoff.service.gateway import Gateway
 from handoff.service.hours import BusinessHours
 from handoff.sockets.agents import AgentNamespace
@@ -29,7 +31,7 @@ from handoff.sockets.customers import CustomerNamespace
 from handoff.stores import Bounds
 from handoff.stores.lifetime import Retention
 from handoff.stores.logins import LoginThrottle
-from handoff.web import console, health, limits, metrics, site
+from handoff.web import console, health, limits, metrics, review, site
 
 socketio = SocketIO()
 
@@ -44,6 +46,8 @@ class Tandem:
     tokens: LoginTokens
     canned: CannedResponses
     throttle: LoginThrottle
+    reviews: Reviews
+    review_form: ReviewForm
 
 
 def create_app(settings: Settings | None = None, async_mode: str = "threading") -> Flask:
@@ -82,6 +86,8 @@ def create_app(settings: Settings | None = None, async_mode: str = "threading") 
         # Larger than our own limit (5,000 characters), so customers meet ours, with its message.
         max_http_buffer_size=1_000_000,
     )
+    # Read first: a malformed review form stops the gateway with the file and line.
+    review_form = ReviewForm.load()
     archive = Archive.from_settings(settings)
     archive.create_schema()
     directory = AgentDirectory.from_settings(settings)
@@ -105,7 +111,16 @@ def create_app(settings: Settings | None = None, async_mode: str = "threading") 
     )
     tokens = LoginTokens(settings.secret_key)
     throttle = LoginThrottle(redis_client)
-    app.extensions["tandem"] = Tandem(settings, gateway, directory, tokens, canned, throttle)
+    app.extensions["tandem"] = Tandem(
+        settings,
+        gateway,
+        directory,
+        tokens,
+        canned,
+        throttle,
+        Reviews(archive.database_url),
+        review_form,
+    )
     socketio.on_namespace(CustomerNamespace(gateway))
     socketio.on_namespace(AgentNamespace(gateway, directory, tokens))
     app.register_blueprint(limits.bp)
@@ -114,6 +129,7 @@ def create_app(settings: Settings | None = None, async_mode: str = "threading") 
     app.register_blueprint(auth.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(review.bp)
     if settings.trusted_proxies:
         # Outermost, so sockets and routes alike see the client's address, not the proxy's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]

@@ -126,6 +126,26 @@ tickets = Table(
     Column("created_at", Float, nullable=False, index=True),
 )
 
+# Supervisors' reviews of closed chats (records/reviews.py): one per supervisor and chat,
+# edited in place; the agent reviewed is copied from the chat, for "my reviews".
+reviews = Table(
+    "reviews",
+    metadata,
+    Column(
+        "conversation_id",
+        String(128),
+        ForeignKey("archived_conversations.id"),
+        primary_key=True,
+    ),
+    Column("reviewer_id", String(64), primary_key=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("scores", Text, nullable=False),  # JSON object: criterion name -> answer
+    Column("comment", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_reviews_agent", "agent_id", "updated_at"),
+)
+
 # Conversations per UTC day, copied from Redis (stores/daily.py), which keeps them a week:
 # a chat the bot handles alone is never archived, so containment over months needs these.
 daily_counts = Table(
