@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import insert, inspect, text
 
 from handoff.records.archive import Archive, tickets
-from handoff.records.review_form import DEFAULT_PATH, InvalidForm, InvalidScores, ReviewForm
 from handoff.records.reports import DateRange, InvalidRange
+from handoff.records.review_form import DEFAULT_PATH, InvalidForm, InvalidScores, ReviewForm
 from handoff.records.reviews import (
     PAGE_SIZE,
     InvalidReview,
@@ -124,9 +124,7 @@ def test_search_parses_the_query_string() -> None:
         Search.parse({"from": "2026-11-30", "to": "2026-11-01"})
 
 
-def test_a_review_is_kept_edited_and_shown_to_the_agent(
-    archive: Archive, reviews: Reviews
-) -> None:
+def test_a_review_is_kept_edited_and_shown_to_the_agent(archive: Archive, reviews: Reviews) -> None:
     keep(archive, "a", ["hi"])
     first = reviews.save("a", "sue", SCORES, " Good work. ", T0 + 1000)
     assert (first["agent_id"], first["comment"], first["scores"]) == ("ann", "Good work.", SCORES)
@@ -195,7 +193,10 @@ def test_scores_must_fit_the_form(given: Any, complaint: str) -> None:
         ("criteria: [\n", "line 2: not valid YAML"),
         ("", "empty"),
         ("criteria: []\n", "line 1: 'criteria' must be a list"),
-        ("criteria:\n  - name: tone\n    question: Kind?\n", "line 2: the criterion has no 'scale'"),
+        (
+            "criteria:\n  - name: tone\n    question: Kind?\n",
+            "line 2: the criterion has no 'scale'",
+        ),
         (
             "criteria:\n  - name: tone\n    question: Kind?\n    scale: 2-5\n",
             "line 4: the scale '2-5'",
