@@ -53,3 +53,8 @@ export const supervisorChat = (conversationId) =>
 const reportQuery = (from, to) => `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
 export const report = (from, to) => getJSON(`/agent/api/reports?${reportQuery(from, to)}`);
 export const reportCsvUrl = (from, to) => `/agent/api/reports.csv?${reportQuery(from, to)}`;
+export const searchArchive = (filters) => getJSON(`/agent/api/archive?${new URLSearchParams(filters)}`);
+export const archivedChat = (conversationId) => getJSON(`/agent/api/archive/${encodeURIComponent(conversationId)}`);
+export const saveReview = (conversationId, scores, comment) =>
+  putJSON(`/agent/api/archive/${encodeURIComponent(conversationId)}/review`, { scores, comment });
+export const myReviews = () => getJSON("/agent/api/reviews");

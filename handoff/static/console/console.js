@@ -6,6 +6,7 @@ import { CannedPicker } from "./canned-picker.js";
 import { ChatList } from "./chat-list.js";
 import { ChatPanel } from "./chat-view.js";
 import { ConsoleState } from "./chats.js";
+import { startMyReviews } from "./my-reviews.js";
 import { confirmIn } from "./dialogs.js";
 import { SKILLS, taskName, titleWithCount } from "./format.js";
 import { QueueView } from "./queue-view.js";
@@ -336,5 +337,6 @@ listenForShortcuts({
 });
 
 // Every (re)connection gets a full `state`: the agent's chats with every line, and the queue.
+startMyReviews();
 socket.connect();
 updateCounts();

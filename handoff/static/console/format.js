@@ -155,3 +155,31 @@ export function chatSummary(conversation) {
 export function titleWithCount(base, count) {
   return count > 0 ? `(${count}) ${base}` : base;
 }
+
+/**
+ * A review's scores as [label, answer] pairs in the form's order: the criterion's question
+ * and "4 of 5" or "yes"; scores of criteria the form no longer has follow, under their name.
+ */
+export function reviewAnswers(review, form) {
+  const rows = [];
+  const scores = review.scores || {};
+  for (const criterion of form) {
+    if (!(criterion.name in scores)) continue;
+    rows.push([criterion.question, scoreText(scores[criterion.name], criterion.scale)]);
+  }
+  for (const [name, value] of Object.entries(scores)) {
+    if (!form.some((criterion) => criterion.name === name)) rows.push([name, String(value)]);
+  }
+  return rows;
+}
+
+function scoreText(value, scale) {
+  if (scale === "yes/no") return String(value);
+  return `${value} of ${scale.split("-")[1]}`;
+}
+
+/** Who reviewed a chat and when it was last changed: "Sue Park · 12 Nov 14:05". */
+export function reviewByline(review) {
+  const day = new Date(review.updated_at * 1000).toLocaleDateString([], { day: "numeric", month: "short" });
+  return `${review.reviewer} · ${day} ${clockTime(review.updated_at)}`;
+}

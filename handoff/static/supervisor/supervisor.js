@@ -11,6 +11,7 @@ import { CannedEditor } from "./canned-editor.js";
 import { barChart } from "./charts.js";
 import { showFigures } from "./figures.js";
 import { startReports } from "./reports.js";
+import { startReview } from "./review.js";
 
 const POLL_MS = 3000;
 const MODES = { bot: "Assistant", queued: "Queue", assigned: "Agent", closed: "Closed" };
@@ -201,6 +202,7 @@ async function poll() {
 
 new CannedEditor().load();
 startReports();
+startReview();
 poll();
 setInterval(poll, POLL_MS);
 setInterval(tick, 1000);
