@@ -112,3 +112,14 @@ def test_bad_input_gets_a_400_that_says_what(app: Flask) -> None:
     gateway_of(app).archive.archive(closed("c", agent_id=None, assigned_at=None), [])
     nobody = sue.put("/agent/api/archive/c/review", json={"scores": SCORES})
     assert (nobody.status_code, nobody.get_json()["error"]) == (409, "no_agent")
+
+
+def test_a_review_from_another_sites_page_is_refused(app: Flask) -> None:
+    archived(app)
+    answer = client_of(app, "sue").put(
+        "/agent/api/archive/a/review",
+        json={"scores": SCORES},
+        headers={"Origin": "https://elsewhere.example"},
+    )
+    assert (answer.status_code, answer.get_json()["error"]) == (403, "foreign_origin")
+    assert "Content-Security-Policy" in client_of(app, "sue").get(SEARCH).headers
