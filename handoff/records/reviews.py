@@ -167,6 +167,11 @@ class Reviews(SqlStore):
             ],
         }
 
+    def agent_names(self, logins: set[str]) -> dict[str, str]:
+        """Agents' names by login, for a chat opened to review (the archive keeps logins)."""
+        with self._engine.connect() as conn:
+            return _names(conn, logins)
+
     def save(
         self,
         conversation_id: str,

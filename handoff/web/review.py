@@ -94,6 +94,8 @@ def archived_chat(agent: Agent, conversation_id: str) -> ResponseReturnValue:
         raise UnknownChat("No closed chat has this id.")
     log.info("Supervisor %s opened archived conversation %s.", agent.id, conversation_id)
     conversation, messages = found
+    login = conversation["agent_id"]
+    conversation["agent"] = reviews().agent_names({login}).get(login, login) if login else None
     return jsonify(
         conversation=conversation,
         messages=messages,

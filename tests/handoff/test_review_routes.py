@@ -47,6 +47,7 @@ def test_a_supervisor_finds_reads_and_reviews_a_chat(app: Flask) -> None:
     chat = sue.get("/agent/api/archive/a").get_json()
     assert [m["kind"] for m in chat["messages"]] == ["customer", "bot", "system", "agent"]
     assert chat["conversation"]["packet"]["reason"] == "failed_task"
+    assert chat["conversation"]["agent"] == "Ann Lee"
     assert [c["name"] for c in chat["form"]] == ["greeting", "resolution", "tone", "policy"]
     assert chat["reviews"] == []
     saved = sue.put("/agent/api/archive/a/review", json={"scores": SCORES, "comment": "Nice"})

@@ -107,7 +107,7 @@ async function openChat(conversationId) {
   el("review-chat").hidden = false;
   el("review-chat-heading").textContent = `Chat with ${customerName(conversation)}`;
   el("review-chat-meta").textContent =
-    `Closed ${closedAt(conversation.closed_at)} · ${conversation.agent_id || "no agent"} · ${chatSummary(conversation)}` +
+    `Closed ${closedAt(conversation.closed_at)} · ${conversation.agent || "no agent"} · ${chatSummary(conversation)}` +
     ` · ${conversation.resolution || "no resolution"} · CSAT ${conversation.csat || "—"}`;
   const profile = el("review-profile");
   profile.replaceChildren();
