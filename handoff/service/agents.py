@@ -55,16 +55,19 @@ class AgentService:
         state = presence.online(agent.id, agent.name, agent.skills, agent.capacity, joining=True)
         chats = [self.handoffs.chat_for_agent(c) for c in sorted(presence.chats(agent.id))]
         queue = queue_summary(self.stores.queue.entries())
-        deliver(
-            {
-                "agent": asdict(agent),
-                "status": state.status,
-                "chats": chats,
-                "queue": queue["entries"],
-                "queue_length": queue["length"],
-            }
-        )
-        presence.ready(agent.id)
+        try:
+            deliver(
+                {
+                    "agent": asdict(agent),
+                    "status": state.status,
+                    "chats": chats,
+                    "queue": queue["entries"],
+                    "queue_length": queue["length"],
+                }
+            )
+        finally:
+            # Even if it could not be sent: a console left joining would never get a chat.
+            presence.ready(agent.id)
         self.handoffs.route()
 
     def disconnected(self, agent_id: str) -> None:

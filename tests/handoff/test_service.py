@@ -385,6 +385,16 @@ def test_a_chat_routed_while_a_console_is_sent_its_state_arrives_after_that_stat
     assert (conversation.mode, conversation.agent_id) == ("assigned", "ann")
 
 
+def test_an_agent_whose_state_could_not_be_sent_is_still_routable(gateway: Gateway) -> None:
+    def fails(state: dict[str, Any]) -> None:
+        raise ConnectionError("the socket closed")
+
+    with pytest.raises(ConnectionError):
+        gateway.agents.online(ANN, fails)
+    ann = gateway.stores.presence.get(ANN.id)
+    assert ann is not None and ann.routable
+
+
 def test_customer_lines_go_to_their_agent_once_assigned(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:
