@@ -56,6 +56,13 @@ def new_customer(cluster: Stack, clients: list[Client], **client: str) -> Custom
     return customer
 
 
+def hand_over(customer: Customer, agent: AgentClient) -> None:
+    """The customer asks for a person and the agent (the only one available) takes the chat."""
+    customer.say("I want to talk to a person")
+    agent.wait_for("assigned")
+    customer.status("assigned")
+
+
 @contextlib.contextmanager
 def landing(cluster: Stack, client: Client) -> Iterator[None]:
     """Check that a client pinned to a gateway connects there: a test of what happens when

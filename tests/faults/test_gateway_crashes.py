@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from bot.gateway_client import AgentClient, Client, Customer, has_text
 from bot.stack import Stack
-from tests.clusters import back_up, crash, new_agent, new_customer, new_login
+from tests.clusters import back_up, crash, hand_over, new_agent, new_customer, new_login
 from tests.conftest import AGENT_PASSWORD
 from tests.faults.lines import Tally, agent_lines, agent_says, customer_lines, customer_says
 
@@ -26,9 +26,7 @@ def test_the_customers_gateway_dies_and_they_get_exactly_what_they_missed(
     to_customer = tally("agent to customer")
     ann = new_agent(cluster, clients, gateway="gateway-2")
     alice = new_customer(cluster, clients, gateway="gateway-1")
-    alice.say("I want to talk to a person")
-    ann.wait_for("assigned")
-    alice.status("assigned")
+    hand_over(alice, ann)
     for n in range(3):
         to_agent.sent.append(customer_says(alice, f"before the crash {n}"))
         ann.wait_for("message", has_text(f"before the crash {n}"))
@@ -68,9 +66,7 @@ def test_the_agents_gateway_dies_and_their_console_comes_back_to_its_chats(
     login = new_login(cluster)
     ann = new_agent(cluster, clients, login, gateway="gateway-1")
     bob = new_customer(cluster, clients, gateway="gateway-2")
-    bob.say("I want to talk to a person")
-    ann.wait_for("assigned")
-    bob.status("assigned")
+    hand_over(bob, ann)
     to_agent.sent.append(customer_says(bob, "before the crash"))
     ann.wait_for("message", has_text("before the crash"))
 
@@ -102,9 +98,7 @@ def test_an_agent_whose_gateway_died_and_who_never_came_back_loses_their_chats_a
     to_agent = tally("customer to the next agent")
     ann = new_agent(cluster, clients, gateway="gateway-1")
     carol = new_customer(cluster, clients, gateway="gateway-2")
-    carol.say("I want to talk to a person")
-    ann.wait_for("assigned")
-    carol.status("assigned")
+    hand_over(carol, ann)
     to_agent.sent.append(customer_says(carol, "before the crash"))
     ann.wait_for("message", has_text("before the crash"))
     cat = new_agent(cluster, clients, gateway="gateway-2")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bot.gateway_client import Client
 from bot.stack import Stack
-from tests.clusters import new_agent, new_customer, new_login
+from tests.clusters import hand_over, new_agent, new_customer, new_login
 from tests.faults.lines import Tally
 
 # Longer than the tests' SLA (3 s) and grace period (5 s), with a tick or two to spare.
@@ -25,9 +25,7 @@ def test_each_housekeeping_effect_happens_once_with_two_gateways_ticking(
     boss.set_status("away")  # supervises; takes no chats
     ann = new_agent(cluster, clients, gateway="gateway-1")
     alice = new_customer(cluster, clients, gateway="gateway-2")
-    alice.say("I want to talk to a person")
-    ann.wait_for("assigned")
-    alice.status("assigned")
+    hand_over(alice, ann)
     ann.close()  # her console drops: after the grace period the chat goes back to the line
     bob = new_customer(cluster, clients, gateway="gateway-1")
     bob.say("I want to talk to a person")

@@ -16,7 +16,7 @@ from bot.gateway_client import AgentClient, Client, NoReply, has_text
 from bot.stack import Stack
 from handoff.stores.conversations import ConversationStore
 from handoff.stores.queue import HandoffQueue
-from tests.clusters import back_up, crash, new_agent, new_customer, wait_until
+from tests.clusters import back_up, crash, hand_over, new_agent, new_customer, wait_until
 from tests.faults.lines import Tally, agent_lines, agent_says, customer_says
 
 # The append-only file is flushed every second: what was written before this is on disk.
@@ -30,9 +30,7 @@ def test_redis_restarts_and_the_queue_chats_and_presence_are_kept(
     to_agent, to_customer = tally("customer to agent"), tally("agent to customer")
     ann = new_agent(cluster, clients, gateway="gateway-2")
     alice = new_customer(cluster, clients, gateway="gateway-1")
-    alice.say("I want to talk to a person")
-    ann.wait_for("assigned")
-    alice.status("assigned")
+    hand_over(alice, ann)
     ann.set_status("away")
     bob = new_customer(cluster, clients, gateway="gateway-1")
     bob.say("I want to talk to a person")
