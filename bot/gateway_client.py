@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import engineio
 import requests
 import socketio
 
@@ -37,6 +38,26 @@ def has_text(text: str) -> Callable[[Any], bool]:
     return lambda data: bool(data.get("text") == text)
 
 
+class _InOrderEngineIO(engineio.Client):
+    """Hands each message on in the read loop, as it arrived.
+
+    python-engineio's client starts a thread per message, so two events sent close together
+    (an agent's `state`, then a chat routed to them) could reach the handler in either order.
+    Our handler only queues the event, so running it in the read loop costs nothing.
+    """
+
+    def _trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("run_async", None)
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class _InOrderSocketIO(socketio.Client):
+    """A Socket.IO client whose events come in the order the gateway sent them."""
+
+    def _engineio_client_class(self) -> type[engineio.Client]:
+        return _InOrderEngineIO
+
+
 class Client:
     """One socket that records every event it receives, for tests to wait on."""
 
@@ -53,7 +74,7 @@ class Client:
         self.stack = stack
         self.transport = transport
         self.gateway = gateway
-        self.sio = socketio.Client(reconnection=False)
+        self.sio: socketio.Client = _InOrderSocketIO(reconnection=False)
         self.events: queue.Queue[Event] = queue.Queue()
         self.seen: list[Event] = []
         # Received events the schema refuses, not yet raised to the test.
@@ -83,7 +104,7 @@ class Client:
     def connect(self, origin: str | None = None, **kwargs: Any) -> None:
         # The browser's Origin header, as the websocket client sends it.
         origin = origin or self.stack.settings.allowed_origins[0]
-        self.sio = socketio.Client(
+        self.sio = _InOrderSocketIO(
             reconnection=False,
             websocket_extra_options={"origin": origin},
             http_session=self.http_session(),
