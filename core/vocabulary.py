@@ -36,6 +36,14 @@ RESOLUTIONS = {
     "duplicate": "Duplicate",
     "spam": "Spam",
 }
+# How an archived chat ended when the agent handed it back to the bot (not an agent's choice).
+RETURNED_TO_BOT = "returned_to_bot"
+# Every way an archived chat ends, as reports and review name them.
+ENDINGS = {
+    **RESOLUTIONS,
+    RETURNED_TO_BOT: "Handed back to the bot",
+    "ticket": "Left an email (no one came)",
+}
 
 # The bot's tasks and what each step asks for, as an agent reads the bot's progress; a handoff
 # packet names the form and its requested slot ("payment_form", "payment_confirmed").
@@ -95,6 +103,7 @@ def for_browser() -> dict[str, Any]:
         "priorities": PRIORITIES,
         "reasons": HANDOFF_REASONS,
         "resolutions": RESOLUTIONS,
+        "endings": ENDINGS,
         "tasks": TASKS,
         "task_steps": TASK_STEPS,
         "intents": INTENTS,

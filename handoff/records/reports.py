@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from core.sql import SqlStore
+from core.vocabulary import RETURNED_TO_BOT
 from handoff.records.agents import agents as agent_accounts
 from handoff.records.archive import (
     DAILY_FIGURES,
@@ -264,9 +265,10 @@ def _figures(
             total = totals.setdefault(group, Counter())
             total.update({field: row._mapping[field] or 0 for field in _ADDED})
             if row.resolution is not None:
+                resolutions.setdefault(group, Counter())[row.resolution] += row.closed
+            if row.resolution not in (None, RETURNED_TO_BOT):  # the bot carries those on
                 total["taken"] += row.answered
                 total["resolved"] += row.answered if row.resolution == RESOLVED else 0
-                resolutions.setdefault(group, Counter())[row.resolution] += row.closed
             if row.reason is not None:
                 reasons.setdefault(group, Counter())[row.reason] += row.closed
         found[name] = {

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from core.task_values import SlotRefused, corrected_slots
-from core.vocabulary import RESOLUTIONS
+from core.vocabulary import RESOLUTIONS, RETURNED_TO_BOT
 from handoff.rasa_client import RasaClient, RasaError
 from handoff.records.agents import Agent
 from handoff.records.archive import Archive
@@ -277,6 +277,7 @@ class AgentService:
         self.relay.system(
             conversation_id, "returned_to_bot", f"{agent.name} handed you back to the assistant."
         )
+        self._archive_agent_part(conversation)
         form = (conversation.packet or {}).get("active_form")
         try:
             if slots:
@@ -293,6 +294,18 @@ class AgentService:
                 self.relay.bot_says(conversation_id, reply)
         self.handoffs.route()
         return released
+
+    def _archive_agent_part(self, conversation: Conversation) -> None:
+        """Archive a chat handed back to the bot as the agent left it, ended by the hand-back.
+
+        A chat that stays with the bot is never closed, so without this copy reports and
+        review would never see the agent's part. If people take it again, its close
+        updates the same archived row.
+        """
+        ended = replace(
+            conversation, mode="closed", closed_at=time.time(), resolution=RETURNED_TO_BOT
+        )
+        self.archive.archive(ended, self.stores.transcripts.all(conversation.id))
 
     def close(
         self, agent: Agent, conversation_id: str, resolution: str, message_id: str | None = None

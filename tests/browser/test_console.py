@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from bot.demo import reset_customers
 from bot.stack import Stack
-from core.vocabulary import RESOLUTIONS
+from core.vocabulary import ENDINGS
 from handoff.records.reports import DateRange, Reports
 from tests.browser import a11y
 from tests.browser.console import (
@@ -267,10 +267,10 @@ def test_supervisor_view_and_who_may_edit_canned_responses(
     expect(boss.get_by_role("img", name=re.compile("Who handled"))).to_have_attribute(
         "aria-label", "Who handled today's conversations: Bot alone: 1, An agent: 2, No agent: 1"
     )
-    expect(boss.get_by_role("img", name=re.compile("Resolutions"))).to_have_attribute(
+    expect(boss.get_by_role("img", name=re.compile("How closed chats ended"))).to_have_attribute(
         "aria-label",
-        "Resolutions of closed chats: "
-        + ", ".join(f"{r.title()}: {resolutions.get(r, 0)}" for r in RESOLUTIONS),
+        "How closed chats ended: "
+        + ", ".join(f"{label}: {resolutions.get(code, 0)}" for code, label in ENDINGS.items()),
     )
     assert a11y.problems(boss) == []
     screenshot(boss, "supervisor")

@@ -199,6 +199,20 @@ def test_p90_is_the_nearest_rank(
     assert found["agents"][0]["p90_wait_seconds"] == p90
 
 
+def test_a_chat_handed_back_to_the_bot_counts_as_handled_but_not_in_the_resolution_rate(
+    archive: Archive, reports: Reports
+) -> None:
+    archive.archive(chat("solved", DAY + 60, 5, resolution="resolved"), [])
+    archive.archive(chat("back", DAY + 120, 5, resolution="returned_to_bot"), [])
+
+    overall = reports.report(DateRange.parse("2026-11-02", "2026-11-02"), SLA)["overall"]
+
+    assert (overall["closed"], overall["answered"]) == (2, 2)
+    assert overall["resolutions"] == {"resolved": 1, "returned_to_bot": 1}
+    assert overall["resolution_rate"] == 1.0  # the bot carries the hand-back on
+    assert overall["avg_handle_seconds"] == 300
+
+
 def test_an_empty_range_has_zeros_and_no_averages(reports: Reports) -> None:
     found = reports.report(DateRange.parse("2026-11-02", "2026-11-02"), SLA)
     overall = found["overall"]

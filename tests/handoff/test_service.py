@@ -609,6 +609,30 @@ def test_hand_back_without_resume_has_the_bot_welcome_the_customer_back(
     assert texts[-1] == "Welcome back! Anything else?"
 
 
+def test_hand_back_archives_what_the_agent_handled_and_a_later_close_updates_it(
+    gateway: Gateway, rasa: ScriptedRasa, archive: Archive
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    gateway.agents.says(ANN, conversation_id, "I've fixed the address; the bot takes it on.")
+
+    gateway.agents.hand_back(ANN, conversation_id, False, {})
+
+    archived = archive.conversation(conversation_id)
+    assert archived is not None  # reports and review see the agent's part of the chat
+    row, messages = archived
+    assert (row["resolution"], row["agent_id"]) == ("returned_to_bot", "ann")
+    assert row["closed_at"] >= row["assigned_at"]
+    assert "I've fixed the address; the bot takes it on." in [m["text"] for m in messages]
+    assert gateway.stores.conversations.get(conversation_id).mode == "bot"
+
+    ask_for_person(gateway, rasa, conversation_id)
+    gateway.agents.close(ANN, conversation_id, "resolved")
+
+    again = archive.conversation(conversation_id)
+    assert again is not None
+    assert again[0]["resolution"] == "resolved"
+
+
 def test_hand_back_while_rasa_is_down_still_returns_the_chat_to_the_bot(
     gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
 ) -> None:

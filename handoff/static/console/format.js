@@ -10,6 +10,9 @@ export const PRIORITIES = vocabulary.priorities;
 
 export const RESOLUTIONS = Object.keys(vocabulary.resolutions);
 
+// How an archived chat ended (an agent's resolution, a hand-back, a ticket): code -> label.
+export const ENDINGS = vocabulary.endings;
+
 export const SKILLS = vocabulary.skills;
 
 // What the bot's slots are called for a person reading the profile.

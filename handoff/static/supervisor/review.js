@@ -5,7 +5,7 @@ import { archivedChat, saveReview, searchArchive } from "../console/api.js";
 import { lineElement } from "../console/chat-view.js";
 import { reviewElement } from "../console/review-card.js";
 import {
-  chatSummary, customerName, profileRows, REASONS, RESOLUTIONS, reviewByline, SKILLS,
+  chatSummary, customerName, profileRows, ENDINGS, REASONS, reviewByline, SKILLS,
 } from "../console/format.js";
 
 const DEFAULT_DAYS = 30;
@@ -182,7 +182,7 @@ export function startReview(today = new Date()) {
   el("review-from").value = isoDay(new Date(today.getTime() - (DEFAULT_DAYS - 1) * 86400 * 1000));
   el("review-to").value = isoDay(today);
   el("review-skill").append(...SKILLS.map((skill) => option(skill, skill)));
-  el("review-resolution").append(...RESOLUTIONS.map((resolution) => option(resolution, resolution)));
+  el("review-resolution").append(...Object.entries(ENDINGS).map(([code, label]) => option(code, label)));
   el("review-reason").append(...Object.entries(REASONS).map(([code, label]) => option(code, label)));
   el("review-search").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -5,7 +5,7 @@ import { supervisorChat, supervisorSnapshot } from "../console/api.js";
 import { lineElement } from "../console/chat-view.js";
 import {
   chatSummary, csatSummary, customerName, duration, figureDuration, percent, profileRows, reasonLabel,
-  RESOLUTIONS,
+  ENDINGS,
 } from "../console/format.js";
 import { CannedEditor } from "./canned-editor.js";
 import { barChart } from "./charts.js";
@@ -168,9 +168,9 @@ function renderToday({ today }) {
       { label: "No agent", value: today.unanswered },
     ]),
     barChart("Average times", times.map(([label, seconds]) => ({ label, value: seconds || 0, text: figureDuration(seconds) }))),
-    barChart("Resolutions of closed chats", RESOLUTIONS.map((resolution) => ({
-      label: resolution[0].toUpperCase() + resolution.slice(1),
-      value: today.resolutions[resolution] || 0,
+    barChart("How closed chats ended", Object.entries(ENDINGS).map(([code, label]) => ({
+      label,
+      value: today.resolutions[code] || 0,
     }))),
   );
 }
