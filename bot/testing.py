@@ -30,13 +30,8 @@ import yaml
 
 from bot import evaluation
 from bot.content import Content, Located, did_you_mean, relative
-from bot.conversation_tests import (
-    ConversationTest,
-    ConversationTestError,
-    Outcome,
-    load_all,
-    run,
-)
+from bot.conversation_play import Outcome, run
+from bot.conversation_tests import ConversationTest, ConversationTestError, load_all
 from bot.demo import DEMO_CUSTOMERS, load_customers
 from bot.evaluation import HELDOUT, MIN_F1, summarise
 from bot.faq import conversation_tests as faq_tests
