@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from bot.content import Problem
+from bot.content import Problem, read_yaml
 
 KINDS = ("customer", "bot", "agent", "handoff", "hand_back", "close", "agents", "status")
 # `agents: away` keeps a handed-off chat waiting in the queue; `agents: available` ends that.
@@ -81,14 +81,14 @@ def load(path: Path, root: Path) -> list[ConversationTest]:
     file = path.relative_to(root).as_posix()
     text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text, Loader=yaml.CSafeLoader)
+        node, data = read_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         raise ConversationTestError(
             Problem(file, line, "this is not valid YAML", "check the indentation and quotes")
         ) from error
-    data = yaml.load(text, Loader=yaml.CSafeLoader) or {}
+    data = data or {}
     if not isinstance(data, dict) or not isinstance(data.get("conversations"), list):
         raise ConversationTestError(
             Problem(file, 1, "no `conversations:` list", "start the file with `conversations:`")
