@@ -226,7 +226,9 @@ def structure_messages(root: Path) -> list[str] | None:
     from rasa.shared.nlu.training_data.training_data import TrainingData
     from rasa.validator import Validator  # imports TensorFlow
 
-    with warnings.catch_warnings(), _shapes_known(root):
+    # The shape check reads the same texts with the same schemas, and this answer is used
+    # only once it found all of them well shaped: here they need not be checked again.
+    with warnings.catch_warnings(), _shape_checks_skipped(lambda text, schema: True):
         warnings.simplefilter("ignore")  # loading's warnings are the loading part's
         try:
             importer = _importer(root)
@@ -247,22 +249,30 @@ def structure_messages(root: Path) -> list[str] | None:
 
 @contextmanager
 def _shapes_known(root: Path) -> Iterator[None]:
-    """Rasa's readers skip checking the shape of a text bot/yaml_problems.py found well shaped.
+    """Rasa's readers skip checking the shape of a text bot/yaml_problems.py found well shaped."""
+    known = well_shaped(root)
+    with _shape_checks_skipped(lambda text, schema: shape_key(schema, text) in known):
+        yield
 
-    Each reader checks its file against Rasa's schema, as the shape check did
+
+@contextmanager
+def _shape_checks_skipped(skip: Callable[[str, str], bool]) -> Iterator[None]:
+    """Rasa's readers skip checking a text's shape against a schema when ``skip(text, schema)``.
+
+    Each reader checks its file against Rasa's schema, as the shape check does
     with the same function, text and schema: a tenth of a second a file spent
     again on a known answer. Rasa's readers look the function up on its module
     at each call, so it is replaced there for the block.
     """
     import rasa.shared.utils.validation as validation
 
-    known, validate = well_shaped(root), validation.validate_yaml_schema
+    validate = validation.validate_yaml_schema
 
-    def unless_known(text: str, schema: str, *args: Any, **kwargs: Any) -> None:
-        if shape_key(schema, text) not in known:
+    def unless_skipped(text: str, schema: str, *args: Any, **kwargs: Any) -> None:
+        if not skip(text, schema):
             validate(text, schema, *args, **kwargs)
 
-    validation.validate_yaml_schema = unless_known
+    validation.validate_yaml_schema = unless_skipped
     try:
         yield
     finally:
