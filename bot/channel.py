@@ -25,6 +25,7 @@ from sanic import Blueprint, response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from typing_extensions import Self
 
 from core.redaction import holds_masked_card, mask_card_numbers
 from core.service_tokens import is_authorized
@@ -39,21 +40,31 @@ MAX_SENDER_CHARS = 128
 MASKED_NOTICE = "utter_card_number_masked"
 
 
-class TandemRestInput(RestInput):
-    """REST channel at ``/webhooks/rest/webhook`` that requires the Rasa token."""
+class TokenInput(InputChannel):
+    """A channel whose requests must carry the Rasa token (``token: ${RASA_TOKEN}``)."""
 
     def __init__(self, token: str) -> None:
         self.token = token
 
     @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> Self:
+        """Build from the ``token`` in ``credentials.yml``; refuse to run without one."""
+        token = (credentials or {}).get("token")
+        if not isinstance(token, str) or not token:
+            raise RasaException(
+                f"bot.channel.{cls.__name__} needs a non-empty 'token' in credentials.yml "
+                "(token: ${RASA_TOKEN}); set RASA_TOKEN."
+            )
+        return cls(token)
+
+
+class TandemRestInput(TokenInput, RestInput):
+    """REST channel at ``/webhooks/rest/webhook`` that requires the Rasa token."""
+
+    @classmethod
     def name(cls) -> str:
         """Keeps Rasa's REST URL, so Rasa clients work unchanged."""
         return "rest"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> TandemRestInput:
-        """Build from the ``token`` in ``credentials.yml``; refuse to run without one."""
-        return cls(token_from(credentials, cls.__name__))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes: ``GET /`` (health) and ``POST /webhook`` (one customer message)."""
@@ -107,7 +118,7 @@ class TandemRestInput(RestInput):
         return webhook
 
 
-class StoryTestsInput(InputChannel):
+class StoryTestsInput(TokenInput):
     """``POST /webhooks/story_tests/run``: Rasa's story tests on the model this server has loaded.
 
     `rasa test core` loads the model (most of a minute) before its first story;
@@ -118,17 +129,9 @@ class StoryTestsInput(InputChannel):
     required, as for Rasa's own ``/model/test/stories``; nothing is stored.
     """
 
-    def __init__(self, token: str) -> None:
-        self.token = token
-
     @classmethod
     def name(cls) -> str:
         return "story_tests"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> StoryTestsInput:
-        """Build from the ``token`` in ``credentials.yml``; refuse to run without one."""
-        return cls(token_from(credentials, cls.__name__))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """One route, ``POST /run``; it never passes a message on."""
@@ -176,17 +179,6 @@ async def story_test_files(agent: Agent, stories: dict[str, str]) -> dict[str, s
             for path in sorted(out.iterdir())
             if path.is_file()
         }
-
-
-def token_from(credentials: dict[str, Any] | None, channel: str) -> str:
-    """The ``token`` credentials.yml gives ``channel``; refuses to run without one."""
-    token = (credentials or {}).get("token")
-    if not isinstance(token, str) or not token:
-        raise RasaException(
-            f"bot.channel.{channel} needs a non-empty 'token' in credentials.yml "
-            "(token: ${RASA_TOKEN}); set RASA_TOKEN."
-        )
-    return token
 
 
 def validation_error(body: Any, stream: bool = False) -> str | None:
