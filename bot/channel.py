@@ -173,6 +173,7 @@ async def story_test_files(agent: Agent, stories: dict[str, str]) -> dict[str, s
                 raise ValueError(f"{name!r} is not a file name inside the test folder.")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
+        out.mkdir()  # as `rasa test core` makes it: the test function expects it
         await test(str(folder), agent, out_directory=str(out), disable_plotting=True)
         return {
             path.name: path.read_text(encoding="utf-8").replace(f"{folder}/", "")
