@@ -245,7 +245,7 @@ def run_some_stories(settings: Settings, model: Path, chosen: list[Located]) -> 
     }
     warm = attach(settings, model)
     if warm is not None:
-        print("Using the warm stack of `python -m bot warm`.", flush=True)
+        print("The warm stack's Rasa runs them (`python -m bot warm`).", flush=True)
         out = stories_on_warm_stack(warm, texts, root / ONLY / "out")
     else:
         for name, text in texts.items():
