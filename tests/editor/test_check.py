@@ -301,6 +301,22 @@ def test_a_conflict_rasa_finds_is_placed_on_a_line(project: Path) -> None:
     )
 
 
+def test_an_example_rasa_cannot_load_is_found_after_a_clean_check(project: Path) -> None:
+    """Rasa's answer is kept between checks, but not past an edit of the examples it read."""
+    assert check(project) == []
+    break_at(
+        project / "data" / "nlu" / "general.yml", "    - hiya\n", '    - hiya [x]{"entity": 3}\n'
+    )
+    (problem,) = check(project)
+    assert problem.what == (
+        "Rasa cannot load the content: 3 is not of type 'string'. Failed to validate data, make "
+        "sure your data is valid. For more information about the format visit "
+        "https://rasa.com/docs/rasa/training-data-format. Failed validating 'type' in "
+        "schema['properties']['entity']: {'type': 'string'} On instance['entity']: 3"
+    )
+    assert problem.fix == "Rasa's own check; docs/editing.md explains its usual causes"
+
+
 INDENT_FIX = (
     "give it the same number of spaces as the other entries at its level: two more than the "
     "key it is under (spaces only)"
