@@ -11,9 +11,7 @@ import warnings
 from pathlib import Path
 from types import FrameType
 
-from bot.redis_server import RedisError
-from bot.stack import Stack, StackError
-from bot.training import TrainingError, train_if_needed
+from bot.process import CommandError
 from core.settings import Settings
 
 DESCRIPTION = """\
@@ -106,8 +104,6 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "agents":
             add_agents_arguments(command)
         elif name == "accounts":
-            from bot.admin import add_accounts_arguments
-
             add_accounts_arguments(command)
         elif name in ("check", "update-quotes"):
             command.add_argument(
@@ -138,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.command == "train":
+            from bot.training import train_if_needed
+
             train_if_needed(settings, force=args.force)
         elif args.command == "run":
             run(settings, gateways=args.gateways, rasa_servers=args.rasa)
@@ -187,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             from actions.server import main as actions_main
 
             actions_main([])
-    except (TrainingError, StackError, RedisError) as error:
+    except CommandError as error:  # training, Redis or another service failed
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -226,8 +224,40 @@ def add_agents_arguments(command: argparse.ArgumentParser) -> None:
     set_role.add_argument("role", help="agent or supervisor")
 
 
+def add_accounts_arguments(command: argparse.ArgumentParser) -> None:
+    """``accounts seed``, ``accounts show ID`` and ``accounts outbox``; bot/admin.py runs them."""
+    actions = command.add_subparsers(dest="accounts_command", required=True, metavar="action")
+    actions.add_parser(
+        "seed",
+        help="load the demo customers of data/demo/customers.yml (safe to repeat)",
+        description="Insert or refresh the demo customers; other accounts stay.",
+    )
+    show = actions.add_parser(
+        "show",
+        help="print one account, without its secrets",
+        description="Print an account found by id, email or username (any case).",
+    )
+    show.add_argument("identifier", metavar="ID_OR_EMAIL", help="ACC-1001, email or username")
+    mail = actions.add_parser(
+        "outbox",
+        help="print the mail kept when no SMTP server is configured",
+        description="Print the newest outbox mail (reset links included), newest first.",
+    )
+    mail.add_argument("--limit", type=_positive_int, default=20, help="how many mails (default 20)")
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def run(settings: Settings, gateways: int = 1, rasa_servers: int = 1) -> None:
     """Train if needed, start the stack and keep it up (restarting what dies) until Ctrl-C."""
+    from bot.stack import Stack
+    from bot.training import train_if_needed
+
     generated = [
         name
         for name, value in (

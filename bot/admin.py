@@ -15,28 +15,6 @@ from core.settings import Settings
 from handoff.records.agents import Agent, AgentDirectory, AgentError, InvalidAgent
 
 
-def add_accounts_arguments(command: argparse.ArgumentParser) -> None:
-    """``accounts seed``, ``accounts show ID`` and ``accounts outbox``."""
-    actions = command.add_subparsers(dest="accounts_command", required=True, metavar="action")
-    actions.add_parser(
-        "seed",
-        help="load the demo customers of data/demo/customers.yml (safe to repeat)",
-        description="Insert or refresh the demo customers; other accounts stay.",
-    )
-    show = actions.add_parser(
-        "show",
-        help="print one account, without its secrets",
-        description="Print an account found by id, email or username (any case).",
-    )
-    show.add_argument("identifier", metavar="ID_OR_EMAIL", help="ACC-1001, email or username")
-    mail = actions.add_parser(
-        "outbox",
-        help="print the mail kept when no SMTP server is configured",
-        description="Print the newest outbox mail (reset links included), newest first.",
-    )
-    mail.add_argument("--limit", type=_positive_int, default=20, help="how many mails (default 20)")
-
-
 def run_accounts(args: argparse.Namespace, settings: Settings) -> int:
     """``python -m bot accounts seed | show | outbox``; returns the exit status."""
     if args.accounts_command == "seed":
@@ -94,13 +72,6 @@ def _describe(account: Account) -> str:
             f"  card      {account.card} ({account.card_status})",
         ]
     )
-
-
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return number
 
 
 def run_agents(args: argparse.Namespace, settings: Settings, stdin: TextIO | None = None) -> int:

@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -71,6 +72,18 @@ class Located:
 
 
 # --- reading YAML with line numbers -----------------------------------------------
+
+
+def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """``text``'s node tree (for lines) and its data, read with libyaml's fast parser.
+
+    A YAMLError is raised as PyYAML's own parser raises it: libyaml marks some
+    errors (a list left open at the end) a line later, and messages quote the mark.
+    """
+    try:
+        return yaml.compose(text, Loader=yaml.CSafeLoader), yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
 
 
 def _compose(path: Path) -> yaml.Node | None:

@@ -25,6 +25,14 @@ QUIET_ENV = {
 _PR_SET_PDEATHSIG = 1
 
 
+class CommandError(RuntimeError):
+    """A child command or service failed; the message says why (and which log) in one line.
+
+    `python -m bot` prints it without a traceback. Its subclasses live beside
+    their code, so the command line catches them without importing that code.
+    """
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

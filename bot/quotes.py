@@ -95,9 +95,16 @@ def _quotes(want: str, template: str) -> bool:
     parts = _PLACEHOLDER.split(template)
     if any(want in part for part in parts):
         return True
+    needed = min(MIN_LITERAL_SHARE * len(want), MIN_LITERAL_CHARS)
     for first in range(len(parts)):
         for last in range(first + 1, len(parts)):
-            middle = [re.escape(part) for part in parts[first + 1 : last]]
+            inner = parts[first + 1 : last]
+            # Cheap tests first: the middle parts must all be in ``want``, and the most
+            # literal text a match could hold must reach the share asked.
+            most = len(parts[first]) + len(parts[last]) + sum(len(part) for part in inner)
+            if min(most, len(want)) < needed or not all(part in want for part in inner):
+                continue
+            middle = [re.escape(part) for part in inner]
             pattern = (
                 f"^(?P<tail>{_ends(parts[first], tail=True)})(?:.+?)"
                 + "".join(f"{part}(?:.+?)" for part in middle)
@@ -106,8 +113,8 @@ def _quotes(want: str, template: str) -> bool:
             found = re.match(pattern, want, re.DOTALL)
             if found:
                 literal = len(found["tail"]) + len(found["head"])
-                literal += sum(len(part) for part in parts[first + 1 : last])
-                if literal >= min(MIN_LITERAL_SHARE * len(want), MIN_LITERAL_CHARS):
+                literal += sum(len(part) for part in inner)
+                if literal >= needed:
                     return True
     return False
 

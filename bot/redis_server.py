@@ -15,10 +15,10 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
-from bot.process import ChildProcess, free_port
+from bot.process import ChildProcess, CommandError, free_port
 
 
-class RedisError(RuntimeError):
+class RedisError(CommandError):
     """Redis could not be started or its URL is unusable."""
 
 

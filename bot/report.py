@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from bot.content import Content
-from bot.conversation_tests import Outcome
+from bot.conversation_play import Outcome
 from bot.scenario_play import Played
 from bot.scenario_report import section
 from core.redaction import mask_card_numbers

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 
 from actions.account_tables import payments, reset_requests, verification_failures
 from actions.accounts import Account, AccountClient
-from bot.conversation_tests import signed_in_agent
+from bot.conversation_play import signed_in_agent
 from bot.demo import reset_customers
 from bot.gateway_client import AgentClient, Customer, NoReply, sender
 from bot.scenarios import Scenario, Task

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from bot.content import Problem
+from bot.content import Problem, read_yaml
 
 TASK_KINDS = ("password_reset", "address_change", "bill_payment", "balance", "person")
 ADDRESS_PARTS = ("street", "city", "postal_code")
@@ -150,8 +150,7 @@ def load(path: Path, root: Path, customers: Collection[str] = ()) -> list[Scenar
     file = path.relative_to(root).as_posix()
     text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) or {}
+        node, data = read_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 0

@@ -36,7 +36,7 @@ from bot.balancer import (
     write_config,
 )
 from bot.demo import demo_allowed, seed_customers
-from bot.process import QUIET_ENV, ChildProcess, free_port
+from bot.process import QUIET_ENV, ChildProcess, CommandError, free_port
 from bot.redis_server import (
     EmbeddedRedis,
     RedisError,
@@ -97,7 +97,7 @@ def private_settings(settings: Settings, var: Path) -> Settings:
     )
 
 
-class StackError(RuntimeError):
+class StackError(CommandError):
     """A service failed to start; the message names its log file."""
 
 

@@ -26,17 +26,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import requests
 import yaml
 
 from bot import evaluation
 from bot.content import Content, Located, did_you_mean, relative
-from bot.conversation_tests import (
-    ConversationTest,
-    ConversationTestError,
-    Outcome,
-    load_all,
-    run,
-)
+from bot.conversation_play import Outcome, run
+from bot.conversation_tests import ConversationTest, ConversationTestError, load_all
 from bot.demo import DEMO_CUSTOMERS, load_customers
 from bot.evaluation import HELDOUT, MIN_F1, summarise
 from bot.faq import conversation_tests as faq_tests
@@ -61,6 +57,8 @@ OUT = Path("results/test-bot")
 REPORT = Path("reports/test-bot.md")
 # Where a run of a few story tests keeps its copies of their files and Rasa's results.
 ONLY = OUT / "only"
+# Story tests on the warm stack's loaded model: seconds for a few, a minute for all of them.
+WARM_STORIES_TIMEOUT = 300.0
 
 
 class RasaTestError(RuntimeError):
@@ -234,19 +232,52 @@ def run_some_stories(settings: Settings, model: Path, chosen: list[Located]) -> 
     """Rasa's story tests of ``chosen`` stories only, failures at their own files' lines.
 
     Each file is copied with every other story blanked out, line for line, so the
-    copy's line numbers are the original's.
+    copy's line numbers are the original's. The warm stack's Rasa runs them on
+    the model it has loaded; without one, `rasa test core` loads it first.
     """
     root, copies = settings.root, settings.root / ONLY / "stories"
     shutil.rmtree(root / ONLY, ignore_errors=True)
-    for file in sorted({s.file for s in chosen}):
-        keep = {s.line for s in chosen if s.file == file}
-        copy = copies / file
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        copy.write_text(only_stories((root / file).read_text(encoding="utf-8"), keep), "utf-8")
-    out = run_rasa_tests(settings, model, copies.relative_to(root), ONLY / "out", heldout=False)
+    texts = {
+        (copies / file).relative_to(root).as_posix(): only_stories(
+            (root / file).read_text(encoding="utf-8"), {s.line for s in chosen if s.file == file}
+        )
+        for file in sorted({s.file for s in chosen})
+    }
+    warm = attach(settings, model)
+    if warm is not None:
+        print("The warm stack's Rasa runs them (`python -m bot warm`).", flush=True)
+        out = stories_on_warm_stack(warm, texts, root / ONLY / "out")
+    else:
+        for name, text in texts.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text, encoding="utf-8")
+        out = run_rasa_tests(settings, model, copies.relative_to(root), ONLY / "out", heldout=False)
     prefix = f"{copies.relative_to(root).as_posix()}/"
     failed = story_failures(root, out)
     return [dataclasses.replace(f, file=f.file.removeprefix(prefix)) for f in failed]
+
+
+def stories_on_warm_stack(stack: Stack, stories: dict[str, str], out: Path) -> Path:
+    """Rasa's story tests of ``stories`` (name: YAML) run by the warm stack's Rasa
+    (bot/channel.py, ``StoryTestsInput``); what `rasa test core` writes, in ``out``."""
+    try:
+        answer = requests.post(
+            f"{stack.rasa_url}/webhooks/story_tests/run",
+            params={"token": stack.settings.rasa_token},
+            json={"stories": stories},
+            timeout=WARM_STORIES_TIMEOUT,
+        )
+    except requests.RequestException as error:
+        raise RasaTestError(f"the warm stack's Rasa did not answer ({error})") from error
+    if answer.status_code != 200:
+        raise RasaTestError(
+            f"the warm stack's Rasa could not run the story tests ({answer.status_code}: "
+            f"{answer.text[:200]}); var/warm/logs/ says why"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in answer.json().items():
+        (out / Path(name).name).write_text(text, encoding="utf-8")
+    return out
 
 
 def only_stories(text: str, keep: set[int]) -> str:

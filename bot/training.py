@@ -12,14 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.process import QUIET_ENV
+from bot.process import QUIET_ENV, CommandError
 from bot.validate import problems
 from core.settings import Settings
 
 MODEL_NAME = "tandem"
 
 
-class TrainingError(RuntimeError):
+class TrainingError(CommandError):
     """Rasa could not train a model."""
 
 

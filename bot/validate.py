@@ -15,7 +15,8 @@ Three kinds of checks run, all without training, in this order:
   the scenarios in tests/scenarios/ are well formed, and every `bot:` turn quotes
   what a response says now (bot/quotes.py).
 - Rasa's own checks that need its machinery (bot/rasa_validation.py): the
-  content loads as training loads it, and no two stories or rules disagree.
+  content loads as training loads it, and no two stories disagree. When the
+  stories changed, that second one starts first and runs beside the others.
 
 Training refuses content with `problems()`; `check()` also asks for the story
 tests, which an editor trying a change in `python -m bot shell` need not have yet.
@@ -43,7 +44,7 @@ from bot.content import (
 from bot.conversation_tests import ConversationTestError, load
 from bot.demo import CustomerFileError, load_customers
 from bot.quotes import quotes_current
-from bot.rasa_validation import rasa_problems
+from bot.rasa_validation import RasaChecks
 from bot.scenarios import ScenarioError
 from bot.scenarios import load_all as load_scenarios
 from bot.yaml_problems import problems as unreadable
@@ -484,11 +485,12 @@ def check(root: Path = ROOT) -> list[Problem]:
 
 
 def _run(root: Path, rules: list[Callable[[Content], Iterator[Problem]]]) -> list[Problem]:
-    found = unreadable(root)
-    if found:
-        return found
-    content = Content.read(root)
-    return sorted(p for rule in rules for p in rule(content)) + rasa_problems(root)
+    with RasaChecks(root) as rasa:
+        found = unreadable(root)
+        if found:
+            return found
+        content = Content.read(root)
+        return sorted(p for rule in rules for p in rule(content)) + rasa.problems()
 
 
 def main(root: Path = ROOT) -> int:

@@ -183,21 +183,32 @@ def _schemas(root: Path, path: Path, text: str) -> list[str]:
     return schemas
 
 
+def shape_key(schema: str, text: str) -> str:
+    """What var/check/shapes.json remembers a text well shaped for ``schema`` by."""
+    import rasa
+
+    return hashlib.sha256(f"{rasa.__version__}\0{schema}\0{text}".encode()).hexdigest()
+
+
+def well_shaped(root: Path) -> set[str]:
+    """The keys (``shape_key``) of the texts the last shape check found well shaped."""
+    cache = root / SHAPES_CACHE
+    return set(json.loads(cache.read_text())) if cache.exists() else set()
+
+
 def shape_problems(root: Path) -> list[Problem]:
     """Each part of a file that does not have the shape Rasa's schema asks for."""
-    import rasa
     from rasa.shared.exceptions import YamlSyntaxException
     from rasa.shared.utils.validation import YamlValidationException, validate_yaml_schema
 
-    cache = root / SHAPES_CACHE
-    known = set(json.loads(cache.read_text())) if cache.exists() else set()
+    known = well_shaped(root)
     good: set[str] = set()
     found: list[Problem] = []
     for path in files(root):
         text = path.read_text(encoding="utf-8")
         file = relative(root, path)
         for schema in _schemas(root, path, text):
-            key = hashlib.sha256(f"{rasa.__version__}\0{schema}\0{text}".encode()).hexdigest()
+            key = shape_key(schema, text)
             if key in known:
                 good.add(key)
                 continue
@@ -209,6 +220,7 @@ def shape_problems(root: Path) -> list[Problem]:
                 found.append(_twice(file, text, error.underlying_yaml_exception))
             else:
                 good.add(key)
+    cache = root / SHAPES_CACHE
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(sorted(good)))
     return found

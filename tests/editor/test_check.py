@@ -21,6 +21,21 @@ from bot.validate import MIN_EXAMPLES, check
 from core.settings import ROOT
 
 FAULTS = Path(__file__).parent / "faults"
+# Left out of a whole copy of the project: environments, the model, outputs, browser files.
+NOT_NEEDED_TO_TEST = (
+    ".venv",
+    ".venv-bench",
+    ".git",
+    ".rasa",
+    "models",
+    "var",
+    "results",
+    "reports",
+    "node_modules",
+    "widget",
+    "__pycache__",
+    ".*_cache",
+)
 
 
 @pytest.fixture
@@ -286,6 +301,22 @@ def test_a_conflict_rasa_finds_is_placed_on_a_line(project: Path) -> None:
     )
 
 
+def test_an_example_rasa_cannot_load_is_found_after_a_clean_check(project: Path) -> None:
+    """Rasa's answer is kept between checks, but not past an edit of the examples it read."""
+    assert check(project) == []
+    break_at(
+        project / "data" / "nlu" / "general.yml", "    - hiya\n", '    - hiya [x]{"entity": 3}\n'
+    )
+    (problem,) = check(project)
+    assert problem.what == (
+        "Rasa cannot load the content: 3 is not of type 'string'. Failed to validate data, make "
+        "sure your data is valid. For more information about the format visit "
+        "https://rasa.com/docs/rasa/training-data-format. Failed validating 'type' in "
+        "schema['properties']['entity']: {'type': 'string'} On instance['entity']: 3"
+    )
+    assert problem.fix == "Rasa's own check; docs/editing.md explains its usual causes"
+
+
 INDENT_FIX = (
     "give it the same number of spaces as the other entries at its level: two more than the "
     "key it is under (spaces only)"
@@ -417,6 +448,28 @@ def test_a_yaml_mistake_gives_no_traceback(project: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
     assert result.stdout.splitlines()[0].startswith("domain.yml:")
     assert result.stdout.splitlines()[-1].startswith("1 problem in ")
+
+
+def test_test_bot_on_a_yaml_mistake_says_where_without_a_traceback(tmp_path: Path) -> None:
+    """`python -m bot test-bot` checks before it trains: the same message, never a traceback."""
+    copy = tmp_path / "tandem"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(*NOT_NEEDED_TO_TEST))
+    line = break_at(copy / "domain.yml", "  utter_goodbye:\n", "   utter_goodbye:\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "test-bot"],
+        cwd=copy,
+        env={**os.environ, **QUIET_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.splitlines()[:2] == [
+        "error: The content has problems; fix them and train again:",
+        f"- domain.yml:{line}:4: this line is indented differently from the lines it belongs "
+        f"with — {INDENT_FIX}",
+    ]
 
 
 def test_the_command_prints_file_line_problem_fix_and_fails(project: Path) -> None:

@@ -6,13 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation_tests import (
-    ConversationTest,
-    ConversationTestError,
-    load,
-    load_all,
-    run,
-)
+from bot.conversation_play import run
+from bot.conversation_tests import ConversationTest, ConversationTestError, load, load_all
 from bot.faq import conversation_tests as faq_tests
 from bot.stack import Stack
 from core.settings import ROOT

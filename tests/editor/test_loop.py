@@ -1,7 +1,8 @@
 """The editor's fast loop: a few tests by name (`python -m bot test-bot NAME`), the warm stack.
 
 Playing tests through the warm stack is what tests/editor/test_conversations.py does
-with the session's stack; these cover choosing the tests and finding the stack.
+with the session's stack; these cover choosing the tests, finding the stack, and
+story tests run by the session stack's Rasa, as a warm stack's runs them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.testing import only_stories, run_only
+from bot.report import story_failures
+from bot.stack import Stack
+from bot.testing import only_stories, run_only, stories_on_warm_stack
 from bot.training import model_path
 from bot.warm import STATE, attach
 from core.settings import ROOT, Settings
@@ -53,3 +56,24 @@ def test_without_a_warm_stack_test_bot_starts_its_own(tmp_path: Path) -> None:
     state.write_text(json.dumps({"pid": 2**22 + 1, "model": "", "env": {}}), encoding="utf-8")
     assert attach(settings, model_path(tmp_path)) is None
     assert not state.exists()
+
+
+def test_stories_by_name_run_on_the_running_rasa_and_fail_at_their_step(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The running Rasa tests a broken copy with the model it has loaded, no `rasa test core`."""
+    text = STORIES.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    asks = lines.index("  - story: asks for a person straight away") + 1
+    step = lines.index("      - action: action_handoff", asks) + 1
+    broken = tmp_path / "tests" / "stories" / "test_general.yml"
+    broken.parent.mkdir(parents=True)
+    lines[step - 1] = "      - action: utter_goodbye"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    name = "tests/stories/test_general.yml"
+    copy = only_stories(broken.read_text(encoding="utf-8"), {lines.index(TITLE) + 1, asks})
+    out = stories_on_warm_stack(stack, {name: copy}, tmp_path / "out")
+    assert [str(failure) for failure in story_failures(tmp_path, out)] == [
+        f"{name}:{step}: story “asks for a person straight away”, step 2: the test expects "
+        "utter_goodbye next, the model predicted action_handoff"
+    ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.content import Content
-from bot.conversation_tests import ConversationTest, Outcome
+from bot.conversation_play import Outcome
+from bot.conversation_tests import ConversationTest
 from bot.report import Results, render, story_failures, takeovers
 from core.settings import ROOT
 

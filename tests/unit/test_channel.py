@@ -1,13 +1,23 @@
-"""The REST channel's request checks (the full channel runs in tests/integration/test_stack.py)."""
+"""The channels' request checks (the full channels run in tests/integration and tests/editor)."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from rasa.shared.exceptions import RasaException
 
-from bot.channel import MAX_MESSAGE_CHARS, TandemRestInput, validation_error
+from bot.channel import (
+    MAX_MESSAGE_CHARS,
+    StoryTestsInput,
+    TandemRestInput,
+    story_test_files,
+    validation_error,
+)
+
+if TYPE_CHECKING:
+    from rasa.core.agent import Agent
 
 
 def test_name_keeps_rasas_rest_url() -> None:
@@ -16,10 +26,23 @@ def test_name_keeps_rasas_rest_url() -> None:
     assert channel.url_prefix() == "rest"
 
 
+@pytest.mark.parametrize("channel", [TandemRestInput, StoryTestsInput])
 @pytest.mark.parametrize("credentials", [None, {}, {"token": ""}, {"token": 123}])
-def test_refuses_to_run_without_a_token(credentials: dict[str, Any] | None) -> None:
-    with pytest.raises(RasaException, match="RASA_TOKEN"):
-        TandemRestInput.from_credentials(credentials)
+def test_refuses_to_run_without_a_token(
+    channel: type[TandemRestInput | StoryTestsInput], credentials: dict[str, Any] | None
+) -> None:
+    with pytest.raises(RasaException, match=f"bot.channel.{channel.__name__} needs.*RASA_TOKEN"):
+        channel.from_credentials(credentials)
+
+
+def test_story_tests_have_their_own_url() -> None:
+    assert StoryTestsInput.from_credentials({"token": "secret"}).url_prefix() == "story_tests"
+
+
+@pytest.mark.parametrize("name", ["../escape.yml", "/tmp/elsewhere.yml", "a/../../b.yml"])
+def test_story_tests_write_only_inside_their_own_folder(name: str) -> None:
+    with pytest.raises(ValueError, match="not a file name inside the test folder"):
+        asyncio.run(story_test_files(cast("Agent", None), {name: "stories: []"}))
 
 
 def test_a_normal_message_is_accepted() -> None:
