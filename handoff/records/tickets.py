@@ -437,11 +437,12 @@ def _message(row: Row[Any]) -> dict[str, Any]:
 
 
 def _checked_text(text: str) -> str:
+    """An agent's text as kept and mailed: trimmed, card numbers masked."""
     if not text.strip():
         raise InvalidChange("Write something first.")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidChange(f"At most {MAX_TEXT_CHARS} characters.")
-    return text.strip()
+    return str(masked(text.strip()))
 
 
 def _checked_status(status: str) -> None:
