@@ -21,10 +21,11 @@ from handoff.app import create_app
 from handoff.records.archive import Archive
 from handoff.records.tickets import Tickets
 from tests.handoff.test_archive import MESSAGES, closed
-from tests.handoff.test_console_routes import PASSWORD, client_of, gateway_of
+from tests.handoff.test_console_routes import PASSWORD, client_of, gateway_of, greeting_id
 
 KEY = "a-mail-provider-signing-key"
 DANA = "dana@example.com"
+FOREIGN = {"Origin": "https://evil.example"}
 
 
 @pytest.fixture
@@ -131,10 +132,7 @@ def test_an_agent_answers_notes_and_solves_a_ticket_each_once(app: Flask) -> Non
         ticket
     ]
     # A canned response rendered for the ticket's customer.
-    greeting = next(
-        c["id"] for c in ann.get("/agent/api/canned").get_json()["canned"] if c["title"] == "Greeting"
-    )
-    rendered = ann.post(f"/agent/api/canned/{greeting}/render", json={"ticket_id": ticket})
+    rendered = ann.post(f"/agent/api/canned/{greeting_id(ann)}/render", json={"ticket_id": ticket})
     assert rendered.status_code == 200 and "Dana" in rendered.get_json()["text"]
 
 
@@ -144,9 +142,10 @@ def test_assignment_follows_who_may_give_tickets(app: Flask) -> None:
     url = f"/agent/api/tickets/{ticket}/assign"
     refused = ann.post(url, json={"agent_id": "bob", "message_id": "a1"})
     assert (refused.status_code, refused.get_json()["error"]) == (403, "forbidden")
-    assert ann.post(url, json={"agent_id": "ann", "message_id": "a1"}).get_json()["ticket"][
-        "assignee"
-    ] == "ann"
+    assert (
+        ann.post(url, json={"agent_id": "ann", "message_id": "a1"}).get_json()["ticket"]["assignee"]
+        == "ann"
+    )
     unknown = sue.post(url, json={"agent_id": "nobody", "message_id": "a2"})
     assert (unknown.status_code, unknown.get_json()["error"]) == (400, "bad_request")
     given = sue.post(url, json={"agent_id": "BOB", "message_id": "a2"})
@@ -157,7 +156,7 @@ def test_assignment_follows_who_may_give_tickets(app: Flask) -> None:
 @pytest.mark.parametrize(
     ("headers", "body", "status", "error"),
     [
-        ({"Origin": "https://evil.example"}, {"text": "x", "message_id": "m"}, 403, "foreign_origin"),
+        (FOREIGN, {"text": "x", "message_id": "m"}, 403, "foreign_origin"),
         ({}, None, 415, "json_required"),
         ({}, {"text": "x"}, 400, "bad_request"),
         ({}, {"text": "x", "message_id": "has space"}, 400, "bad_request"),
