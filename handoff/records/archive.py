@@ -140,8 +140,9 @@ tickets = Table(
     Column("updated_at", Float),
     # The inbox's lists: by status, then whose, newest change first.
     Index("ix_tickets_inbox", "status", "assignee", "updated_at"),
-    # Reports: tickets solved in a range.
+    # Reports: tickets solved, and first answered, in a range.
     Index("ix_tickets_solved", "solved_at"),
+    Index("ix_tickets_first_response", "first_response_at"),
 )
 
 # What was written on a ticket: the customer's mail ("in"), agents' answers ("out") and
@@ -251,11 +252,12 @@ class Archive(SqlStore):
             for index in table.indexes:
                 if index.name not in present:
                     index.create(conn)
-        t = tickets.c
+        t, c = tickets.c, archived_conversations.c
+        chat_skill = select(c.skill).where(c.id == t.conversation_id).scalar_subquery()
         conn.execute(
             update(tickets)
             .where(t.updated_at.is_(None))
-            .values(updated_at=t.created_at, skill=func.coalesce(t.skill, "general"))
+            .values(updated_at=t.created_at, skill=func.coalesce(chat_skill, "general"))
         )
 
     def keep_daily_counts(self, day: str, counts: dict[str, int], now: float) -> None:
