@@ -60,6 +60,10 @@ class UnknownTicket(TicketError):
     """No such ticket, or not one the asker may see: the same answer."""
 
 
+class Forbidden(TicketError):
+    """A change of a ticket the asker sees but may not make (only supervisors make it)."""
+
+
 class InvalidChange(TicketError):
     """A change that cannot be made as asked (the message says why)."""
 

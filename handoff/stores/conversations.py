@@ -56,19 +56,7 @@ HANDOFF_FIELDS = (
 )
 _JSON_FIELDS = frozenset({"packet", "customer"})
 _TIME_FIELDS = frozenset({"queued_at", "assigned_at", "first_agent_reply_at", "closed_at"})
-# skill, priority and reason: a handoff nobody could take (offline) keeps them on the chat.
-_SETTABLE = frozenset(
-    {
-        "first_agent_reply_at",
-        "csat",
-        "customer",
-        "packet",
-        "resolution",
-        "skill",
-        "priority",
-        "reason",
-    }
-)
+_SETTABLE = frozenset({"first_agent_reply_at", "csat", "customer", "packet", "resolution"})
 
 # transition(...) returns nil, or an error reply text that starts with a code
 # (UNKNOWN, INVALID) for ``script_error``. It checks everything before writing,
@@ -156,6 +144,21 @@ for i = 2, #ARGV, 2 do
   if ARGV[i] == 'first_agent_reply_at' and ARGV[i + 1] ~= '' then
     redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
   elseif ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return redis.status_reply('OK')
+"""
+
+# KEYS: conversation. ARGV: id, then field name/value pairs. Only while the bot has the chat.
+_UNTAKEN_HANDOFF = """
+local mode = redis.call('HGET', KEYS[1], 'mode')
+if not mode then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
+if mode ~= 'bot' then return redis.error_reply('INVALID ' .. ARGV[1] .. ' is ' .. mode) end
+for i = 2, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
     redis.call('HDEL', KEYS[1], ARGV[i])
   else
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
@@ -320,6 +323,7 @@ class ConversationStore:
         self._open = self.register_script(_OPEN)
         self._set_fields = redis.register_script(_SET_FIELDS)
         self._bind_owner = redis.register_script(_BIND_OWNER)
+        self._untaken_handoff = redis.register_script(_UNTAKEN_HANDOFF)
         self._transition = self.register_script(_TRANSITION)
 
     def register_script(self, body: str) -> Any:
@@ -414,12 +418,31 @@ class ConversationStore:
 
     def set_fields(self, conversation_id: str, **fields: Any) -> None:
         """Set fields that do not change the owner: first_agent_reply_at (kept if already
-        set), csat, customer, packet, resolution, and an untaken handoff's skill, priority
-        and reason."""
+        set), csat, customer, packet, resolution."""
         try:
             self._set_fields(
                 keys=[conversation_key(conversation_id)],
                 args=[conversation_id, *encode_fields(fields, _SETTABLE)],
+            )
+        except redis.ResponseError as error:
+            raise script_error(error) from None
+
+    def keep_untaken_handoff(
+        self,
+        conversation_id: str,
+        skill: str,
+        priority: str,
+        reason: str | None,
+        packet: dict[str, Any],
+    ) -> None:
+        """Keep a handoff nobody could take (no agent, or closed hours) on the bot's chat, so a
+        ticket left now, and the archive, have its skill, priority, reason and packet. Raises
+        InvalidTransition unless the bot has the chat; a later handoff replaces them."""
+        fields = {"skill": skill, "priority": priority, "reason": reason, "packet": packet}
+        try:
+            self._untaken_handoff(
+                keys=[conversation_key(conversation_id)],
+                args=[conversation_id, *encode_fields(fields, frozenset(fields))],
             )
         except redis.ResponseError as error:
             raise script_error(error) from None
