@@ -137,28 +137,18 @@ keep(KEYS[1], KEYS[2], ARGV[3], redis.call('HGET', KEYS[1], 'mode'), ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: conversation. ARGV: id, then field name/value pairs ("" deletes).
+# KEYS: conversation. ARGV: id, the mode it must be in ("" for any), then field name/value
+# pairs ("" deletes).
 _SET_FIELDS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
-for i = 2, #ARGV, 2 do
+local mode = redis.call('HGET', KEYS[1], 'mode')
+if not mode then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
+if ARGV[2] ~= '' and mode ~= ARGV[2] then
+  return redis.error_reply('INVALID ' .. ARGV[1] .. ' is ' .. mode .. ', not ' .. ARGV[2])
+end
+for i = 3, #ARGV, 2 do
   if ARGV[i] == 'first_agent_reply_at' and ARGV[i + 1] ~= '' then
     redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
   elseif ARGV[i + 1] == '' then
-    redis.call('HDEL', KEYS[1], ARGV[i])
-  else
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  end
-end
-return redis.status_reply('OK')
-"""
-
-# KEYS: conversation. ARGV: id, then field name/value pairs. Only while the bot has the chat.
-_UNTAKEN_HANDOFF = """
-local mode = redis.call('HGET', KEYS[1], 'mode')
-if not mode then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
-if mode ~= 'bot' then return redis.error_reply('INVALID ' .. ARGV[1] .. ' is ' .. mode) end
-for i = 2, #ARGV, 2 do
-  if ARGV[i + 1] == '' then
     redis.call('HDEL', KEYS[1], ARGV[i])
   else
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
@@ -323,7 +313,6 @@ class ConversationStore:
         self._open = self.register_script(_OPEN)
         self._set_fields = redis.register_script(_SET_FIELDS)
         self._bind_owner = redis.register_script(_BIND_OWNER)
-        self._untaken_handoff = redis.register_script(_UNTAKEN_HANDOFF)
         self._transition = self.register_script(_TRANSITION)
 
     def register_script(self, body: str) -> Any:
@@ -422,7 +411,7 @@ class ConversationStore:
         try:
             self._set_fields(
                 keys=[conversation_key(conversation_id)],
-                args=[conversation_id, *encode_fields(fields, _SETTABLE)],
+                args=[conversation_id, "", *encode_fields(fields, _SETTABLE)],
             )
         except redis.ResponseError as error:
             raise script_error(error) from None
@@ -440,9 +429,9 @@ class ConversationStore:
         InvalidTransition unless the bot has the chat; a later handoff replaces them."""
         fields = {"skill": skill, "priority": priority, "reason": reason, "packet": packet}
         try:
-            self._untaken_handoff(
+            self._set_fields(
                 keys=[conversation_key(conversation_id)],
-                args=[conversation_id, *encode_fields(fields, frozenset(fields))],
+                args=[conversation_id, "bot", *encode_fields(fields, frozenset(fields))],
             )
         except redis.ResponseError as error:
             raise script_error(error) from None
