@@ -18,6 +18,7 @@ from core.mail import Outbox
 from core.sql import engine_for
 from handoff.records.agents import Agent
 from handoff.records.archive import Archive, InvalidEmail
+from handoff.records.ticket_mail import reference_in, without_quote
 from handoff.records.tickets import (
     Forbidden,
     InvalidChange,
@@ -25,8 +26,6 @@ from handoff.records.tickets import (
     UnknownTicket,
     breached,
     parse_sla,
-    reference_in,
-    without_quote,
 )
 from handoff.service.tickets import TicketService
 from tests.handoff.test_archive import (
