@@ -2,23 +2,24 @@
 
 A range is whole UTC days, first and last included, as a supervisor picks them; the
 queries use the half-open interval [first day 00:00, day after the last 00:00) of
-epoch seconds. Closed chats count on the day they closed, tickets on the day they were
-opened, and the conversation counts (with the bot alone or handed off) come from the
-daily copies of Redis's counts. Every query is SQLAlchemy Core that SQLite and
-PostgreSQL both run; p90 is the nearest rank, ranked here rather than with an engine's
-own percentile function. docs/reports.md says what each figure means.
+epoch seconds. Closed chats count on the day they closed; tickets are opened, solved
+and first answered on the days each happened; and the conversation counts (with the
+bot alone or handed off) come from the daily copies of Redis's counts. Every query is
+SQLAlchemy Core that SQLite and PostgreSQL both run; p90 is the nearest rank, ranked
+here rather than with an engine's own percentile function. docs/reports.md says what
+each figure means.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -51,6 +52,9 @@ GROUP_FIGURES = (
     "csat_responses",
     "sla_met_rate",
     "tickets_opened",
+    "tickets_solved",
+    "avg_ticket_first_response_seconds",
+    "p90_ticket_first_response_seconds",
 )
 
 
@@ -137,8 +141,11 @@ class Reports(SqlStore):
         with self._engine.connect() as conn:
             days = _days(conn, dates)
             figures = _figures(conn, dates, sla_seconds, list(GROUPINGS))
-            opened = _tickets(conn, dates)
+            ticket_figures = _tickets(conn, dates)
             agents, skills = figures["agent"], figures["skill"]
+            for name, groups in (("agent", agents), ("skill", skills)):
+                for key, found in ticket_figures[name].items():
+                    groups.setdefault(key, _empty_group()).update(found)
             names = dict(
                 conn.execute(
                     select(agent_accounts.c.login, agent_accounts.c.name).where(
@@ -147,8 +154,6 @@ class Reports(SqlStore):
                 ).all()
             )
         totals = {name: sum(day[name] for day in days) for name in DAILY_FIGURES}
-        for skill, row in skills.items():
-            row["tickets_opened"] = opened.get(skill, 0)
         return {
             "from": dates.first.isoformat(),
             "to": dates.last.isoformat(),
@@ -158,7 +163,7 @@ class Reports(SqlStore):
                 **totals,
                 "containment": _containment(totals),
                 **(figures["overall"].get(None) or _empty_group()),
-                "tickets_opened": sum(opened.values()),
+                **ticket_figures["overall"].get(None, {}),
             },
             # By name; an agent removed since keeps their figures, under their login.
             "agents": sorted(
@@ -176,8 +181,7 @@ class Reports(SqlStore):
 
 def _overall(conn: Connection, dates: DateRange, sla_seconds: float) -> dict[str, Any]:
     found = _figures(conn, dates, sla_seconds, ["overall"])["overall"].get(None) or _empty_group()
-    found["tickets_opened"] = sum(_tickets(conn, dates).values())
-    return found
+    return {**found, **_tickets(conn, dates)["overall"].get(None, {})}
 
 
 def _none_last(item: tuple[str | None, Any]) -> tuple[bool, str]:
@@ -215,6 +219,7 @@ def _empty_group() -> dict[str, Any]:
         "answered": 0,
         "csat_responses": 0,
         "tickets_opened": 0,
+        "tickets_solved": 0,
         "reasons": {},
         "resolutions": {},
     }
@@ -350,13 +355,50 @@ def _nearest_rank(values: list[float], share: float) -> float:
     return float(values[max(0, math.ceil(share * len(values)) - 1)])
 
 
-def _tickets(conn: Connection, dates: DateRange) -> dict[str | None, int]:
-    """Tickets opened in the range, by the skill of the chat they came from."""
-    c, t = archived_conversations.c, tickets.c
-    rows = conn.execute(
-        select(c.skill, func.count())
-        .select_from(tickets.outerjoin(archived_conversations, c.id == t.conversation_id))
-        .where(t.created_at >= dates.start, t.created_at < dates.end)
-        .group_by(c.skill)
-    )
-    return {skill: count for skill, count in rows}
+def _tickets(conn: Connection, dates: DateRange) -> dict[str, dict[Any, dict[str, Any]]]:
+    """The tickets' figures of each grouping ("overall", "agent": the assignee, "skill"):
+    opened (made in the range), solved (solved in it, and not reopened since) and the time
+    to the first answer of those first answered in it, average and p90.
+
+    One grouped count per (assignee, skill), which are few, and one read of the answered
+    tickets' response times, ranked here as the waits are (``_p90s``).
+    """
+    t = tickets.c
+
+    def within(column: Any) -> ColumnElement[bool]:
+        return and_(column >= dates.start, column < dates.end)
+
+    counted = conn.execute(
+        select(
+            t.assignee,
+            t.skill,
+            func.count().filter(within(t.created_at)),
+            func.count().filter(within(t.solved_at)),
+        )
+        .where(or_(within(t.created_at), within(t.solved_at)))
+        .group_by(t.assignee, t.skill)
+    ).all()
+    response = t.first_response_at - t.created_at
+    answered = conn.execute(
+        select(t.assignee, t.skill, response).where(within(t.first_response_at))
+    ).all()
+    found: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in GROUPINGS}
+
+    def groups_of(assignee: str | None, skill: str | None) -> Iterator[dict[str, Any]]:
+        """The figures a ticket counts in: overall, its skill's, its agent's (if any)."""
+        for name, key in (("overall", None), ("agent", assignee), ("skill", skill)):
+            if name != "agent" or key is not None:  # nobody's yet: not an agent's figures
+                yield found[name].setdefault(key, {"tickets_opened": 0, "tickets_solved": 0})
+
+    for assignee, skill, opened, solved in counted:
+        for group in groups_of(assignee, skill):
+            group["tickets_opened"] += opened
+            group["tickets_solved"] += solved
+    times: dict[int, tuple[dict[str, Any], list[float]]] = {}
+    for assignee, skill, seconds in answered:
+        for group in groups_of(assignee, skill):
+            times.setdefault(id(group), (group, []))[1].append(seconds)
+    for group, values in times.values():
+        group["avg_ticket_first_response_seconds"] = sum(values) / len(values)
+        group["p90_ticket_first_response_seconds"] = _nearest_rank(values, 0.9)
+    return found

@@ -137,10 +137,15 @@ keep(KEYS[1], KEYS[2], ARGV[3], redis.call('HGET', KEYS[1], 'mode'), ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: conversation. ARGV: id, then field name/value pairs ("" deletes).
+# KEYS: conversation. ARGV: id, the mode it must be in ("" for any), then field name/value
+# pairs ("" deletes).
 _SET_FIELDS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
-for i = 2, #ARGV, 2 do
+local mode = redis.call('HGET', KEYS[1], 'mode')
+if not mode then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
+if ARGV[2] ~= '' and mode ~= ARGV[2] then
+  return redis.error_reply('INVALID ' .. ARGV[1] .. ' is ' .. mode .. ', not ' .. ARGV[2])
+end
+for i = 3, #ARGV, 2 do
   if ARGV[i] == 'first_agent_reply_at' and ARGV[i + 1] ~= '' then
     redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
   elseif ARGV[i + 1] == '' then
@@ -406,7 +411,27 @@ class ConversationStore:
         try:
             self._set_fields(
                 keys=[conversation_key(conversation_id)],
-                args=[conversation_id, *encode_fields(fields, _SETTABLE)],
+                args=[conversation_id, "", *encode_fields(fields, _SETTABLE)],
+            )
+        except redis.ResponseError as error:
+            raise script_error(error) from None
+
+    def keep_untaken_handoff(
+        self,
+        conversation_id: str,
+        skill: str,
+        priority: str,
+        reason: str | None,
+        packet: dict[str, Any],
+    ) -> None:
+        """Keep a handoff nobody could take (no agent, or closed hours) on the bot's chat, so a
+        ticket left now, and the archive, have its skill, priority, reason and packet. Raises
+        InvalidTransition unless the bot has the chat; a later handoff replaces them."""
+        fields = {"skill": skill, "priority": priority, "reason": reason, "packet": packet}
+        try:
+            self._set_fields(
+                keys=[conversation_key(conversation_id)],
+                args=[conversation_id, "bot", *encode_fields(fields, frozenset(fields))],
             )
         except redis.ResponseError as error:
             raise script_error(error) from None

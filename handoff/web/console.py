@@ -44,6 +44,7 @@ from handoff.records.canned import (
 )
 from handoff.records.canned import variables as canned_variables
 from handoff.records.reports import DateRange, ReportError
+from handoff.records.tickets import UnknownTicket
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
 from handoff.service.supervision import agent_summary
@@ -88,6 +89,12 @@ def refused(error: GatewayError) -> ResponseReturnValue:
     return api_error(ApiError(SERVICE_ERRORS.get(error.code, 400), error.code, str(error)))
 
 
+@bp.errorhandler(UnknownTicket)
+def unknown_ticket(error: UnknownTicket) -> ResponseReturnValue:
+    """Never theirs or never made: the same answer."""
+    return api_error(ApiError(404, "unknown_ticket", "No such ticket."))
+
+
 @bp.errorhandler(UnknownConversation)
 def unknown_conversation(error: UnknownConversation) -> ResponseReturnValue:
     return api_error(ApiError(404, "unknown_conversation", "No such conversation."))
@@ -125,6 +132,18 @@ def page_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint for more of the console's API, with its checks, headers and error answers."""
+    blueprint = Blueprint(name, import_name)
+    blueprint.before_request(only_small_json_changes)
+    blueprint.after_request(page_headers)
+    blueprint.errorhandler(ApiError)(api_error)
+    blueprint.errorhandler(GatewayError)(refused)
+    blueprint.errorhandler(UnknownTicket)(unknown_ticket)
+    blueprint.errorhandler(ReportError)(report_error)  # a bad date range
+    return blueprint
 
 
 def api(role: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -245,11 +264,15 @@ def delete_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
 @bp.post("/agent/api/canned/<int:canned_id>/render")
 @api()
 def render_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
-    """Fill a response in with the customer of one of the agent's own chats."""
-    conversation_id = text_field(json_body(), "conversation_id")
-    conversation = gateway().agents.owned(agent, conversation_id)
-    text = canned_store().render(canned_id, canned_variables(conversation, agent.name))
-    return jsonify(text=text)
+    """Fill a response in with the customer of one of the agent's own chats, or (with
+    ``ticket_id``) of a ticket they may answer."""
+    body = json_body()
+    if "ticket_id" in body:
+        found = gateway().tickets.canned_variables(agent, text_field(body, "ticket_id"))
+    else:
+        conversation_id = text_field(body, "conversation_id")
+        found = canned_variables(gateway().agents.owned(agent, conversation_id), agent.name)
+    return jsonify(text=canned_store().render(canned_id, found))
 
 
 @bp.get("/agent/api/conversations/<conversation_id>/history")

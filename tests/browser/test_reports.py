@@ -16,7 +16,14 @@ from sqlalchemy import delete
 
 from bot.stack import Stack
 from core.sql import engine_for
-from handoff.records.archive import archived_conversations, archived_messages, daily_counts, tickets
+from handoff.records.archive import (
+    archived_conversations,
+    archived_messages,
+    daily_counts,
+    ticket_commands,
+    ticket_messages,
+    tickets,
+)
 from tests.browser import a11y
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.console import (
@@ -36,7 +43,14 @@ SECONDS = re.compile(r"^\d+ s$")
 def empty_archive(stack: Stack) -> None:
     """Forget what other tests archived and counted (Redis is emptied for each test already)."""
     with engine_for(stack.settings.database_url).begin() as conn:
-        for table in (archived_messages, tickets, archived_conversations, daily_counts):
+        for table in (
+            ticket_messages,
+            ticket_commands,
+            archived_messages,
+            tickets,
+            archived_conversations,
+            daily_counts,
+        ):
             conn.execute(delete(table))
 
 
@@ -119,16 +133,15 @@ def test_a_days_report_matches_the_conversations_and_its_csv_too(
         "2",
         ["50%", "4.0 of 5 (1)", "100%"],
     )
+    # An offline handoff keeps its skill and reason on the chat: Pat's chat and ticket count
+    # for "general" and "Asked for a person" too.
     general = row(boss, "report-skills", "general")
-    assert (general[1], general[6:]) == ("2", ["50%", "4.0 of 5 (1)", "100%", "0"])
-    # An offline handoff keeps no skill or reason on the chat (handoffs.hand_off): Pat's ticket.
-    no_skill = row(boss, "report-skills", "none")
-    assert (no_skill[1], no_skill[-1]) == ("1", "1")  # one chat, one ticket
+    assert (general[1], general[6:]) == ("3", ["50%", "4.0 of 5 (1)", "100%", "1"])
     expect(boss.get_by_role("img", name=re.compile("^Who handled them"))).to_have_attribute(
         "aria-label", "Who handled them: Bot alone: 1, Handed off: 3"
     )
     expect(boss.get_by_role("img", name=re.compile("^Why closed chats"))).to_have_attribute(
-        "aria-label", "Why closed chats were handed off: Asked for a person: 2"
+        "aria-label", "Why closed chats were handed off: Asked for a person: 3"
     )
     assert a11y.problems(boss) == []
 
@@ -153,9 +166,9 @@ def test_a_days_report_matches_the_conversations_and_its_csv_too(
         "4.00",
         "100.0",
     ]
-    assert (overall["tickets opened"], overall["why handed off: Asked for a person"]) == ("1", "2")
+    assert (overall["tickets opened"], overall["why handed off: Asked for a person"]) == ("1", "3")
     assert rows[("agent", "Ann Lee")]["closed chats"] == "2"
-    assert rows[("skill", "none")]["tickets opened"] == "1"
+    assert rows[("skill", "general")]["tickets opened"] == "1"
     assert rows[("day", today)]["conversations"] == "4"
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
