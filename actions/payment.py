@@ -264,14 +264,16 @@ class ActionPayBill(Action):
 class ActionSettlePayment(Action):
     """Tells the customer the true outcome of a payment whose action never answered.
 
-    Rasa runs it at the start of every customer turn (the custom mapping of ``payment_key``
-    in domain.yml), because a payment action that died loses its events: the tracker still
-    holds the confirmed payment. The backend settles it (charged, or never to be), the bot
-    says which, and the payment is over, so a second "yes" cannot start it again.
+    A payment action that died, or whose call timed out, loses its events: the tracker still
+    holds the confirmed payment. So this runs at the start of every customer turn, under the
+    one name Rasa calls there and lets speak, ``action_validate_slot_mappings`` (after reading
+    the turn's slots; a custom slot mapping's action may not speak). The backend settles the
+    payment (charged, or never to be), the bot says which, and the payment is over, so a
+    second "yes" cannot start it again.
     """
 
     def name(self) -> str:
-        return "action_settle_payment"
+        return "action_validate_slot_mappings"
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
