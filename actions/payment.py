@@ -18,7 +18,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.accounts import Account, InvalidAmount, PaymentAbandoned, PaymentDeclined
+from actions.accounts import (
+    Account,
+    InvalidAmount,
+    PaymentAbandoned,
+    PaymentDeclined,
+    Receipt,
+)
 from actions.backend import account_client
 from actions.forms import (
     Slots,
@@ -40,6 +46,16 @@ AMOUNT_ANSWERS = {
     "too_precise": "utter_amount_too_precise",
     "over_balance": "utter_amount_over_balance",
 }
+
+
+def receipt_values(receipt: Receipt) -> dict[str, str]:
+    """What the responses that announce a payment fill in."""
+    return {
+        "amount": format_money(receipt.amount),
+        "card": receipt.card,
+        "receipt": receipt.number,
+        "balance": format_money(receipt.new_balance),
+    }
 
 
 def _customer(tracker: Tracker) -> Account:
@@ -251,13 +267,7 @@ class ActionPayBill(Action):
                 balance=format_money(account.balance),
             )
             return done
-        dispatcher.utter_message(
-            response="utter_payment_done",
-            amount=format_money(receipt.amount),
-            card=receipt.card,
-            receipt=receipt.number,
-            balance=format_money(receipt.new_balance),
-        )
+        dispatcher.utter_message(response="utter_payment_done", **receipt_values(receipt))
         return done + next_task(dispatcher, tracker)
 
 
@@ -289,10 +299,6 @@ class ActionSettlePayment(Action):
             )
         else:
             dispatcher.utter_message(
-                response="utter_payment_went_through",
-                amount=format_money(receipt.amount),
-                card=receipt.card,
-                receipt=receipt.number,
-                balance=format_money(receipt.new_balance),
+                response="utter_payment_went_through", **receipt_values(receipt)
             )
         return [SlotSet(slot, None) for slot in PAYMENT_SLOTS]

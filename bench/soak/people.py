@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bot.gateway_client import AgentClient, Customer
+from bot.gateway_client import AgentClient, Client, Customer
 from bot.stack import Stack
 from tests.conftest import AGENT_PASSWORD
 
@@ -40,6 +40,19 @@ def retried(what: Callable[[], Any]) -> Any:
             if time.monotonic() > deadline:
                 raise
             time.sleep(RETRY_EVERY)
+
+
+def step(client: Client, reopen: Callable[[], None], take: Callable[[str, Any], None]) -> None:
+    """One step of a person's loop: ``reopen`` a socket that died, else ``take`` the next event
+    (waiting for one a moment)."""
+    if not client.sio.connected:
+        reopen()
+        return
+    try:
+        event, data = client.events.get(timeout=0.2)
+    except queue.Empty:
+        return
+    take(event, data)
 
 
 class Widget:
@@ -88,14 +101,7 @@ class Widget:
         while not condition():
             if time.monotonic() > deadline:
                 return False
-            if not self.client.sio.connected:
-                self.reconnect()
-                continue
-            try:
-                event, data = self.client.events.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            self._take(event, data)
+            step(self.client, self.reconnect, self._take)
         return True
 
     def lines_from(self, sender: str, after: int = 0) -> list[dict]:
@@ -180,16 +186,13 @@ class Console:
     def run(self, stop: threading.Event) -> None:
         """Answer and end chats until ``stop``."""
         while not stop.is_set():
-            if not self.client.sio.connected:
-                self.reconnects += 1
-                self.open()
-                continue
-            try:
-                event, data = self.client.events.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            self._take(event, data)
+            step(self.client, self.reopen, self._take)
         self.client.close()
+
+    def reopen(self) -> None:
+        """The socket died: log in again."""
+        self.reconnects += 1
+        self.open()
 
     def customer_lines(self) -> list[dict]:
         return [line for line in self.lines.values() if line["kind"] == "customer"]
