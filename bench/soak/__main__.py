@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -131,6 +132,7 @@ def soak(stack: Stack, options: Options) -> dict:
         "problems": counts.problems,
         "lines": {t.name: {**t.counts(), "note": t.note} for t in counts.tallies()},
         "lost": {t.name: lost(t.sent, t.received) for t in counts.tallies()},
+        "duplicated": {t.name: twice(t.received) for t in counts.tallies()},
         "faults": injected.done,
         "restarts": stack.restarts(),
         "memory": {name: memory.summary(name) for name in memory.samples},
@@ -142,6 +144,11 @@ def lost(sent: list[str], received: list[str]) -> list[str]:
     """The lines sent and never received, to look for in the logs."""
     got = set(received)
     return [line for line in sent if line not in got]
+
+
+def twice(received: list[str]) -> list[str]:
+    """The lines received at more than one place of a transcript."""
+    return sorted(line for line, copies in Counter(received).items() if copies > 1)
 
 
 def progress(started: float, counts: Counts, injected: Injected, memory: Memory) -> None:
