@@ -21,7 +21,7 @@ CHROMIUM := /usr/bin/chromium
 
 .PHONY: help venv train run shell lint validate check test test-unit test-integration \
         test-stories test-bot test-editor warm test-nlu test-gateway test-cluster test-security test-e2e test-browser \
-        chromium webchat screenshots bench bench-reports bench-venv bench-load clean
+        chromium webchat screenshots bench bench-reports bench-venv bench-load bench-soak clean
 
 help:
 	@echo "make venv      create .venv (Python 3.10) from requirements.lock"
@@ -43,6 +43,7 @@ help:
 	@echo "make bench     latency benchmarks, and the reports' queries (bench-reports)"
 	@echo "make bench-reports  the supervisors' reports on 100,000 archived conversations"
 	@echo "make bench-load  load benchmark with Locust (long; flags: ARGS=\"--help\")"
+	@echo "make bench-soak  MINUTES=30 of mixed load with faults on the cluster (not in make test)"
 	@echo "make clean     remove models, results, logs and local data (not .venv)"
 
 venv: .venv/.installed
@@ -224,6 +225,13 @@ bench-reports: venv
 # by side. Long: see docs/performance.md ("Load") for its flags, e.g. ARGS="--duration 60".
 bench-load: bench-venv train
 	$(PYTHON) -m bench.load $(ARGS)
+
+# Customers, agents and a fault every two minutes on two gateways and two Rasa servers, memory
+# of every process sampled; writes the "Soak" section of docs/reliability.md. Long, so never
+# part of `make test`.
+MINUTES := 30
+bench-soak: train
+	$(PYTHON) -m bench.soak --minutes $(MINUTES) $(ARGS)
 
 clean:
 	rm -rf models results reports var .rasa .mypy_cache .ruff_cache .pytest_cache

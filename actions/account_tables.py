@@ -1,4 +1,5 @@
-"""The account backend's tables: accounts, payments, address changes and password resets.
+"""The account backend's tables: accounts, payments and their attempts, address changes and
+password resets.
 
 One ``MetaData`` for all of them, so foreign keys to ``accounts`` resolve; the
 client (``accounts.py``) and the reset tokens (``reset_tokens.py``) share it.
@@ -50,6 +51,19 @@ payments = Table(
     Column("amount_cents", BigInteger, nullable=False),
     Column("new_balance_cents", BigInteger, nullable=False),
     Column("card", String(80), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Each payment the bot set out to make, written before the card is charged: "pending" until
+# the charge ("charged", with its row in ``payments``) or until a later turn finds it unfinished
+# and settles it ("abandoned": never charged, and it never will be).
+payment_attempts = Table(
+    "payment_attempts",
+    metadata,
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id"), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
     Column("created_at", DateTime, nullable=False),
 )
 

@@ -22,7 +22,13 @@ from sqlalchemy import func, insert, inspect, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from actions.account_tables import accounts, address_changes, metadata, payments
+from actions.account_tables import (
+    accounts,
+    address_changes,
+    metadata,
+    payment_attempts,
+    payments,
+)
 from core.settings import Settings
 from core.sql import SqlStore, utc_naive
 
@@ -46,6 +52,10 @@ class PaymentDeclined(AccountError):
 
 class InvalidAmount(AccountError):
     """Not payable: zero or less, above the balance, over two decimals, not finite."""
+
+
+class PaymentAbandoned(AccountError):
+    """The payment was settled as not made (``settle``) before its charge: nothing is charged."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +170,10 @@ class AccountClient(SqlStore):
 
         A second call with the same key (the customer said yes twice, Rasa retried
         the action, two replicas raced) returns the first receipt and charges
-        nothing. Errors leave the account and the payments untouched.
+        nothing. The attempt is written down first, so that a later turn can tell
+        the customer what became of it if this call never answers (``settle``).
+        Errors leave the account and the payments untouched; a key already settled
+        as not paid raises ``PaymentAbandoned``.
         """
         cents = _to_cents(amount)
         if not idempotency_key:
@@ -168,9 +181,10 @@ class AccountClient(SqlStore):
         done = self._stored_receipt(idempotency_key, account_id, cents)
         if done is not None:
             return done
+        self._record_attempt(normal_id(account_id), cents, idempotency_key, "pending")
         try:
             return self._charge(normal_id(account_id), cents, idempotency_key)
-        except (IntegrityError, InvalidAmount):
+        except (IntegrityError, InvalidAmount, PaymentAbandoned):
             # Another call with this key may have won the race (and emptied the
             # balance, hence InvalidAmount): its receipt is the answer.
             done = self._stored_receipt(idempotency_key, account_id, cents)
@@ -178,8 +192,58 @@ class AccountClient(SqlStore):
                 raise
             return done
 
+    def settle(self, account_id: str, amount: Decimal, idempotency_key: str) -> Receipt | None:
+        """What became of the payment with this key, made final: its receipt if the card was
+        charged; None if it was not, and then it never will be.
+
+        For a turn that finds a confirmed payment whose action never answered (the action
+        server died, or timed out while the charge waited): a charge still under way either
+        finished first, or now fails with ``PaymentAbandoned``.
+        """
+        cents = _to_cents(amount)
+        self._record_attempt(normal_id(account_id), cents, idempotency_key, "abandoned")
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(payment_attempts)
+                .where(
+                    payment_attempts.c.idempotency_key == idempotency_key,
+                    payment_attempts.c.status == "pending",
+                )
+                .values(status="abandoned")
+            )
+        return self._stored_receipt(idempotency_key, account_id, cents)
+
+    def _record_attempt(
+        self, account_id: str, cents: int, idempotency_key: str, status: str
+    ) -> None:
+        """Write the attempt with this key as ``status``, unless it is written already."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    insert(payment_attempts).values(
+                        idempotency_key=idempotency_key,
+                        account_id=account_id,
+                        amount_cents=cents,
+                        status=status,
+                        created_at=self._utcnow(),
+                    )
+                )
+        except IntegrityError:
+            return
+
     def _charge(self, account_id: str, cents: int, idempotency_key: str) -> Receipt:
         with self._engine.begin() as conn:
+            # First, so that ``settle`` and this charge wait for each other: one of them wins.
+            claimed = conn.execute(
+                update(payment_attempts)
+                .where(
+                    payment_attempts.c.idempotency_key == idempotency_key,
+                    payment_attempts.c.status == "pending",
+                )
+                .values(status="charged")
+            ).rowcount
+            if claimed != 1:
+                raise PaymentAbandoned(idempotency_key)
             row = get_row(conn, account_id)
             account = account_from_row(row)
             if cents > row.balance_cents:

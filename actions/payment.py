@@ -2,7 +2,9 @@
 
 The bot never asks for a card number. Each payment attempt gets an idempotency
 key when its amount is accepted, so a repeated "yes" or a retried request
-charges once.
+charges once. A confirmed payment whose action never answered (the action server
+died, or the charge outlasted the call) is settled at the customer's next turn,
+and the customer is told what became of it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.accounts import Account, InvalidAmount, PaymentDeclined
+from actions.accounts import (
+    Account,
+    InvalidAmount,
+    PaymentAbandoned,
+    PaymentDeclined,
+    Receipt,
+)
 from actions.backend import account_client
 from actions.forms import (
     Slots,
@@ -38,6 +46,16 @@ AMOUNT_ANSWERS = {
     "too_precise": "utter_amount_too_precise",
     "over_balance": "utter_amount_over_balance",
 }
+
+
+def receipt_values(receipt: Receipt) -> dict[str, str]:
+    """What the responses that announce a payment fill in."""
+    return {
+        "amount": format_money(receipt.amount),
+        "card": receipt.card,
+        "receipt": receipt.number,
+        "balance": format_money(receipt.new_balance),
+    }
 
 
 def _customer(tracker: Tracker) -> Account:
@@ -234,6 +252,11 @@ class ActionPayBill(Action):
             return done + next_task(dispatcher, tracker)
         try:
             receipt = account_client().pay(account.id, Decimal(amount), key)
+        except PaymentAbandoned:  # settled as not made by a later turn while this one waited
+            dispatcher.utter_message(
+                response="utter_payment_not_made", amount=format_money(Decimal(amount))
+            )
+            return done
         except PaymentDeclined:
             dispatcher.utter_message(response="utter_payment_declined", card=account.card)
             return done + hand_off(dispatcher, tracker, "failed_task", skill="billing")
@@ -244,11 +267,38 @@ class ActionPayBill(Action):
                 balance=format_money(account.balance),
             )
             return done
-        dispatcher.utter_message(
-            response="utter_payment_done",
-            amount=format_money(receipt.amount),
-            card=receipt.card,
-            receipt=receipt.number,
-            balance=format_money(receipt.new_balance),
-        )
+        dispatcher.utter_message(response="utter_payment_done", **receipt_values(receipt))
         return done + next_task(dispatcher, tracker)
+
+
+class ActionSettlePayment(Action):
+    """Tells the customer the true outcome of a payment whose action never answered.
+
+    A payment action that died, or whose call timed out, loses its events: the tracker still
+    holds the confirmed payment. So this runs at the start of every customer turn, under the
+    one name Rasa calls there and lets speak, ``action_validate_slot_mappings`` (after reading
+    the turn's slots; a custom slot mapping's action may not speak). The backend settles the
+    payment (charged, or never to be), the bot says which, and the payment is over, so a
+    second "yes" cannot start it again.
+    """
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        key, amount = tracker.get_slot("payment_key"), tracker.get_slot("payment_amount")
+        customer_id = tracker.get_slot("customer_id")
+        if not (tracker.get_slot("payment_confirmed") and key and amount and customer_id):
+            return []
+        receipt = account_client().settle(customer_id, Decimal(amount), key)
+        if receipt is None:
+            dispatcher.utter_message(
+                response="utter_payment_not_made", amount=format_money(Decimal(amount))
+            )
+        else:
+            dispatcher.utter_message(
+                response="utter_payment_went_through", **receipt_values(receipt)
+            )
+        return [SlotSet(slot, None) for slot in PAYMENT_SLOTS]

@@ -136,7 +136,12 @@ class TranscriptStore:
             raise ValueError(f"Unknown message kind {kind!r}; kinds are {', '.join(KINDS)}.")
         text = masked(text)
         sender = masked(sender) if sender else None
+        sent_id = (data or {}).get("message_id")
         data = masked(data or {})
+        if sent_id:
+            # A client's id, not what it wrote: kept as sent, or the acknowledgement it is
+            # echoed back in would not match ("…8d7a4111111111111111e…" reads as a card).
+            data["message_id"] = sent_id
         at = time.time()
         try:
             seq, new = self._append(

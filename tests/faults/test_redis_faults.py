@@ -85,7 +85,7 @@ def test_redis_restarts_and_the_queue_chats_and_presence_are_kept(
     to_customer.check()
 
 
-RACING_AGENTS = 20
+RACING_AGENTS = 50
 RACING_CHATS = 200
 PAUSED_SECONDS = 3.0
 

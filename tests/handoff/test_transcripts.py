@@ -83,6 +83,20 @@ def test_card_numbers_are_masked_before_storing(
     assert transcripts.all(conversation_id) == [message]
 
 
+def test_a_client_message_id_is_kept_as_sent_even_where_it_reads_as_a_card_number(
+    transcripts: TranscriptStore, conversation_id: str
+) -> None:
+    """Found by the soak: random hex ids with a long run of digits were masked, so the
+    widget never recognised the acknowledgement of its line (1 id in ~700)."""
+    sent_id = "4902c758249149329267a9290357e9e4"
+    message, _ = transcripts.append_once(conversation_id, sent_id, f"it is {CARD}")
+    assert message.data["message_id"] == sent_id
+    assert message.text == "it is [card ending 1111]"
+    assert transcripts.all(conversation_id)[0].data["message_id"] == sent_id
+    again, new = transcripts.append_once(conversation_id, sent_id, f"it is {CARD}")
+    assert (again.seq, again.data["message_id"], new) == (message.seq, sent_id, False)
+
+
 def test_appending_to_an_unknown_conversation_raises(transcripts: TranscriptStore) -> None:
     with pytest.raises(UnknownConversation):
         transcripts.append("never-opened", "customer", "hi")

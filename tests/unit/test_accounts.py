@@ -16,6 +16,7 @@ from actions.accounts import (
     AccountError,
     AccountNotFound,
     InvalidAmount,
+    PaymentAbandoned,
     PaymentDeclined,
 )
 from tests.unit.helpers import rows
@@ -155,6 +156,31 @@ def test_same_key_for_another_payment_is_refused(accounts: AccountClient) -> Non
     with pytest.raises(AccountError):
         accounts.pay("ACC-1001", Decimal("30.00"), "key-reused")
     assert accounts.get("ACC-1001").balance == Decimal("100.50")
+
+
+def test_settle_a_payment_that_went_through_gives_its_receipt(accounts: AccountClient) -> None:
+    paid = accounts.pay("ACC-1001", Decimal("20.00"), "key-paid")
+    assert accounts.settle("ACC-1001", Decimal("20.00"), "key-paid") == paid
+    assert accounts.get("ACC-1001").balance == Decimal("100.50")
+
+
+def test_a_settled_payment_is_never_charged_after(
+    accounts: AccountClient, database_path: Path
+) -> None:
+    """The turn that found the payment unfinished told the customer it was not made: the charge
+    that was still on its way (or a repeated call) must not make that untrue."""
+    assert accounts.settle("ACC-1001", Decimal("20.00"), "key-late") is None
+    with pytest.raises(PaymentAbandoned):
+        accounts.pay("ACC-1001", Decimal("20.00"), "key-late")
+    assert accounts.get("ACC-1001").balance == Decimal("120.50")
+    assert rows(database_path, "SELECT status FROM payment_attempts") == [("abandoned",)]
+    assert rows(database_path, "SELECT * FROM payments") == []
+
+
+def test_a_declined_payment_settles_as_not_made(accounts: AccountClient) -> None:
+    with pytest.raises(PaymentDeclined):
+        accounts.pay("ACC-1003", Decimal("89.99"), "key-declined-then-settled")
+    assert accounts.settle("ACC-1003", Decimal("89.99"), "key-declined-then-settled") is None
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from actions.balance import ActionShowBalance, ValidateBalanceForm
 from actions.conversation import ActionCancelTask
 from actions.handoff import ActionFallback, ActionHandoff
 from actions.password_reset import ActionResetPassword, ValidatePasswordResetForm
-from actions.payment import ActionPayBill, ValidatePaymentForm
+from actions.payment import ActionPayBill, ActionSettlePayment, ValidatePaymentForm
 from actions.server import prepare_database
 from bot.demo import seed_customers
 from core.mail import Outbox
@@ -284,6 +284,48 @@ def test_payment_is_taken_once_even_if_the_action_runs_twice(backend: AccountCli
     assert first[0]["receipt"] == second[0]["receipt"]
     assert first[0]["card"] == "Visa ending 4242"
     assert backend.get("ACC-1001").balance == Decimal("70.50")
+
+
+CONFIRMED = {**DANA, "payment_amount": "50.00", "payment_key": "key-1", "payment_confirmed": True}
+
+
+def test_a_payment_whose_action_never_answered_is_told_at_the_next_turn(
+    backend: AccountClient,
+) -> None:
+    """The action server died after the charge: the tracker still holds the confirmed payment."""
+    receipt = backend.pay("ACC-1001", Decimal("50.00"), "key-1")
+    slots, messages = run(ActionSettlePayment(), tracker(user("hello?", "greet"), CONFIRMED))
+    assert said(messages) == ["utter_payment_went_through"]
+    assert messages[0]["receipt"] == receipt.number
+    assert slots == dict.fromkeys(
+        ("payment_amount", "payment_confirmed", "payment_key", "early_amount")
+    )
+
+
+def test_a_payment_cut_before_its_charge_is_told_as_not_made_and_stays_so(
+    backend: AccountClient,
+) -> None:
+    _, messages = run(ActionSettlePayment(), tracker(user("hello?", "greet"), CONFIRMED))
+    assert said(messages) == ["utter_payment_not_made"]
+    _, again = run(ActionPayBill(), tracker(user("yes", "affirm"), CONFIRMED))
+    assert said(again) == ["utter_payment_not_made"]
+    assert backend.get("ACC-1001").balance == Decimal("120.50")
+
+
+@pytest.mark.parametrize(
+    "slots",
+    [
+        DANA,
+        {**DANA, "payment_amount": "50.00", "payment_key": "key-1"},  # not yet confirmed
+    ],
+    ids=["no payment", "asking for the go-ahead"],
+)
+def test_settling_at_every_turn_does_nothing_without_an_unfinished_payment(
+    backend: AccountClient, slots: dict[str, Any]
+) -> None:
+    assert run(ActionSettlePayment(), tracker(user("yes", "affirm"), slots)) == ({}, [])
+    # Nothing was settled: the payment, once confirmed, still goes through.
+    assert backend.pay("ACC-1001", Decimal("50.00"), "key-1").amount == Decimal("50.00")
 
 
 def test_declined_card_changes_nothing_and_goes_to_billing(backend: AccountClient) -> None:

@@ -1,0 +1,1 @@
+"""The soak run (``make bench-soak``): long mixed load on the multi-process stack, with faults."""
