@@ -29,7 +29,7 @@ from handoff.service.errors import GatewayError
 from handoff.service.handoffs import LEAVE_QUEUE, LEAVE_QUEUE_REPLY, Handoffs
 from handoff.service.relay import Relay, customer_view, handoff_view
 from handoff.stores import Stores
-from handoff.stores.conversations import Conversation, InvalidTransition
+from handoff.stores.conversations import Conversation, InvalidTransition, UnknownConversation
 
 # The payload a customer's "Talk to a person" button sends; understood even when Rasa is down.
 REQUEST_HUMAN = "/request_human"
@@ -88,6 +88,7 @@ class CustomerService:
     archive: Archive
     tickets: Tickets
     customer_token_secret: str
+    process_id: str  # this gateway process's: its bot turns are filed under it
     metrics: Metrics = field(default_factory=Metrics)
 
     def open_session(
@@ -281,7 +282,17 @@ class CustomerService:
     def _ask_bot(
         self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None
     ) -> None:
-        """One turn of the bot; the gateway's own metadata wins over the widget's."""
+        """One turn of the bot, filed as this process's until its answers are out: if the
+        process dies meanwhile, another one tells the customer (Housekeeping.tick)."""
+        turns = self.stores.bot_turns
+        turns.begin(conversation_id, self.process_id, time.time(), text.strip() == REQUEST_HUMAN)
+        try:
+            self._bot_turn(conversation_id, text, metadata)
+        finally:
+            turns.end(conversation_id, self.process_id)
+
+    def _bot_turn(self, conversation_id: str, text: str, metadata: dict[str, Any] | None) -> None:
+        """Ask Rasa and pass its answers on; the gateway's own metadata wins over the widget's."""
         try:
             with self.metrics.bot_turn():
                 replies = self.rasa.send(
@@ -316,6 +327,17 @@ class CustomerService:
                 self.relay.to_supervisors("security_alert", alert)
             elif reply.get("text"):
                 self.relay.bot_says(conversation_id, {**reply, "secret_answer": secret})
+
+    def turn_lost(self, conversation_id: str, for_a_person: bool) -> None:
+        """A gateway process died while the bot worked on a line of this conversation: its
+        answer will never come, so a customer still with the bot gets what a failed turn gets
+        (one already with people, or gone, has nothing missing)."""
+        try:
+            if self.stores.conversations.get(conversation_id).mode != "bot":
+                return
+        except UnknownConversation:
+            return
+        self._bot_unavailable(conversation_id, REQUEST_HUMAN if for_a_person else "")
 
     def _bot_unavailable(self, conversation_id: str, text: str) -> None:
         """The bot could not answer ``text``: a person, if that is what was asked, or the

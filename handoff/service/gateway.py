@@ -56,6 +56,8 @@ class Gateway:
         self.archive = archive
         self.relay = Relay(emit, self.stores.transcripts)
         self.handoffs = Handoffs(self.stores, self.relay, is_open, self.metrics)
+        # Names this process's sockets and bot turns in Redis, so others notice if it dies.
+        self.process_id = uuid.uuid4().hex
         self.customers = CustomerService(
             self.stores,
             self.relay,
@@ -64,11 +66,10 @@ class Gateway:
             archive,
             ticket_records,
             customer_token_secret,
+            self.process_id,
             self.metrics,
         )
         self.metrics.watch_cluster(self.cluster_state)
-        # Names this process's sockets in Redis, so other processes notice if it dies.
-        self.process_id = uuid.uuid4().hex
         self.agents = AgentService(
             self.stores, self.relay, self.handoffs, rasa, archive, ticket_records, self.process_id
         )
@@ -82,6 +83,7 @@ class Gateway:
             grace_seconds,
             sla_seconds,
             self.process_id,
+            self.customers.turn_lost,
             keep_daily_counts=self.supervision.keep_daily_counts,
         )
 

@@ -1,7 +1,8 @@
 """What runs every second in each gateway process, whatever clients do.
 
 A process whose ticks stop (killed) never sees its agents' sockets close: another
-process starts their grace period. Chats of agents gone past the grace period go
+process starts their grace period, and tells the customers whose bot turn it was
+waiting on. Chats of agents gone past the grace period go
 back to the front of the queue; waiting customers no one can come to are offered
 email; chats waiting past their SLA are raised to supervisors once; queue changes
 are pushed; every few minutes the day's conversation counts are copied to SQL for
@@ -35,6 +36,8 @@ class Housekeeping:
     grace_seconds: float
     sla_seconds: float
     process_id: str  # this gateway process's
+    # CustomerService.turn_lost: the customer of a turn whose process died is told.
+    turn_lost: Callable[[str, bool], None]
     # Supervision.keep_daily_counts: Redis keeps a day's counts a week, reports need more.
     keep_daily_counts: Callable[[float], None] | None = None
     counts_every_seconds: float = 300
@@ -53,6 +56,9 @@ class Housekeeping:
                 agent_id,
                 "Sorry, your agent was disconnected. You're back at the front of the line.",
             )
+        for conversation_id, for_a_person in self.stores.bot_turns.orphaned():
+            log.warning("A gateway process died during a bot turn of %s.", conversation_id)
+            self.turn_lost(conversation_id, for_a_person)
         self.handoffs.offer_email_to_stranded(now, self.grace_seconds)
         for entry in queue.overdue(self.sla_seconds):
             if queue.first_sla_alert(entry.conversation_id):

@@ -2,7 +2,7 @@
 
 Conversations (the state machine), transcripts, the queue, presence, daily
 counts, ticket limits, open sockets per client, agents' API requests, clients'
-commands (each applied once) and the mail webhook's tokens; ``Stores``
+commands (each applied once), the mail webhook's tokens and the bot turns in progress; ``Stores``
 opens all of them on one Redis client.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import redis
 
 from handoff.stores.api_calls import ApiCalls
+from handoff.stores.bot_turns import BotTurns
 from handoff.stores.commands import CommandLog
 from handoff.stores.connections import ConnectionCounts
 from handoff.stores.conversations import ConversationStore
@@ -47,6 +48,7 @@ class Stores:
     api_calls: ApiCalls
     commands: CommandLog
     inbound_mail: InboundMail
+    bot_turns: BotTurns
 
     @classmethod
     def on(cls, client: redis.Redis, bounds: Bounds) -> Stores:
@@ -62,4 +64,5 @@ class Stores:
             api_calls=ApiCalls(client),
             commands=CommandLog(client),
             inbound_mail=InboundMail(client),
+            bot_turns=BotTurns(client),
         )

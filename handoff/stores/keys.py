@@ -19,6 +19,7 @@ DISCONNECTED_KEY = f"{PREFIX}agents:disconnected"  # sorted set: agent id by dis
 QUEUE_CHANGED_KEY = f"{PREFIX}queue:changed"  # flag: the queue changed since the last push
 QUEUE_PUSHED_KEY = f"{PREFIX}queue:pushed"  # hash: conversation id -> "position|wait" last pushed
 GATEWAYS_KEY = f"{PREFIX}gateways"  # sorted set: gateway process ids by their last tick
+BOT_TURNS_KEY = f"{PREFIX}bot-turns"  # hash: "conversation|process" of turns waiting on Rasa
 
 
 def rate_key(conversation_id: str, minute: int) -> str:

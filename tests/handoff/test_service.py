@@ -905,6 +905,46 @@ def test_an_agent_gone_past_the_grace_period_is_requeued_once_by_two_processes_t
     assert [e.conversation_id for e in first.stores.queue.entries()] == [conversation_id]
 
 
+def test_a_bot_turn_cut_by_its_process_dying_is_told_to_the_customer_by_another_process(
+    make_gateway: MakeGateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    """The line was stored and its resend is answered from the store: without this the
+    customer would wait in silence for good."""
+    dying, surviving = make_gateway(), make_gateway()
+    conversation_id = open_chat(dying, "conv-cut")
+    start = time.time()
+    surviving.housekeeping.tick(start)
+    # What a process killed while Rasa worked on the line leaves behind: the turn filed.
+    dying.stores.bot_turns.begin(conversation_id, dying.process_id, start, False)
+    surviving.housekeeping.tick(start + 5)  # the process may only be slow: nothing yet
+    assert statuses(emitted, conversation_id) == []
+
+    surviving.housekeeping.tick(start + 11)
+    surviving.housekeeping.tick(start + 12)  # told once
+
+    [lost] = to_customer(emitted, conversation_id, "handoff")
+    assert lost["status"] == "bot_unavailable"
+    assert lost["quick_replies"][0]["payload"] == "/request_human"
+
+
+def test_a_bot_turn_is_filed_only_while_it_runs_and_a_live_process_keeps_its_own(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder
+) -> None:
+    rasa.script("hello", {"text": "Hi! How can I help?"})
+    answered = open_chat(gateway, "conv-answered")
+    gateway.customers.says(answered, "hello")
+    rasa.down = True
+    gateway.customers.says(open_chat(gateway, "conv-failed"), "hello")
+    assert gateway.stores.bot_turns.orphaned() == []
+
+    running = open_chat(gateway, "conv-running")
+    gateway.stores.bot_turns.begin(running, gateway.process_id, time.time(), False)
+    emitted.clear()
+    gateway.housekeeping.tick(time.time())
+    gateway.housekeeping.tick(time.time() + 30)
+    assert statuses(emitted, running) == []
+
+
 def test_todays_figures_tell_the_bots_own_chats_from_handoffs_answered_or_not(
     gateway: Gateway, rasa: ScriptedRasa
 ) -> None:
