@@ -12,6 +12,7 @@ import { barChart } from "./charts.js";
 import { showFigures } from "./figures.js";
 import { startReports } from "./reports.js";
 import { startReview } from "./review.js";
+import { startTickets } from "./tickets.js";
 
 const POLL_MS = 3000;
 const MODES = { bot: "Assistant", queued: "Queue", assigned: "Agent", closed: "Closed" };
@@ -203,6 +204,7 @@ async function poll() {
 new CannedEditor().load();
 startReports();
 startReview();
+startTickets(now);
 poll();
 setInterval(poll, POLL_MS);
 setInterval(tick, 1000);
