@@ -48,11 +48,13 @@ SLA_SECONDS = 120.0
 BATCH = 5_000
 RANGES = {"a week": 7, "a month": 30, "a year": 366}
 # The indexes of the reports: the chats' closing time (alone, and with every column a report
-# reads) and the tickets' opening time.
+# reads) and the tickets' opening, solving and first answer times.
 INDEXES = (
     "ix_archived_conversations_closed_at",
     "ix_archived_conversations_report",
     "ix_tickets_created_at",
+    "ix_tickets_solved",
+    "ix_tickets_first_response",
 )
 
 
@@ -115,6 +117,27 @@ def rows(count: int, today: date, seed: int = 18) -> Iterator[tuple[dict[str, An
         yield row, unanswered
 
 
+def ticket_row(number: int, chat: dict[str, Any]) -> dict[str, Any]:
+    """The ticket of an unanswered chat: most taken by an agent and answered within hours,
+    most of those solved a day later, the rest still waiting."""
+    rng = random.Random(number)
+    created = chat["closed_at"]
+    answered = rng.random() < 0.8
+    first_response = created + rng.expovariate(1 / 7200) if answered else None
+    return {
+        "id": f"TKT-{number:08X}",
+        "conversation_id": chat["id"],
+        "email": "c@example.com",
+        "created_at": created,
+        "skill": chat["skill"],
+        "assignee": f"agent{rng.randrange(AGENTS):02d}" if answered else None,
+        "first_response_at": first_response,
+        "solved_at": None if first_response is None else first_response + 86400,
+        "status": "solved" if answered else "open",
+        "updated_at": created,
+    }
+
+
 def fill(database_url: str, count: int, today: date) -> None:
     """The schema, the agents, ``count`` conversations with their tickets, a year of days."""
     archive = Archive(database_url)
@@ -129,8 +152,7 @@ def fill(database_url: str, count: int, today: date) -> None:
     for number, (row, unanswered) in enumerate(rows(count, today), 1):
         batch.append(row)
         if unanswered:
-            ticket = {"id": f"TKT-{number:06d}", "conversation_id": row["id"]}
-            opened.append({**ticket, "email": "c@example.com", "created_at": row["closed_at"]})
+            opened.append(ticket_row(number, row))
         if len(batch) == BATCH or number == count:
             with engine.begin() as conn:
                 conn.execute(insert(archived_conversations), batch)
@@ -227,7 +249,8 @@ def report(
         f"started. "
         + (
             "Indexes: `ix_archived_conversations_report` (closing time, then every column a "
-            "report reads: the reports read the index, not the rows) and `tickets.created_at`; "
+            "report reads: the reports read the index, not the rows) and the tickets' "
+            "`created_at`, `solved_at` and `first_response_at`; "
             "the daily counts' key is the day."
             if indexes
             else f"Without the indexes {', '.join(INDEXES)} (`--without-indexes`)."

@@ -70,6 +70,9 @@ COMMANDS = {
     "accounts": "Look after the account backend in DATABASE_URL: `accounts seed` loads the demo "
     "customers of data/demo/customers.yml, `accounts show ID` prints an account without its "
     "secrets, `accounts outbox` prints the mail kept when no SMTP server is configured.",
+    "mail": "Customers' replies to tickets from the support mailbox: `mail fetch` threads each "
+    "unseen mail of the IMAP mailbox (IMAP_HOST, IMAP_USER, IMAP_PASSWORD...) onto the ticket it "
+    "names and marks it seen (docs/tickets.md).",
     "agents": "Manage the handoff gateway's agent accounts in DATABASE_URL: `agents add LOGIN "
     "--name NAME` creates one (the password is asked twice, or read from --password-stdin), "
     "`agents list` shows them, `agents set-role LOGIN ROLE` changes a role and ends the agent's "
@@ -109,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.admin import add_accounts_arguments
 
             add_accounts_arguments(command)
+        elif name == "mail":
+            from bot.mail import add_mail_arguments
+
+            add_mail_arguments(command)
         elif name in ("check", "update-quotes"):
             command.add_argument(
                 "--root", type=Path, help="work on another copy of the project (default: this one)"
@@ -183,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.admin import run_accounts
 
             return run_accounts(args, settings)
+        elif args.command == "mail":
+            from bot.mail import run_mail
+
+            return run_mail(args, settings)
         else:
             from actions.server import main as actions_main
 

@@ -63,6 +63,17 @@ class Settings:
     gateway_listen_port: int = 0
     # Bearer token for the gateway's /metrics; empty: /metrics answers 404.
     metrics_token: str = ""
+    # Hours to a ticket's first answer, by priority (records/tickets.py parses it).
+    ticket_sla_hours: str = "urgent=1,high=4,normal=24"
+    # Signs the mail provider's inbound webhook (HMAC-SHA256); empty: /inbound/mail answers 404.
+    inbound_mail_key: str = ""
+    # The mailbox `python -m bot mail fetch` reads customers' replies from; empty host: none.
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    imap_tls: str = "ssl"  # "ssl" (port 993), "starttls" (143) or "none" (a local server only)
 
     def __post_init__(self) -> None:
         """Refuse settings that would silently switch a defence off."""
@@ -90,6 +101,8 @@ class Settings:
                     f"RASA_URLS: {url!r} must be a Rasa server's address, scheme, host and port "
                     "only, such as http://10.0.0.5:5005 (comma-separated for several)"
                 )
+        if self.imap_tls not in ("ssl", "starttls", "none"):
+            raise ValueError("IMAP_TLS is 'ssl' (the default), 'starttls' or 'none'")
         if self.trusted_proxies < 0:
             raise ValueError("TRUSTED_PROXIES must be 0 (none) or the number of proxies")
 
@@ -180,10 +193,19 @@ class Settings:
             actions_url=env.get("ACTIONS_URL", "").strip(),
             gateway_listen_port=int(env.get("GATEWAY_LISTEN_PORT", "0")),
             metrics_token=env.get("METRICS_TOKEN", ""),
+            ticket_sla_hours=env.get("TICKET_SLA_HOURS", "urgent=1,high=4,normal=24"),
+            inbound_mail_key=env.get("INBOUND_MAIL_KEY", ""),
+            imap_host=env.get("IMAP_HOST", ""),
+            imap_port=int(env.get("IMAP_PORT", "993")),
+            imap_user=env.get("IMAP_USER", ""),
+            imap_password=env.get("IMAP_PASSWORD", ""),
+            imap_folder=env.get("IMAP_FOLDER", "INBOX"),
+            imap_tls=env.get("IMAP_TLS", "ssl").strip().lower(),
         )
 
     def as_env(self) -> dict[str, str]:
-        """These settings as the environment variables ``from_env`` reads."""
+        """These settings as the environment variables ``from_env`` reads; not the mailbox's
+        (IMAP_*): only ``python -m bot mail fetch`` reads it, in the operator's own process."""
         return {
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url or "",
@@ -215,6 +237,8 @@ class Settings:
             "ACTIONS_URL": self.actions_url,
             "GATEWAY_LISTEN_PORT": str(self.gateway_listen_port),
             "METRICS_TOKEN": self.metrics_token,
+            "TICKET_SLA_HOURS": self.ticket_sla_hours,
+            "INBOUND_MAIL_KEY": self.inbound_mail_key,
         }
 
     def rasa_endpoint_env(self) -> dict[str, str]:

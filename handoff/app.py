@@ -24,6 +24,7 @@ from handoff.records.archive import Archive
 from handoff.records.canned import CannedResponses
 from handoff.records.review_form import ReviewForm
 from handoff.records.reviews import Reviews
+from handoff.records.tickets import Tickets
 from handoff.service.gateway import Gateway
 from handoff.service.hours import BusinessHours
 from handoff.sockets.agents import AgentNamespace
@@ -31,7 +32,7 @@ from handoff.sockets.customers import CustomerNamespace
 from handoff.stores import Bounds
 from handoff.stores.lifetime import Retention
 from handoff.stores.logins import LoginThrottle
-from handoff.web import console, health, limits, metrics, review, site
+from handoff.web import console, health, inbound_mail, limits, metrics, review, site, tickets
 
 socketio = SocketIO()
 
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, async_mode: str = "threading") 
             Retention.hours(settings.retention_bot_hours, settings.retention_closed_hours),
             settings.max_connections_per_client,
         ),
+        tickets=Tickets(archive.database_url, archive.mail, settings.ticket_sla_hours),
     )
     tokens = LoginTokens(settings.secret_key)
     throttle = LoginThrottle(redis_client)
@@ -130,6 +132,8 @@ def create_app(settings: Settings | None = None, async_mode: str = "threading") 
     app.register_blueprint(site.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(tickets.bp)
+    app.register_blueprint(inbound_mail.bp)
     if settings.trusted_proxies:
         # Outermost, so sockets and routes alike see the client's address, not the proxy's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]

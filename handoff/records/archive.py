@@ -1,4 +1,4 @@
-"""Closed conversations and offline tickets, kept in the SQL database.
+"""Closed conversations and the tables of tickets, kept in the SQL database.
 
 Live conversations are in Redis; when one closes, the gateway archives it here
 with its transcript, so Redis holds only what is live and supervisors can
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -27,13 +26,17 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
+    func,
     insert,
     inspect,
     select,
     update,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import CreateColumn
 
 from core.mail import Outbox
 from core.settings import Settings
@@ -117,6 +120,8 @@ archived_messages = Table(
     Column("data", Text, nullable=False),  # JSON object: quick replies, status, ...
 )
 
+# Follow-ups by email (records/tickets.py owns them). Columns after created_at came with the
+# console's tickets: ``upgrade`` adds them to an older database, each nullable or defaulted.
 tickets = Table(
     "tickets",
     metadata,
@@ -124,6 +129,48 @@ tickets = Table(
     Column("conversation_id", String(128), nullable=False, index=True),
     Column("email", String(MAX_EMAIL_CHARS), nullable=False),
     Column("created_at", Float, nullable=False, index=True),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("priority", String(20), nullable=False, server_default="normal"),
+    Column("skill", String(20)),
+    Column("assignee", String(64)),
+    Column("subject", String(200)),
+    Column("due_at", Float),  # the first answer is due by then (TICKET_SLA_HOURS)
+    Column("first_response_at", Float),
+    Column("solved_at", Float),
+    Column("updated_at", Float),
+    # The inbox's lists: by status, then whose, newest change first.
+    Index("ix_tickets_inbox", "status", "assignee", "updated_at"),
+    # Reports: tickets solved, and first answered, in a range.
+    Index("ix_tickets_solved", "solved_at"),
+    Index("ix_tickets_first_response", "first_response_at"),
+)
+
+# What was written on a ticket: the customer's mail ("in"), agents' answers ("out") and
+# internal notes ("note"); the client's (or the mail's) message id makes each one once.
+ticket_messages = Table(
+    "ticket_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", String(16), ForeignKey("tickets.id"), nullable=False),
+    Column("direction", String(4), nullable=False),
+    Column("author", String(MAX_EMAIL_CHARS), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("message_id", String(200)),
+    UniqueConstraint("ticket_id", "message_id", name="uq_ticket_messages_message_id"),
+    Index("ix_ticket_messages_ticket", "ticket_id", "id"),
+)
+
+# Agents' state changes on tickets, each applied once per client message id: the answer of
+# the first is kept and given again to a repeat (records/tickets.py, ``Tickets.once``).
+ticket_commands = Table(
+    "ticket_commands",
+    metadata,
+    Column("ticket_id", String(16), ForeignKey("tickets.id"), primary_key=True),
+    Column("actor", String(64), primary_key=True),
+    Column("message_id", String(64), primary_key=True),
+    Column("answer", Text, nullable=False),  # JSON object
+    Column("at", Float, nullable=False),
 )
 
 # Supervisors' reviews of closed chats (records/reviews.py): one per supervisor and chat,
@@ -162,7 +209,8 @@ DAILY_FIGURES = ("conversations", "bot_alone", "handed_off", "answered")
 
 
 class Archive(SqlStore):
-    """Archived conversations, their transcripts, and tickets, in one SQL database."""
+    """Archived conversations and their transcripts, in the database that keeps tickets too
+    (records/tickets.py works them)."""
 
     metadata = metadata
 
@@ -176,6 +224,11 @@ class Archive(SqlStore):
         """The archive a gateway uses: its database, and mail as the assistant sends it."""
         return cls(settings.database_url, Outbox.from_settings(settings))
 
+    @property
+    def mail(self) -> Outbox:
+        """How the archive's database sends mail (tickets send theirs the same way)."""
+        return self._mail
+
     def close(self) -> None:
         """Release the connections, after queued mail has gone out."""
         self._mail.close()
@@ -187,13 +240,25 @@ class Archive(SqlStore):
         self._mail.create_schema()
 
     def upgrade(self, conn: Connection) -> None:
-        """Add the indexes that tables made by an older version lack (``create_all`` only
-        makes those of new tables)."""
+        """Add the columns and indexes that tables made by an older version lack (``create_all``
+        only makes new tables); a ticket from before tickets had a status gets its defaults."""
         for table in metadata.sorted_tables:
+            columns = {column["name"] for column in inspect(conn).get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in columns:
+                    added = CreateColumn(column).compile(dialect=conn.dialect)
+                    conn.execute(sql_text(f"ALTER TABLE {table.name} ADD COLUMN {added}"))
             present = {index["name"] for index in inspect(conn).get_indexes(table.name)}
             for index in table.indexes:
                 if index.name not in present:
                     index.create(conn)
+        t, c = tickets.c, archived_conversations.c
+        chat_skill = select(c.skill).where(c.id == t.conversation_id).scalar_subquery()
+        conn.execute(
+            update(tickets)
+            .where(t.updated_at.is_(None))
+            .values(updated_at=t.created_at, skill=func.coalesce(chat_skill, "general"))
+        )
 
     def keep_daily_counts(self, day: str, counts: dict[str, int], now: float) -> None:
         """Keep a day's counts (``DailyCounts.counts``). A day's conversations only grow: fewer
@@ -301,27 +366,6 @@ class Archive(SqlStore):
             by_conversation.setdefault(conversation_id, []).append(ticket)
         return [{**row._asdict(), "tickets": by_conversation.get(row.id, [])} for row in rows]
 
-    def create_ticket(self, conversation_id: str, email: str) -> str:
-        """Keep a follow-up request and mail the customer its reference; the ticket id.
-
-        Raises ``InvalidEmail`` when ``email`` cannot be an address. The address is
-        not verified, so the mail carries only the reference and our own words:
-        nothing the customer (or anyone posing as them) wrote, and no links.
-        """
-        address = checked_email(email)
-        ticket = f"TKT-{secrets.token_hex(4).upper()}"
-        with self._engine.begin() as conn:
-            conn.execute(
-                insert(tickets).values(
-                    id=ticket,
-                    conversation_id=conversation_id,
-                    email=address,
-                    created_at=time.time(),
-                )
-            )
-        self._mail.send(address, f"Your request {ticket}", _ticket_mail(ticket))
-        return ticket
-
 
 def _merge(conn: Connection, row: dict[str, Any], messages: list[dict[str, Any]]) -> None:
     """Insert or update the conversation; insert the messages it does not have yet."""
@@ -381,12 +425,3 @@ def checked_email(email: str) -> str:
     if len(address) > MAX_EMAIL_CHARS or not _EMAIL.fullmatch(address):
         raise InvalidEmail("That does not look like an email address, e.g. name@example.com.")
     return address
-
-
-def _ticket_mail(ticket: str) -> str:
-    return (
-        "Hello,\n\n"
-        "Thank you for contacting us. No one from our team could join the chat, so we\n"
-        f"will answer you at this address. Your reference is {ticket}.\n\n"
-        "If you did not ask us to write to you, you can ignore this message.\n"
-    )

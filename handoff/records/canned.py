@@ -313,10 +313,25 @@ def variables(conversation: Conversation, agent_name: str) -> dict[str, Any]:
     the chat is named after their account at handoff) with the bot's slots (id,
     verified); ``slots`` are the handoff packet's shared slots.
     """
-    packet = conversation.packet or {}
+    return chat_variables(
+        conversation.customer,
+        conversation.packet,
+        conversation.verified_customer_id is not None,
+        agent_name,
+    )
+
+
+def chat_variables(
+    token: dict[str, Any] | None,
+    packet: dict[str, Any] | None,
+    verified: bool,
+    agent_name: str,
+) -> dict[str, Any]:
+    """``variables`` of a chat as stored anywhere: live, or archived (a ticket's chat)."""
+    packet = packet or {}
     slots = {str(name): _plain(value) for name, value in (packet.get("slots") or {}).items()}
-    token = conversation.customer or {}
-    customer: dict[str, Any] = {"verified": conversation.verified_customer_id is not None}
+    token = token or {}
+    customer: dict[str, Any] = {"verified": verified}
     if token.get("name"):
         customer["name"] = str(token["name"])
     customer_id = token.get("customer_id") or slots.get("customer_id")

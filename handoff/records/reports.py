@@ -2,11 +2,12 @@
 
 A range is whole UTC days, first and last included, as a supervisor picks them; the
 queries use the half-open interval [first day 00:00, day after the last 00:00) of
-epoch seconds. Closed chats count on the day they closed, tickets on the day they were
-opened, and the conversation counts (with the bot alone or handed off) come from the
-daily copies of Redis's counts. Every query is SQLAlchemy Core that SQLite and
-PostgreSQL both run; p90 is the nearest rank, ranked here rather than with an engine's
-own percentile function. docs/reports.md says what each figure means.
+epoch seconds. Closed chats count on the day they closed; tickets are opened, solved
+and first answered on the days each happened; and the conversation counts (with the
+bot alone or handed off) come from the daily copies of Redis's counts. Every query is
+SQLAlchemy Core that SQLite and PostgreSQL both run; p90 is the nearest rank, ranked
+here rather than with an engine's own percentile function. docs/reports.md says what
+each figure means.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -50,6 +51,9 @@ GROUP_FIGURES = (
     "csat_responses",
     "sla_met_rate",
     "tickets_opened",
+    "tickets_solved",
+    "avg_ticket_first_response_seconds",
+    "p90_ticket_first_response_seconds",
 )
 
 
@@ -136,8 +140,11 @@ class Reports(SqlStore):
         with self._engine.connect() as conn:
             days = _days(conn, dates)
             figures = _figures(conn, dates, sla_seconds, list(GROUPINGS))
-            opened = _tickets(conn, dates)
+            ticket_figures = _tickets(conn, dates)
             agents, skills = figures["agent"], figures["skill"]
+            for name, groups in (("agent", agents), ("skill", skills)):
+                for key, found in ticket_figures[name].items():
+                    groups.setdefault(key, _empty_group()).update(found)
             names = dict(
                 conn.execute(
                     select(agent_accounts.c.login, agent_accounts.c.name).where(
@@ -146,8 +153,6 @@ class Reports(SqlStore):
                 ).all()
             )
         totals = {name: sum(day[name] for day in days) for name in DAILY_FIGURES}
-        for skill, row in skills.items():
-            row["tickets_opened"] = opened.get(skill, 0)
         return {
             "from": dates.first.isoformat(),
             "to": dates.last.isoformat(),
@@ -157,7 +162,7 @@ class Reports(SqlStore):
                 **totals,
                 "containment": _containment(totals),
                 **(figures["overall"].get(None) or _empty_group()),
-                "tickets_opened": sum(opened.values()),
+                **ticket_figures["overall"].get(None, {}),
             },
             # By name; an agent removed since keeps their figures, under their login.
             "agents": sorted(
@@ -175,8 +180,7 @@ class Reports(SqlStore):
 
 def _overall(conn: Connection, dates: DateRange, sla_seconds: float) -> dict[str, Any]:
     found = _figures(conn, dates, sla_seconds, ["overall"])["overall"].get(None) or _empty_group()
-    found["tickets_opened"] = sum(_tickets(conn, dates).values())
-    return found
+    return {**found, **_tickets(conn, dates)["overall"].get(None, {})}
 
 
 def _none_last(item: tuple[str | None, Any]) -> tuple[bool, str]:
@@ -214,6 +218,7 @@ def _empty_group() -> dict[str, Any]:
         "answered": 0,
         "csat_responses": 0,
         "tickets_opened": 0,
+        "tickets_solved": 0,
         "reasons": {},
         "resolutions": {},
     }
@@ -348,13 +353,48 @@ def _nearest_rank(values: list[float], share: float) -> float:
     return float(values[max(0, math.ceil(share * len(values)) - 1)])
 
 
-def _tickets(conn: Connection, dates: DateRange) -> dict[str | None, int]:
-    """Tickets opened in the range, by the skill of the chat they came from."""
-    c, t = archived_conversations.c, tickets.c
+def _tickets(conn: Connection, dates: DateRange) -> dict[str, dict[Any, dict[str, Any]]]:
+    """The tickets' figures of each grouping ("overall", "agent": the assignee, "skill"):
+    opened (made in the range), solved (solved in it, and not reopened since) and the time
+    to the first answer of those first answered in it, average and p90."""
+    t = tickets.c
+    in_range = [
+        and_(column >= dates.start, column < dates.end)
+        for column in (t.created_at, t.solved_at, t.first_response_at)
+    ]
     rows = conn.execute(
-        select(c.skill, func.count())
-        .select_from(tickets.outerjoin(archived_conversations, c.id == t.conversation_id))
-        .where(t.created_at >= dates.start, t.created_at < dates.end)
-        .group_by(c.skill)
+        select(t.assignee, t.skill, t.created_at, t.solved_at, t.first_response_at).where(
+            or_(*in_range)
+        )
     )
-    return {skill: count for skill, count in rows}
+    counts: dict[str, dict[Any, Counter[str]]] = {name: {} for name in GROUPINGS}
+    waits: dict[str, dict[Any, list[float]]] = {name: {} for name in GROUPINGS}
+
+    def within(at: float | None) -> bool:
+        return at is not None and dates.start <= at < dates.end
+
+    for assignee, skill, created_at, solved_at, first_response_at in rows:
+        for name, key in (("overall", None), ("agent", assignee), ("skill", skill)):
+            if name == "agent" and key is None:
+                continue  # nobody's yet: in the overall and skill figures only
+            counted = counts[name].setdefault(key, Counter())
+            counted["tickets_opened"] += within(created_at)
+            counted["tickets_solved"] += within(solved_at)
+            if within(first_response_at):
+                waits[name].setdefault(key, []).append(first_response_at - created_at)
+    return {
+        name: {
+            key: {
+                "tickets_opened": counted["tickets_opened"],
+                "tickets_solved": counted["tickets_solved"],
+                "avg_ticket_first_response_seconds": (
+                    sum(waits[name][key]) / len(waits[name][key]) if key in waits[name] else None
+                ),
+                "p90_ticket_first_response_seconds": (
+                    _nearest_rank(waits[name][key], 0.9) if key in waits[name] else None
+                ),
+            }
+            for key, counted in groups.items()
+        }
+        for name, groups in counts.items()
+    }

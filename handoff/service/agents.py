@@ -18,7 +18,8 @@ from core.task_values import SlotRefused, corrected_slots
 from core.vocabulary import RESOLUTIONS
 from handoff.rasa_client import RasaClient, RasaError
 from handoff.records.agents import Agent
-from handoff.records.archive import Archive
+from handoff.records.archive import Archive, InvalidEmail, checked_email
+from handoff.records.tickets import Tickets
 from handoff.service.commands import Answer, once, with_message_id
 from handoff.service.errors import GatewayError
 from handoff.service.handoffs import Handoffs, queue_summary
@@ -41,6 +42,7 @@ class AgentService:
     handoffs: Handoffs
     rasa: RasaClient
     archive: Archive
+    tickets: Tickets
     process_id: str  # this gateway process's, for presence
 
     def online(self, agent: Agent, deliver: Callable[[dict[str, Any]], None]) -> None:
@@ -295,27 +297,54 @@ class AgentService:
         return released
 
     def close(
-        self, agent: Agent, conversation_id: str, resolution: str, message_id: str | None = None
+        self,
+        agent: Agent,
+        conversation_id: str,
+        resolution: str,
+        message_id: str | None = None,
+        follow_up_email: str | None = None,
     ) -> None:
-        """End the chat: archive it, free the agent, ask the customer for a rating."""
+        """End the chat: archive it, free the agent, ask the customer for a rating; with
+        ``follow_up_email``, a ticket assigned to the agent, its reference mailed there."""
         if resolution not in RESOLUTIONS:
             raise GatewayError("bad_resolution", f"Resolution is one of {', '.join(RESOLUTIONS)}.")
+        if follow_up_email is not None:
+            try:
+                follow_up_email = checked_email(follow_up_email)
+            except InvalidEmail as error:
+                raise GatewayError("bad_email", str(error)) from error
         self._once(
             agent,
             conversation_id,
             message_id,
-            lambda: self._close(agent, conversation_id, resolution, message_id),
+            lambda: self._close(agent, conversation_id, resolution, message_id, follow_up_email),
         )
 
     def _close(
-        self, agent: Agent, conversation_id: str, resolution: str, message_id: str | None
+        self,
+        agent: Agent,
+        conversation_id: str,
+        resolution: str,
+        message_id: str | None,
+        follow_up_email: str | None,
     ) -> Answer:
         conversation = self.owned(agent, conversation_id)
         closed = self.stores.conversations.transition(
             conversation_id, "closed", resolution=resolution
         )
+        ticket: dict[str, str] = {}
+        if follow_up_email is not None:
+            ticket["ticket"] = self.tickets.create(
+                conversation_id,
+                follow_up_email,
+                time.time(),
+                priority=closed.priority,
+                skill=closed.skill,
+                assignee=agent.id,
+                after_chat=True,
+            )
         released = self._released(
-            agent, conversation_id, "closed", message_id, resolution=resolution
+            agent, conversation_id, "closed", message_id, resolution=resolution, **ticket
         )
         self.handoffs.record_handle_time(conversation)
         notice = self.relay.status_line(

@@ -10,6 +10,7 @@ applied each time it arrives, as before ids existed (stores/commands.py keeps th
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from typing import Any
 from handoff.service.errors import GatewayError
 from handoff.stores.commands import LEASE_SECONDS, CommandLog
 
+# A client message id: up to 64 visible ASCII characters, chosen by the client.
+MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,64}")
 # An answer: the event the command's sender was sent, and its payload.
 Answer = tuple[str, Any]
 # How often a repeat looks for the answer of a command another process is applying.

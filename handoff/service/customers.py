@@ -23,6 +23,7 @@ from handoff.customer_tokens import InvalidCustomerToken, verify_customer_token
 from handoff.metrics import Metrics
 from handoff.rasa_client import RasaClient, RasaError, client_metadata, rasa_error_kind
 from handoff.records.archive import Archive, InvalidEmail, checked_email
+from handoff.records.tickets import Tickets
 from handoff.service.commands import Answer, once, with_message_id
 from handoff.service.errors import GatewayError
 from handoff.service.handoffs import LEAVE_QUEUE, LEAVE_QUEUE_REPLY, Handoffs
@@ -85,6 +86,7 @@ class CustomerService:
     handoffs: Handoffs
     rasa: RasaClient
     archive: Archive
+    tickets: Tickets
     customer_token_secret: str
     metrics: Metrics = field(default_factory=Metrics)
 
@@ -393,7 +395,13 @@ class CustomerService:
             except InvalidTransition:  # an agent took the chat meanwhile
                 raise _with_agent() from None
             self.handoffs.queue_changed()
-        ticket = self.archive.create_ticket(conversation_id, address)
+        ticket = self.tickets.create(
+            conversation_id,
+            address,
+            time.time(),
+            priority=conversation.priority,
+            skill=conversation.skill,
+        )
         notice = self.relay.system(
             conversation_id,
             "ticket",

@@ -3,7 +3,7 @@ is told, behind one object that the namespaces, the console's API and housekeepi
 
 State is in Redis (``Stores``), so any gateway process can serve any event. Each
 audience has its part: ``customers``, ``agents``, ``handoffs`` (queue and routing),
-``supervision``, and the once-a-second ``housekeeping``; ``Relay`` is the one place
+``supervision``, ``tickets``, and the once-a-second ``housekeeping``; ``Relay`` is the one place
 that emits.
 """
 
@@ -19,12 +19,14 @@ from handoff.metrics import ClusterState, Metrics
 from handoff.rasa_client import RasaClient
 from handoff.records.archive import Archive
 from handoff.records.reports import Reports
+from handoff.records.tickets import Tickets
 from handoff.service.agents import AgentService
 from handoff.service.customers import CustomerService
 from handoff.service.handoffs import Handoffs
 from handoff.service.housekeeping import Housekeeping
 from handoff.service.relay import Emit, Relay
 from handoff.service.supervision import Supervision
+from handoff.service.tickets import TicketService
 from handoff.stores import Bounds, Stores
 
 
@@ -43,8 +45,12 @@ class Gateway:
         is_open: Callable[[float], bool],
         bounds: Bounds,
         metrics: Metrics | None = None,
+        tickets: Tickets | None = None,
     ) -> None:
+        """``tickets``: default, in the archive's database with its mail and the default SLA."""
         self.metrics = metrics or Metrics()
+        ticket_records = tickets or Tickets(archive.database_url, archive.mail)
+        self.tickets = TicketService(ticket_records, archive)
         self._redis = redis_client
         self.stores = Stores.on(redis_client, bounds)
         self.archive = archive
@@ -56,6 +62,7 @@ class Gateway:
             self.handoffs,
             rasa,
             archive,
+            ticket_records,
             customer_token_secret,
             self.metrics,
         )
@@ -63,7 +70,7 @@ class Gateway:
         # Names this process's sockets in Redis, so other processes notice if it dies.
         self.process_id = uuid.uuid4().hex
         self.agents = AgentService(
-            self.stores, self.relay, self.handoffs, rasa, archive, self.process_id
+            self.stores, self.relay, self.handoffs, rasa, archive, ticket_records, self.process_id
         )
         self.supervision = Supervision(
             self.stores, archive, self.handoffs, sla_seconds, Reports(archive.database_url)

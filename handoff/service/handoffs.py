@@ -78,6 +78,14 @@ class Handoffs:
         self.stores.daily.handed_off(conversation_id, now)
         self._name_verified_customer(conversation_id, packet)
         if not self.is_open(now) or not could_take(self.stores.presence.all(), skill, now):
+            # Kept on the chat, so a ticket left now and the archive have the handoff's packet.
+            self.stores.conversations.set_fields(
+                conversation_id,
+                skill=skill,
+                priority=priority,
+                reason=packet.get("reason"),
+                packet=packet,
+            )
             self.relay.system(conversation_id, "offline", OFFLINE_TEXT)
             self.stores.tickets.offer(conversation_id)
             return

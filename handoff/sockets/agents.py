@@ -181,10 +181,12 @@ class AgentNamespace(GatewayNamespace):
         )
 
     def on_close(self, data: Any = None) -> None:
-        """End the chat with a resolution; the customer is asked for a rating."""
+        """End the chat with a resolution, and a ticket if the agent will follow up by email;
+        the customer is asked for a rating."""
         self.gateway.agents.close(
             self._agent(),
             conversation_field(data),
             text_field(data, "resolution"),
             message_id(data),
+            optional(data, "follow_up_email", str),
         )

@@ -11,7 +11,6 @@ hold ``MAX_CONNECTIONS_PER_CLIENT`` sockets at once, counted in Redis.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from typing import Any
@@ -20,6 +19,7 @@ import redis
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, emit
 
+from handoff.service.commands import MESSAGE_ID
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
 
@@ -34,8 +34,6 @@ LIFECYCLE = ("connect", "disconnect")
 UNAVAILABLE = "We could not take that just now; please send it again in a moment."
 # An event name longer than this is cut short when an `error` names it.
 ECHOED_NAME = 64
-# A client message id: up to 64 visible ASCII characters, chosen by the client.
-MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class TokenBucket:

@@ -1,8 +1,8 @@
 """Redis stores, each owning its keys and commands.
 
 Conversations (the state machine), transcripts, the queue, presence, daily
-counts, ticket limits, open sockets per client, agents' API requests and clients'
-commands (each applied once); ``Stores``
+counts, ticket limits, open sockets per client, agents' API requests, clients'
+commands (each applied once) and the mail webhook's tokens; ``Stores``
 opens all of them on one Redis client.
 """
 
@@ -17,6 +17,7 @@ from handoff.stores.commands import CommandLog
 from handoff.stores.connections import ConnectionCounts
 from handoff.stores.conversations import ConversationStore
 from handoff.stores.daily import DailyCounts
+from handoff.stores.inbound_mail import InboundMail
 from handoff.stores.lifetime import Retention
 from handoff.stores.presence import Presence
 from handoff.stores.queue import HandoffQueue
@@ -45,6 +46,7 @@ class Stores:
     connections: ConnectionCounts
     api_calls: ApiCalls
     commands: CommandLog
+    inbound_mail: InboundMail
 
     @classmethod
     def on(cls, client: redis.Redis, bounds: Bounds) -> Stores:
@@ -59,4 +61,5 @@ class Stores:
             connections=ConnectionCounts(client, bounds.max_connections_per_client),
             api_calls=ApiCalls(client),
             commands=CommandLog(client),
+            inbound_mail=InboundMail(client),
         )

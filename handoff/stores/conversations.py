@@ -56,7 +56,19 @@ HANDOFF_FIELDS = (
 )
 _JSON_FIELDS = frozenset({"packet", "customer"})
 _TIME_FIELDS = frozenset({"queued_at", "assigned_at", "first_agent_reply_at", "closed_at"})
-_SETTABLE = frozenset({"first_agent_reply_at", "csat", "customer", "packet", "resolution"})
+# skill, priority and reason: a handoff nobody could take (offline) keeps them on the chat.
+_SETTABLE = frozenset(
+    {
+        "first_agent_reply_at",
+        "csat",
+        "customer",
+        "packet",
+        "resolution",
+        "skill",
+        "priority",
+        "reason",
+    }
+)
 
 # transition(...) returns nil, or an error reply text that starts with a code
 # (UNKNOWN, INVALID) for ``script_error``. It checks everything before writing,
@@ -402,7 +414,8 @@ class ConversationStore:
 
     def set_fields(self, conversation_id: str, **fields: Any) -> None:
         """Set fields that do not change the owner: first_agent_reply_at (kept if already
-        set), csat, customer, packet, resolution."""
+        set), csat, customer, packet, resolution, and an untaken handoff's skill, priority
+        and reason."""
         try:
             self._set_fields(
                 keys=[conversation_key(conversation_id)],

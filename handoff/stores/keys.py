@@ -109,3 +109,13 @@ def login_failures_key(kind: str, digest: str) -> str:
 def login_block_key(kind: str, digest: str) -> str:
     """Flag: logins by this name or from this address are refused until it expires."""
     return f"{PREFIX}login-block:{kind}:{digest}"
+
+
+def inbound_token_key(token_hash: str) -> str:
+    """Flag: a mail webhook's token (by its hash) was used; a replay is refused (expires)."""
+    return f"{PREFIX}inbound-token:{token_hash}"
+
+
+def inbound_calls_key(client: str, minute: int) -> str:
+    """Counter: mail webhook posts from one client address in one clock minute (expires)."""
+    return f"{PREFIX}inbound-calls:{client}:{minute}"

@@ -44,6 +44,7 @@ from handoff.records.canned import (
 )
 from handoff.records.canned import variables as canned_variables
 from handoff.records.reports import DateRange, ReportError
+from handoff.records.tickets import UnknownTicket
 from handoff.service.errors import GatewayError
 from handoff.service.gateway import Gateway
 from handoff.service.supervision import agent_summary
@@ -66,7 +67,7 @@ CANNED_ERRORS: dict[type[CannedError], tuple[int, str]] = {
 
 
 # HTTP statuses of the service's refusals; any other is a 400.
-SERVICE_ERRORS = {"not_your_conversation": 403}
+SERVICE_ERRORS = {"not_your_conversation": 403, "forbidden": 403}
 
 
 class ApiError(Exception):
@@ -86,6 +87,12 @@ def api_error(error: ApiError) -> ResponseReturnValue:
 def refused(error: GatewayError) -> ResponseReturnValue:
     """The service's refusals, as the socket events give them, with an HTTP status."""
     return api_error(ApiError(SERVICE_ERRORS.get(error.code, 400), error.code, str(error)))
+
+
+@bp.errorhandler(UnknownTicket)
+def unknown_ticket(error: UnknownTicket) -> ResponseReturnValue:
+    """Never theirs or never made: the same answer."""
+    return api_error(ApiError(404, "unknown_ticket", "No such ticket."))
 
 
 @bp.errorhandler(UnknownConversation)
@@ -245,11 +252,15 @@ def delete_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
 @bp.post("/agent/api/canned/<int:canned_id>/render")
 @api()
 def render_canned(agent: Agent, canned_id: int) -> ResponseReturnValue:
-    """Fill a response in with the customer of one of the agent's own chats."""
-    conversation_id = text_field(json_body(), "conversation_id")
-    conversation = gateway().agents.owned(agent, conversation_id)
-    text = canned_store().render(canned_id, canned_variables(conversation, agent.name))
-    return jsonify(text=text)
+    """Fill a response in with the customer of one of the agent's own chats, or (with
+    ``ticket_id``) of a ticket they may answer."""
+    body = json_body()
+    if "ticket_id" in body:
+        found = gateway().tickets.canned_variables(agent, text_field(body, "ticket_id"))
+    else:
+        conversation_id = text_field(body, "conversation_id")
+        found = canned_variables(gateway().agents.owned(agent, conversation_id), agent.name)
+    return jsonify(text=canned_store().render(canned_id, found))
 
 
 @bp.get("/agent/api/conversations/<conversation_id>/history")

@@ -34,6 +34,9 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("CSAT responses", "csat_responses", "count"),
     ("SLA met (%)", "sla_met_rate", "percent"),
     ("tickets opened", "tickets_opened", "count"),
+    ("tickets solved", "tickets_solved", "count"),
+    ("average ticket first response (s)", "avg_ticket_first_response_seconds", "seconds"),
+    ("p90 ticket first response (s)", "p90_ticket_first_response_seconds", "seconds"),
 )
 
 

@@ -7,7 +7,6 @@ the Redis stores that make them are tested in their own files.
 from __future__ import annotations
 
 import dataclasses
-import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from core.mail import Outbox
-from handoff.records.archive import Archive, InvalidEmail, NotClosed
+from handoff.records.archive import Archive, NotClosed
 from handoff.stores.conversations import Conversation, ConversationStore
 from handoff.stores.transcripts import Message, TranscriptStore
 
@@ -166,51 +165,6 @@ def test_card_numbers_are_masked_again_on_the_way_in(archive: Archive, database_
     assert found is not None
     assert found[1][0]["text"] == "card [card ending 1111] please"
     assert found[1][0]["data"] == {"extra": ["[card ending 1111]"]}
-
-
-# --- tickets --------------------------------------------------------------------------
-
-
-def test_a_ticket_is_kept_and_mailed_with_its_reference_and_nothing_the_customer_wrote(
-    archive: Archive, outbox: Outbox
-) -> None:
-    ticket = archive.create_ticket("conv-1", " dana@example.com ")
-    assert re.fullmatch(r"TKT-[0-9A-F]{8}", ticket)
-    [mail] = outbox.newest()
-    assert (mail.to, mail.subject) == ("dana@example.com", f"Your request {ticket}")
-    assert f"Your reference is {ticket}." in mail.body
-    # The address is not verified: our words only, never the chat's text or links.
-    assert "charged twice" not in mail.body and "http" not in mail.body
-
-
-def test_tickets_are_listed_with_the_archived_conversation(archive: Archive) -> None:
-    first = archive.create_ticket("conv-1", "dana@example.com")
-    archive.archive(closed(resolution="ticket"), MESSAGES)
-    found = archive.conversation("conv-1")
-    assert found is not None
-    assert found[0]["tickets"] == [first]
-
-
-@pytest.mark.parametrize(
-    "email",
-    [
-        "",
-        "dana",
-        "dana@",
-        "@example.com",
-        "dana@example",
-        "a b@example.com",
-        "dana@example.com\nBcc: x@evil.example",
-        "x" * 320 + "@example.com",
-    ],
-)
-def test_a_bad_email_is_refused_and_nothing_kept(
-    archive: Archive, outbox: Outbox, database_path: Path, email: str
-) -> None:
-    with pytest.raises(InvalidEmail, match="email address"):
-        archive.create_ticket("conv-1", email)
-    assert count(database_path, "tickets") == 0
-    assert outbox.newest() == []
 
 
 def test_schema_creation_is_idempotent(archive: Archive) -> None:

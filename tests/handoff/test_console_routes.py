@@ -320,7 +320,7 @@ def test_a_verified_customers_past_conversations_and_tickets_beside_a_chat(app: 
     slots = {"customer_id": "ACC-7", "verified": True}
     gateway.stores.queue.enqueue(left_email, "normal", "general", packet={"slots": slots})
     closed = gateway.stores.conversations.transition(left_email, "closed", resolution="ticket")
-    ticket = archive.create_ticket(left_email, "maria@example.com")
+    ticket = gateway.tickets.tickets.create(left_email, "maria@example.com", time.time())
     archive.archive(closed, [])
     now = assigned_chat(app, "ann", verified)
     guest = assigned_chat(app, "ann", {})

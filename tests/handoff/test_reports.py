@@ -115,9 +115,38 @@ def test_report_of_a_range(archive: Archive, reports: Reports) -> None:
     )
     # No agent came: the customer left an email (a ticket), skill general.
     archive.archive(chat("d", noon, None, skill="general", reason="explicit_request"), [])
-    with engine_for(archive.database_url).begin() as conn:  # what create_ticket keeps
-        row = {"id": "TKT-1", "conversation_id": "d", "email": "d@example.com"}
-        conn.execute(insert(tickets).values(**row, created_at=noon + 600))
+    # Its ticket, answered by ben an hour later and solved; another, not answered yet; and one
+    # made before the range, first answered in it (10 hours on) and not solved.
+    with engine_for(archive.database_url).begin() as conn:
+        row = {
+            "conversation_id": "d",
+            "email": "d@example.com",
+            "skill": "general",
+            "assignee": None,
+            "first_response_at": None,
+            "solved_at": None,
+        }
+        conn.execute(
+            insert(tickets),
+            [
+                {
+                    **row,
+                    "id": "TKT-1",
+                    "created_at": noon + 600,
+                    "assignee": "ben",
+                    "first_response_at": noon + 4200,
+                    "solved_at": noon + 7800,
+                },
+                {**row, "id": "TKT-2", "created_at": noon + 900},
+                {
+                    **row,
+                    "id": "TKT-3",
+                    "created_at": DAY - 3600,
+                    "assignee": "ben",
+                    "first_response_at": DAY + 32400,
+                },
+            ],
+        )
     # Closed the day before and the day after the range: not in it.
     archive.archive(chat("early", DAY - 3600, 5), [])
     archive.archive(chat("late", DAY + 2 * 86400 + 60, 5), [])
@@ -153,7 +182,12 @@ def test_report_of_a_range(archive: Archive, reports: Reports) -> None:
         "handed_off": 4,
         "containment": 0.6,
     }
-    assert (overall["closed"], overall["answered"], overall["tickets_opened"]) == (4, 3, 1)
+    assert (overall["closed"], overall["answered"], overall["tickets_opened"]) == (4, 3, 2)
+    assert (overall["tickets_solved"], overall["avg_ticket_first_response_seconds"]) == (
+        1,
+        pytest.approx((3600 + 36000) / 2),
+    )
+    assert overall["p90_ticket_first_response_seconds"] == 36000
     assert overall["avg_wait_seconds"] == pytest.approx((30 + 90 + 200) / 3)
     assert overall["p90_wait_seconds"] == 200
     assert overall["avg_first_response_seconds"] == pytest.approx(10)
@@ -175,10 +209,14 @@ def test_report_of_a_range(archive: Archive, reports: Reports) -> None:
         0.0,
     )
     assert ben["avg_csat"] is None
+    # Tickets count for the agent they are assigned to: ben's two, nobody's one.
+    assert (ben["tickets_opened"], ben["tickets_solved"]) == (1, 1)
+    assert ben["p90_ticket_first_response_seconds"] == 36000
+    assert (ann["tickets_opened"], ann["avg_ticket_first_response_seconds"]) == (0, None)
     assert [(s["skill"], s["closed"], s["tickets_opened"]) for s in found["skills"]] == [
         ("account", 1, 0),
         ("billing", 2, 0),
-        ("general", 1, 1),
+        ("general", 1, 2),
     ]
     general = found["skills"][2]
     assert (general["answered"], general["avg_wait_seconds"], general["p90_wait_seconds"]) == (

@@ -715,6 +715,33 @@ def test_leave_email_creates_a_ticket_and_closes_the_chat(
     row, messages = archived
     assert (row["tickets"], row["resolution"]) == ([ticket], "ticket")
     assert messages[-1]["data"]["status"] == "ticket"
+    # The handoff nobody could take is kept with the chat and the ticket: skill, priority, why.
+    assert (row["skill"], row["priority"], row["reason"]) == ("billing", "high", "explicit_request")
+    kept = gateway.tickets.tickets.view(ticket, time.time())
+    assert (kept["skill"], kept["priority"], kept["assignee"]) == ("billing", "high", None)
+
+
+def test_close_with_a_follow_up_email_makes_a_ticket_for_the_agent(
+    gateway: Gateway, rasa: ScriptedRasa, emitted: EmitRecorder, archive: Archive
+) -> None:
+    conversation_id = assigned_chat(gateway, rasa)
+    with pytest.raises(GatewayError) as refused:
+        gateway.agents.close(ANN, conversation_id, "unresolved", "c1", follow_up_email="dana")
+    assert refused.value.code == "bad_email"
+    assert gateway.stores.conversations.get(conversation_id).mode == "assigned"
+
+    gateway.agents.close(ANN, conversation_id, "unresolved", "c1", follow_up_email="d@example.com")
+    gateway.agents.close(ANN, conversation_id, "unresolved", "c1", follow_up_email="d@example.com")
+
+    first, again = to_agent(emitted, "ann", "released")
+    assert first == again and first["resolution"] == "unresolved"
+    ticket = gateway.tickets.tickets.view(first["ticket"], time.time())
+    assert (ticket["assignee"], ticket["email"], ticket["conversation_id"]) == (
+        "ann",
+        "d@example.com",
+        conversation_id,
+    )
+    assert archive.conversation(conversation_id)[0]["tickets"] == [first["ticket"]]  # type: ignore[index]
 
 
 def test_leave_email_with_a_bad_address_is_refused(

@@ -30,6 +30,7 @@ from handoff.records.agents import AgentDirectory, AgentExists, BadLogin
 from handoff.records.archive import Archive
 from handoff.records.canned import CannedExists, CannedResponses
 from handoff.records.reports import DateRange, Reports
+from handoff.records.tickets import Tickets
 from handoff.stores.conversations import Conversation
 from handoff.stores.transcripts import Message
 
@@ -189,7 +190,7 @@ def test_archive_tickets_and_stats(database: PostgresInfo) -> None:
     row, messages = stored
     assert row["verified"] is True and row["customer"]["customer_id"] == "ACC-1001"
     assert [m["seq"] for m in messages] == [1, 2] and "4111 1111" not in messages[0]["text"]
-    ticket = archive.create_ticket("conv-1", "dana@example.com")
+    ticket = Tickets(archive.database_url, archive.mail).create("conv-1", "dana@example.com", T0)
     figures = Reports(archive.database_url).overall(DateRange.day_of(T0), sla_seconds=120)
     assert figures["closed"] == 1 and figures["p90_wait_seconds"] == 30.0
     assert figures["avg_wait_seconds"] == 30.0 and figures["avg_csat"] == 5.0
