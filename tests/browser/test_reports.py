@@ -16,7 +16,14 @@ from sqlalchemy import delete
 
 from bot.stack import Stack
 from core.sql import engine_for
-from handoff.records.archive import archived_conversations, archived_messages, daily_counts, tickets
+from handoff.records.archive import (
+    archived_conversations,
+    archived_messages,
+    daily_counts,
+    ticket_commands,
+    ticket_messages,
+    tickets,
+)
 from tests.browser import a11y
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.console import (
@@ -36,7 +43,14 @@ SECONDS = re.compile(r"^\d+ s$")
 def empty_archive(stack: Stack) -> None:
     """Forget what other tests archived and counted (Redis is emptied for each test already)."""
     with engine_for(stack.settings.database_url).begin() as conn:
-        for table in (archived_messages, tickets, archived_conversations, daily_counts):
+        for table in (
+            archived_messages,
+            ticket_messages,
+            ticket_commands,
+            tickets,
+            archived_conversations,
+            daily_counts,
+        ):
             conn.execute(delete(table))
 
 

@@ -96,8 +96,9 @@ export class OnceActions {
 }
 
 const ticketUrl = (id) => `/agent/api/tickets/${encodeURIComponent(id)}`;
+/** The tickets of a view ("mine", "queue", "all") in a status; none given: open and pending. */
 export const ticketList = (view, status) =>
-  getJSON(`/agent/api/tickets?${new URLSearchParams({ view, status })}`);
+  getJSON(`/agent/api/tickets?${new URLSearchParams(status ? { view, status } : { view })}`);
 export const ticketDetail = (id) => getJSON(ticketUrl(id));
 export const ticketCanned = (id) => getJSON(`${ticketUrl(id)}/canned`).then((data) => data.canned);
 export const renderTicketCanned = (cannedId, ticketId) =>

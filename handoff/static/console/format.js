@@ -206,16 +206,17 @@ export function slaClock(ticket, now) {
   return { text: left < 0 ? `Overdue by ${roughDuration(-left)}` : "Overdue", overdue: true };
 }
 
-/** Who wrote a message of a ticket's thread, and how: "Customer, by email", "You, emailed",
- * "Note by Ann Lee". */
-export function mailAuthor(message, myName) {
-  const who = message.author === myName ? "you" : message.author || "an agent";
+/** A ticket's name in lists and headings: its reference, and its subject when that says more. */
+export function ticketTitle(ticket) {
+  const subject = ticket.subject || "";
+  return subject && !subject.includes(ticket.id) ? `${ticket.id} · ${subject}` : ticket.id;
+}
+
+/** Who wrote a message of a ticket's thread, and how: "dana@example.com, by email",
+ * "You, emailed", "Note by ann" (agents by login). */
+export function mailAuthor(message, myId) {
+  const who = message.author === myId ? "you" : message.author || "an agent";
   if (message.direction === "in") return `${message.author || "Customer"}, by email`;
   if (message.direction === "note") return `Note by ${who}`;
   return `${who[0].toUpperCase()}${who.slice(1)}, emailed`;
-}
-
-/** Who holds a ticket, by name when the server gives one. */
-export function assigneeName(ticket) {
-  return ticket.assignee_name || ticket.assignee || "nobody";
 }

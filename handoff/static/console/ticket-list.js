@@ -2,7 +2,7 @@
 // ticket with its reference and subject (a button that opens it), an unread marker, status,
 // priority, skill, a ticking SLA clock, the customer's address and the latest words. Cards are
 // kept by ticket, so a refresh never steals the focus. It renders and calls back; all text.
-import { assigneeName, priorityLabel, slaClock, TICKET_STATUSES } from "./format.js";
+import { priorityLabel, slaClock, ticketTitle, TICKET_STATUSES } from "./format.js";
 
 function part(tag, className) {
   const element = document.createElement(tag);
@@ -78,7 +78,7 @@ export class TicketList {
     row.classList.toggle("unread", Boolean(ticket.unread));
     const open = row.querySelector(".ticket-open");
     const title = part("span", "ticket-title");
-    title.textContent = `${ticket.id} · ${ticket.subject || "(no subject)"}`;
+    title.textContent = ticketTitle(ticket);
     open.replaceChildren(title);
     if (ticket.unread) {
       const badge = part("span", "new-badge");
@@ -90,8 +90,7 @@ export class TicketList {
     row.querySelector(".status").textContent = TICKET_STATUSES[ticket.status] || ticket.status;
     row.querySelector(".priority").textContent = priorityLabel(ticket.priority);
     row.querySelector(".skill").textContent = `skill ${ticket.skill || "general"}`;
-    const assignee = ticket.assignee ? ` · with ${assigneeName(ticket)}` : "";
-    row.querySelector(".ticket-email").textContent = `${ticket.email}${assignee}`;
+    row.querySelector(".ticket-email").textContent = ticket.email;
     // The customer's words, as text: never HTML.
     row.querySelector(".preview").textContent = ticket.preview ? `“${ticket.preview}”` : "";
   }

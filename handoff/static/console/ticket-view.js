@@ -4,14 +4,14 @@
 // renders and calls back; it never calls the server itself. Every word of a customer is text.
 import { lineElement } from "./chat-view.js";
 import {
-  assigneeName, clockTime, mailAuthor, priorityLabel, profileRows, slaClock, TICKET_STATUSES,
+  clockTime, mailAuthor, priorityLabel, profileRows, slaClock, ticketTitle, TICKET_STATUSES,
 } from "./format.js";
 import { ReplyBox } from "./reply-box.js";
 
 const el = (id) => document.getElementById(id);
 
 /** One message of a ticket's thread as text: who and how, when, what. */
-function mailElement(message, myName) {
+function mailElement(message, myId) {
   const item = document.createElement("article");
   item.className = `mail mail-${message.direction}`;
   item.dataset.message = String(message.id);
@@ -19,7 +19,7 @@ function mailElement(message, myName) {
   who.className = "mail-header";
   const author = document.createElement("span");
   author.className = "speaker";
-  author.textContent = mailAuthor(message, myName);
+  author.textContent = mailAuthor(message, myId);
   const when = document.createElement("time");
   when.className = "when";
   when.dateTime = new Date(message.at * 1000).toISOString();
@@ -117,7 +117,7 @@ export class TicketView {
     const fresh = detail.messages.filter((message) => !this.shown.has(message.id));
     for (const message of fresh) {
       this.shown.add(message.id);
-      this.parts.thread.append(mailElement(message, this.me.name));
+      this.parts.thread.append(mailElement(message, this.me.id));
     }
     if (fresh.length) this.parts.thread.scrollTop = this.parts.thread.scrollHeight;
   }
@@ -125,12 +125,12 @@ export class TicketView {
   /** The ticket's fields changed (an action's answer): heading, facts and which actions apply. */
   update(ticket) {
     this.detail.ticket = ticket;
-    this.parts.heading.textContent = `${ticket.id}: ${ticket.subject || "(no subject)"}`;
+    this.parts.heading.textContent = ticketTitle(ticket);
     const facts = [
       TICKET_STATUSES[ticket.status] || ticket.status,
       priorityLabel(ticket.priority),
       `skill ${ticket.skill || "general"}`,
-      ticket.assignee ? `with ${ticket.assignee === this.me.id ? "you" : assigneeName(ticket)}` : "not taken",
+      ticket.assignee ? `with ${ticket.assignee === this.me.id ? "you" : ticket.assignee}` : "not taken",
       `from ${ticket.email}`,
     ];
     this.parts.meta.textContent = facts.join(" · ");
@@ -149,7 +149,7 @@ export class TicketView {
   addMessage(message) {
     if (this.shown.has(message.id)) return;
     this.shown.add(message.id);
-    this.parts.thread.append(mailElement(message, this.me.name));
+    this.parts.thread.append(mailElement(message, this.me.id));
     this.parts.thread.scrollTop = this.parts.thread.scrollHeight;
   }
 

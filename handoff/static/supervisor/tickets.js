@@ -3,7 +3,7 @@
 // agent or back to "To take". Reloaded every few seconds, except while the supervisor is using
 // the table. Customers' addresses and subjects are set as text.
 import { assignTicket, onlineAgents, ticketList } from "../console/api.js";
-import { assigneeName, priorityLabel, slaClock, TICKET_STATUSES } from "../console/format.js";
+import { priorityLabel, slaClock, ticketTitle, TICKET_STATUSES } from "../console/format.js";
 import { showFigures } from "./figures.js";
 
 const POLL_MS = 10000;
@@ -11,6 +11,9 @@ const el = (id) => document.getElementById(id);
 let tickets = [];
 let agents = [];
 let now = () => Date.now() / 1000;
+
+/** An agent's name, if connected; else their login. */
+const nameOf = (agentId) => agents.find((agent) => agent.id === agentId)?.name || agentId;
 
 function cell(text, className) {
   const td = document.createElement("td");
@@ -26,7 +29,7 @@ function assignCell(ticket) {
   choice.append(new Option("Nobody (to take)", ""));
   for (const agent of agents) choice.append(new Option(agent.name, agent.id));
   if (ticket.assignee && !agents.some((agent) => agent.id === ticket.assignee)) {
-    choice.append(new Option(assigneeName(ticket), ticket.assignee));
+    choice.append(new Option(ticket.assignee, ticket.assignee));
   }
   choice.value = ticket.assignee || "";
   const button = document.createElement("button");
@@ -63,16 +66,15 @@ function render() {
     row.classList.toggle("breached", Boolean(clock?.overdue));
     const reference = document.createElement("th");
     reference.scope = "row";
-    reference.textContent = ticket.id;
+    reference.textContent = ticketTitle(ticket);
     row.append(
       reference,
-      cell(ticket.subject || ""),
       cell(ticket.email),
       cell(TICKET_STATUSES[ticket.status] || ticket.status),
       cell(priorityLabel(ticket.priority)),
       cell(ticket.skill || "general"),
       cell(clock ? clock.text : "—", clock?.overdue ? "over-sla" : ""),
-      cell(ticket.assignee ? assigneeName(ticket) : "Nobody"),
+      cell(ticket.assignee ? nameOf(ticket.assignee) : "Nobody"),
       assignCell(ticket),
     );
     return row;
