@@ -218,21 +218,27 @@ export class ChatPanel {
   }
 }
 
-/** One transcript line as text: who, when, what. Never HTML. */
-export function lineElement(line, myName) {
+/** Something someone said, as text: who, when (`at`, shown as `shownAt`), what. Never HTML. */
+export function saidElement(className, who, at, shownAt, said) {
   const item = document.createElement("p");
-  item.className = `line line-${line.kind}`;
-  item.dataset.seq = String(line.seq);
-  const who = document.createElement("span");
-  who.className = "speaker";
-  who.textContent = speaker(line, myName);
+  item.className = className;
+  const speakerPart = document.createElement("span");
+  speakerPart.className = "speaker";
+  speakerPart.textContent = who;
   const when = document.createElement("time");
   when.className = "when";
-  when.dateTime = new Date(line.at * 1000).toISOString();
-  when.textContent = clockTime(line.at);
+  when.dateTime = new Date(at * 1000).toISOString();
+  when.textContent = shownAt;
   const text = document.createElement("span");
   text.className = "text";
-  text.textContent = line.text;
-  item.append(who, " ", when, " ", text);
+  text.textContent = said;
+  item.append(speakerPart, " ", when, " ", text);
+  return item;
+}
+
+/** One transcript line: who, at what time, what. */
+export function lineElement(line, myName) {
+  const item = saidElement(`line line-${line.kind}`, speaker(line, myName), line.at, clockTime(line.at), line.text);
+  item.dataset.seq = String(line.seq);
   return item;
 }

@@ -2,7 +2,7 @@
 // notes, each looking different), the chat it came from, the customer's profile, the reply box
 // (an email or a note) and the ticket's actions: take, release, pending, solved, reopen. It
 // renders and calls back; it never calls the server itself. Every word of a customer is text.
-import { lineElement } from "./chat-view.js";
+import { lineElement, saidElement } from "./chat-view.js";
 import {
   clockTime, mailAuthor, priorityLabel, profileRows, slaClock, ticketTitle, TICKET_STATUSES,
 } from "./format.js";
@@ -10,25 +10,14 @@ import { ReplyBox } from "./reply-box.js";
 
 const el = (id) => document.getElementById(id);
 
-/** One message of a ticket's thread as text: who and how, when, what. */
+/** One message of a ticket's thread: who and how, on what day and time, what. */
 function mailElement(message, myId) {
-  const item = document.createElement("article");
-  item.className = `mail mail-${message.direction}`;
+  const day = new Date(message.at * 1000).toLocaleDateString([], { day: "numeric", month: "short" });
+  const item = saidElement(
+    `mail mail-${message.direction}`, mailAuthor(message, myId), message.at, `${day} ${clockTime(message.at)}`,
+    message.text,
+  );
   item.dataset.message = String(message.id);
-  const who = document.createElement("p");
-  who.className = "mail-header";
-  const author = document.createElement("span");
-  author.className = "speaker";
-  author.textContent = mailAuthor(message, myId);
-  const when = document.createElement("time");
-  when.className = "when";
-  when.dateTime = new Date(message.at * 1000).toISOString();
-  when.textContent = `${new Date(message.at * 1000).toLocaleDateString([], { day: "numeric", month: "short" })} ${clockTime(message.at)}`;
-  who.append(author, " ", when);
-  const text = document.createElement("p");
-  text.className = "text";
-  text.textContent = message.text;
-  item.append(who, text);
   return item;
 }
 

@@ -8,6 +8,7 @@ import {
   RESOLUTIONS,
 } from "../console/format.js";
 import { CannedEditor } from "./canned-editor.js";
+import { cell } from "./cells.js";
 import { barChart } from "./charts.js";
 import { showFigures } from "./figures.js";
 import { startReports } from "./reports.js";
@@ -28,12 +29,6 @@ let snapshot = null;
 
 const el = (id) => document.getElementById(id);
 
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
 
 /** Since when a conversation has been where it is: queued, with its agent, or with the bot. */
 function since(conversation) {

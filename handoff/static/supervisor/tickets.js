@@ -4,6 +4,7 @@
 // the table. Customers' addresses and subjects are set as text.
 import { assignTicket, onlineAgents, ticketList } from "../console/api.js";
 import { priorityLabel, slaClock, ticketTitle, TICKET_STATUSES } from "../console/format.js";
+import { cell } from "./cells.js";
 import { showFigures } from "./figures.js";
 
 const POLL_MS = 10000;
@@ -14,13 +15,6 @@ let now = () => Date.now() / 1000;
 
 /** An agent's name, if connected; else their login. */
 const nameOf = (agentId) => agents.find((agent) => agent.id === agentId)?.name || agentId;
-
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
 
 /** The select and button that give `ticket` to an agent, or to nobody. */
 function assignCell(ticket) {
