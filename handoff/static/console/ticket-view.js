@@ -124,7 +124,7 @@ export class TicketView {
     ];
     this.parts.meta.textContent = facts.join(" · ");
     const mine = this.mine;
-    this.buttons.take.hidden = mine;
+    this.buttons.take.hidden = Boolean(ticket.assignee);
     this.buttons.release.hidden = !mine;
     this.buttons.pending.hidden = !mine || ticket.status !== "open";
     this.buttons.solved.hidden = !mine || ticket.status === "solved";
