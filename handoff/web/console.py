@@ -134,6 +134,18 @@ def page_headers(response: Response) -> Response:
     return response
 
 
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint for more of the console's API, with its checks, headers and error answers."""
+    blueprint = Blueprint(name, import_name)
+    blueprint.before_request(only_small_json_changes)
+    blueprint.after_request(page_headers)
+    blueprint.errorhandler(ApiError)(api_error)
+    blueprint.errorhandler(GatewayError)(refused)
+    blueprint.errorhandler(UnknownTicket)(unknown_ticket)
+    blueprint.errorhandler(ReportError)(report_error)  # a bad date range
+    return blueprint
+
+
 def api(role: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """An API view for logged-in agents (401 otherwise), within their rate (429 beyond it);
     ``role="supervisor"``: 403 for agents."""

@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from handoff.records.agents import Agent
-from handoff.records.reports import ReportError
 from handoff.records.review_form import InvalidScores, ReviewForm
 from handoff.records.reviews import (
     InvalidReview,
@@ -29,22 +28,16 @@ from handoff.records.reviews import (
 from handoff.web.console import (
     ApiError,
     api,
+    api_blueprint,
     api_error,
     gateway,
     json_body,
-    only_small_json_changes,
-    page_headers,
-    report_error,
     text_field,
 )
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("review", __name__)
-bp.before_request(only_small_json_changes)
-bp.after_request(page_headers)
-bp.errorhandler(ApiError)(api_error)
-bp.errorhandler(ReportError)(report_error)  # a bad date range
+bp = api_blueprint("review", __name__)
 
 # How the API answers each refusal: HTTP status and error code.
 REVIEW_ERRORS: dict[type[ReviewError], tuple[int, str]] = {

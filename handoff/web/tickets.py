@@ -11,37 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from handoff.records.agents import Agent, AgentDirectory, UnknownAgent
-from handoff.records.tickets import InvalidChange, UnknownTicket
+from handoff.records.tickets import InvalidChange
 from handoff.service.commands import MESSAGE_ID
-from handoff.service.errors import GatewayError
-from handoff.web.console import (
-    ApiError,
-    api,
-    api_error,
-    gateway,
-    json_body,
-    only_small_json_changes,
-    page_headers,
-    refused,
-    text_field,
-    unknown_ticket,
-)
+from handoff.web import console
+from handoff.web.console import ApiError, api, gateway, json_body, text_field
 
-bp = Blueprint("tickets", __name__)
-bp.before_request(only_small_json_changes)
-bp.after_request(page_headers)
-bp.errorhandler(ApiError)(api_error)
-bp.errorhandler(GatewayError)(refused)
-bp.errorhandler(UnknownTicket)(unknown_ticket)
+bp = console.api_blueprint("tickets", __name__)
 
 
 @bp.errorhandler(InvalidChange)
 def invalid_change(error: InvalidChange) -> ResponseReturnValue:
-    return api_error(ApiError(400, "bad_request", str(error)))
+    return console.api_error(ApiError(400, "bad_request", str(error)))
 
 
 def directory() -> AgentDirectory:

@@ -8,7 +8,6 @@ import dataclasses
 import hashlib
 import hmac
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +20,9 @@ from handoff.app import create_app
 from handoff.records.archive import Archive
 from handoff.records.tickets import Tickets
 from tests.handoff.test_archive import MESSAGES, closed
-from tests.handoff.test_console_routes import PASSWORD, client_of, gateway_of, greeting_id
+from tests.handoff.test_console_routes import app, client_of, gateway_of, greeting_id
+
+__all__ = ["app"]  # the fixture, from the console's tests: agents ann, bob and sue
 
 KEY = "a-mail-provider-signing-key"
 DANA = "dana@example.com"
@@ -29,18 +30,9 @@ FOREIGN = {"Origin": "https://evil.example"}
 
 
 @pytest.fixture
-def app(gateway_settings: Settings) -> Iterator[Flask]:
-    """The gateway with the webhook's key; agents ann (billing), bob (general), sue (supervisor)."""
-    flask_app = create_app(dataclasses.replace(gateway_settings, inbound_mail_key=KEY))
-    directory = flask_app.extensions["tandem"].directory
-    directory.add("ann", "Ann Lee", PASSWORD, skills=("billing", "general"))
-    directory.add("bob", "Bob Stone", PASSWORD)
-    directory.add("sue", "Sue Park", PASSWORD, role="supervisor")
-    yield flask_app
-    tandem = flask_app.extensions["tandem"]
-    tandem.canned.close()
-    tandem.directory.close()
-    tandem.gateway.archive.close()
+def gateway_settings(gateway_settings: Settings) -> Settings:
+    """The console's tests' gateway, with the webhook's key."""
+    return dataclasses.replace(gateway_settings, inbound_mail_key=KEY)
 
 
 def records(app: Flask) -> Tickets:
@@ -253,6 +245,6 @@ def test_the_webhook_is_absent_without_a_key_and_rate_limited(
     gateway_of(app).stores.inbound_mail.per_minute = 2
     answers = [post_mail(provider, "Hello")[0] for _ in range(3)]
     assert answers == [202, 202, 429]
-    unset = create_app(gateway_settings)
+    unset = create_app(dataclasses.replace(gateway_settings, inbound_mail_key=""))
     assert post_mail(unset.test_client(), "Hello")[0] == 404
     unset.extensions["tandem"].gateway.archive.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,33 +24,23 @@ from handoff.records.tickets import (
 )
 from handoff.service.errors import GatewayError
 from handoff.service.tickets import TicketService
-from tests.handoff.test_archive import CARD, MESSAGES, T0, closed, count
+from tests.handoff.test_archive import (
+    CARD,
+    MESSAGES,
+    T0,
+    archive,
+    closed,
+    count,
+    database_path,
+    outbox,
+)
+
+__all__ = ["archive", "database_path", "outbox"]  # the fixtures, from the archive's tests
 
 ANN = Agent("ann", "Ann Lee", "agent", ("billing", "general"), 3)
 BOB = Agent("bob", "Bob", "agent", ("technical",), 3)
 SUE = Agent("sue", "Sue Park", "supervisor", (), 3)
 DANA = "dana@example.com"
-
-
-@pytest.fixture
-def database_path(tmp_path: Path) -> Path:
-    return tmp_path / "db" / "tandem.db"
-
-
-@pytest.fixture
-def archive(database_path: Path) -> Iterator[Archive]:
-    store = Archive(f"sqlite:///{database_path}")
-    store.create_schema()
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def outbox(database_path: Path) -> Iterator[Outbox]:
-    """The mail sent, read the way the operator reads it."""
-    client = Outbox(f"sqlite:///{database_path}")
-    yield client
-    client.close()
 
 
 @pytest.fixture
