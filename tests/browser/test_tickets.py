@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import time
 import uuid
@@ -33,9 +34,12 @@ SLA_CLOCKS = """async () => {
   const f = await import('/static/console/format.js');
   const ticket = { id: 'TKT-1', status: 'open', due_at: 100000, breached: false };
   return [
-    f.slaClock(ticket, 100000 - 3 * 3600 - 300).text, f.slaClock(ticket, 100090).text,
-    f.slaClock({ ...ticket, breached: true }, 90000).text, f.slaClock({ ...ticket, status: 'solved' }, 0),
-    f.roughDuration(2 * 86400 + 3600), f.ticketTitle({ id: 'TKT-1', subject: 'Your request TKT-1' }),
+    f.slaClock(ticket, 100000 - 3 * 3600 - 300).text,
+    f.slaClock(ticket, 100090).text,
+    f.slaClock({ ...ticket, breached: true }, 90000).text,
+    f.slaClock({ ...ticket, status: 'solved' }, 0),
+    f.roughDuration(2 * 86400 + 3600),
+    f.ticketTitle({ id: 'TKT-1', subject: 'Your request TKT-1' }),
   ];
 }"""
 
@@ -124,10 +128,10 @@ def test_an_offline_customers_ticket_is_answered_by_email_and_their_reply_reopen
     # A note first: kept on the ticket, marked as such, and never mailed. The server's first
     # answer is lost on the way: the console asks again with the same message id, and the
     # note is kept once.
-    notes: list[dict] = []
+    notes: list[dict[str, str]] = []
 
     def lose_the_first_answer(route: Route) -> None:
-        notes.append(route.request.post_data_json)
+        notes.append(json.loads(route.request.post_data or "{}"))
         if len(notes) == 1:
             route.fetch()  # the server keeps the note...
             route.abort()  # ...and its answer never arrives
