@@ -133,16 +133,14 @@ def test_a_days_report_matches_the_conversations_and_its_csv_too(
         "2",
         ["50%", "4.0 of 5 (1)", "100%"],
     )
+    # An offline handoff keeps its skill and reason (docs/tickets.md): Pat's chat and ticket.
     general = row(boss, "report-skills", "general")
-    assert (general[1], general[6:]) == ("2", ["50%", "4.0 of 5 (1)", "100%", "0"])
-    # An offline handoff keeps no skill or reason on the chat (handoffs.hand_off): Pat's ticket.
-    no_skill = row(boss, "report-skills", "none")
-    assert (no_skill[1], no_skill[-1]) == ("1", "1")  # one chat, one ticket
+    assert (general[1], general[6:]) == ("3", ["50%", "4.0 of 5 (1)", "100%", "1"])
     expect(boss.get_by_role("img", name=re.compile("^Who handled them"))).to_have_attribute(
         "aria-label", "Who handled them: Bot alone: 1, Handed off: 3"
     )
     expect(boss.get_by_role("img", name=re.compile("^Why closed chats"))).to_have_attribute(
-        "aria-label", "Why closed chats were handed off: Asked for a person: 2"
+        "aria-label", "Why closed chats were handed off: Asked for a person: 3"
     )
     assert a11y.problems(boss) == []
 
@@ -167,9 +165,9 @@ def test_a_days_report_matches_the_conversations_and_its_csv_too(
         "4.00",
         "100.0",
     ]
-    assert (overall["tickets opened"], overall["why handed off: Asked for a person"]) == ("1", "2")
+    assert (overall["tickets opened"], overall["why handed off: Asked for a person"]) == ("1", "3")
     assert rows[("agent", "Ann Lee")]["closed chats"] == "2"
-    assert rows[("skill", "none")]["tickets opened"] == "1"
+    assert rows[("skill", "general")]["tickets opened"] == "1"
     assert rows[("day", today)]["conversations"] == "4"
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

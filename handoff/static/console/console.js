@@ -56,6 +56,10 @@ const tickets = new TicketInbox({
   onCount: (words) => views.setCount("tickets", words),
   isShown: () => views.current === "tickets",
 });
+// The inbox on screen: as it is now, not as it was at the last poll.
+views.tablist.addEventListener("viewchange", ({ detail }) => {
+  if (detail === "tickets") tickets.refresh();
+});
 const alerts = new Alerts();
 const chatTabs = new ChatList({ onOpen: (panel) => panel.focusReply() });
 // The chat the agent was last in: the one shortcuts act on.

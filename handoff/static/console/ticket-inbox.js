@@ -52,13 +52,17 @@ export class TicketInbox {
     this.status.addEventListener("change", () => this.refresh());
   }
 
-  /** Load now, then keep the inbox fresh; the SLA clocks tick every second. */
+  /** Load now, then keep the inbox fresh (call `refresh` too when it comes on screen); the SLA
+   * clocks tick every second. */
   start() {
-    const poll = async () => {
-      await this.refresh();
-      setTimeout(poll, this.isShown() ? SHOWN_POLL_MS : HIDDEN_POLL_MS);
+    let last = 0;
+    const poll = () => {
+      if (!this.isShown() && Date.now() - last < HIDDEN_POLL_MS) return;
+      last = Date.now();
+      this.refresh();
     };
     poll();
+    setInterval(poll, SHOWN_POLL_MS);
     setInterval(() => {
       for (const list of Object.values(this.lists)) list.tick();
       this.view.tick();

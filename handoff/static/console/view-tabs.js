@@ -1,10 +1,12 @@
 // The console's views, "Chats" and "Tickets", as tabs (the WAI-ARIA tabs pattern): Tab reaches
 // the chosen one, the arrow keys, Home and End move between them. The choice is kept in the
-// page's address (#tickets), so a reload or a link opens the same view.
+// page's address (#tickets), so a reload or a link opens the same view. Each choice is told to
+// the tablist's listeners as a "viewchange" event (its detail: the view's name).
 
 export class ViewTabs {
   /** @param {HTMLElement} tablist  holds role="tab" buttons, each naming its panel (aria-controls) */
   constructor(tablist) {
+    this.tablist = tablist;
     this.tabs = [...tablist.querySelectorAll("[role=tab]")];
     for (const tab of this.tabs) tab.addEventListener("click", () => this.select(tab.dataset.view));
     tablist.addEventListener("keydown", (event) => {
@@ -36,6 +38,7 @@ export class ViewTabs {
     }
     const first = this.tabs[0].dataset.view;
     window.history.replaceState(null, "", view === first ? window.location.pathname : `#${view}`);
+    this.tablist.dispatchEvent(new CustomEvent("viewchange", { detail: view }));
   }
 
   /** Words beside a tab's name ("2 unread"); none when empty. */
