@@ -103,7 +103,7 @@ class TicketService:
             conversation["customer"], conversation["packet"], conversation["verified"], agent.name
         )
 
-    def reply(
+    def answer(
         self, agent: Agent, ticket_id: str, text: str, message_id: str, status: str = "pending"
     ) -> dict[str, Any]:
         """Answer the customer by mail; an unassigned ticket becomes the answerer's."""

@@ -62,7 +62,7 @@ def reply(agent: Agent, ticket_id: str) -> ResponseReturnValue:
     """Answer the customer by mail; the ticket waits on them (``pending``) unless told."""
     body = json_body()
     status = text_field(body, "status") if "status" in body else "pending"
-    answer = gateway().tickets.reply(
+    answer = gateway().tickets.answer(
         agent, ticket_id, text_field(body, "text"), message_id_of(body), status
     )
     return jsonify(answer)

@@ -6,11 +6,16 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
 
+from bot.postgres import EmbeddedPostgres
 from core.mail import Outbox
+from core.sql import engine_for
 from handoff.records.agents import Agent
 from handoff.records.archive import Archive, InvalidEmail
 from handoff.records.tickets import (
@@ -34,8 +39,10 @@ from tests.handoff.test_archive import (
     database_path,
     outbox,
 )
+from tests.handoff.test_reports import postgres
 
-__all__ = ["archive", "database_path", "outbox"]  # the fixtures, from the archive's tests
+# The fixtures, from the archive's and the reports' tests.
+__all__ = ["archive", "database_path", "outbox", "postgres"]
 
 ANN = Agent("ann", "Ann Lee", "agent", ("billing", "general"), 3)
 BOB = Agent("bob", "Bob", "agent", ("technical",), 3)
@@ -192,7 +199,7 @@ def test_a_reply_is_mailed_kept_takes_the_ticket_and_is_the_first_response(
     service: TicketService, records: Tickets, archive: Archive, outbox: Outbox
 ) -> None:
     ticket = billing_ticket(records, archive, at=time.time())
-    answer = service.reply(ANN, ticket, f"Refunded. Card {CARD}?", "r1")
+    answer = service.answer(ANN, ticket, f"Refunded. Card {CARD}?", "r1")
     assert answer["message"]["direction"] == "out" and answer["message"]["author"] == "ann"
     assert CARD not in answer["message"]["text"]
     after = answer["ticket"]
@@ -203,9 +210,9 @@ def test_a_reply_is_mailed_kept_takes_the_ticket_and_is_the_first_response(
     assert mail.body.startswith("Refunded. Card") and CARD not in mail.body
     assert f"keep {ticket} in the subject" in mail.body
     # The same message id again: the first answer, nothing mailed or kept twice.
-    assert service.reply(ANN, ticket, "Refunded again?", "r1") == answer
+    assert service.answer(ANN, ticket, "Refunded again?", "r1") == answer
     assert len(outbox.newest()) == 2 and len(records.messages(ticket)) == 1
-    solved = service.reply(ANN, ticket, "All done.", "r2", status="solved")["ticket"]
+    solved = service.answer(ANN, ticket, "All done.", "r2", status="solved")["ticket"]
     assert solved["status"] == "solved" and solved["solved_at"] is not None
     assert solved["first_response_at"] == after["first_response_at"]
 
@@ -231,16 +238,16 @@ def test_notes_status_and_assignment_follow_who_may_do_what(
     with pytest.raises(UnknownTicket):  # bob's now: ann no longer sees it
         service.assign(ANN, ticket, None, "a3")
     assert service.assign(BOB, ticket, None, "a4")["ticket"]["assignee"] is None
-    for text in ("", " ", "x" * 4001):
+    for bad in ("", " ", "x" * 4001):
         with pytest.raises(InvalidChange):
-            service.note(SUE, ticket, text, "n2")
+            service.note(SUE, ticket, bad, "n2")
 
 
 def test_a_customers_mail_threads_onto_its_ticket_and_reopens_it(
     service: TicketService, records: Tickets, archive: Archive
 ) -> None:
     ticket = billing_ticket(records, archive)
-    service.reply(ANN, ticket, "Solved, I think.", "r1", status="solved")
+    service.answer(ANN, ticket, "Solved, I think.", "r1", status="solved")
     body = f"It is not, card {CARD}.\n\nOn Tue, Support wrote:\n> Solved, I think."
     subject = f"Re: Your request {ticket} [{ticket}]"
     assert service.receive_mail(f"Dana <{DANA.upper()}>", subject, body, "<m1@mail>") == ticket
@@ -285,4 +292,33 @@ def test_an_older_database_gets_the_new_columns_and_keeps_its_tickets(
         T0,
     )
     assert row["breached"] is False  # no due time was ever set for it
+    archive.close()
+
+
+def test_on_postgresql_an_old_table_is_upgraded_and_racing_repeats_apply_once(
+    postgres: EmbeddedPostgres,
+) -> None:
+    url = postgres.create_database("tickets_upgrade").url
+    with engine_for(url).begin() as conn:  # the table as the version before tickets made it
+        conn.execute(
+            text(
+                "CREATE TABLE tickets (id VARCHAR(16) PRIMARY KEY, conversation_id VARCHAR(128) "
+                "NOT NULL, email VARCHAR(320) NOT NULL, created_at FLOAT NOT NULL)"
+            )
+        )
+        conn.execute(text(f"INSERT INTO tickets VALUES ('TKT-0000AAAA', 'c', '{DANA}', {T0})"))
+    mail = Outbox(url, key=Fernet.generate_key().decode())
+    archive = Archive(url, mail)
+    archive.create_schema()
+    records = Tickets(url, mail)
+    assert records.view("TKT-0000AAAA", T0)["status"] == "open"
+    service = TicketService(records, archive)
+    ticket = records.create("conv-1", DANA, time.time(), skill="billing")
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: service.answer(ANN, ticket, "Hi", "r1"), range(4)))
+
+    assert all(answer == answers[0] for answer in answers)
+    assert len(records.messages(ticket)) == 1
+    assert [m.subject for m in mail.newest()].count(f"Re: Your request {ticket} [{ticket}]") == 1
     archive.close()
