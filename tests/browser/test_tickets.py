@@ -180,7 +180,7 @@ def test_an_offline_customers_ticket_is_answered_by_email_and_their_reply_reopen
     expect(thread.locator(".mail-in").filter(has_text=REPLY)).to_be_visible(timeout=15_000)
     expect(thread.locator("b")).to_have_count(0)
     expect(ticket.locator("#ticket-meta")).to_contain_text("Open")
-    expect(ticket.get_by_role("button", name="Mark solved")).to_be_visible()
+    expect(ticket.get_by_role("button", name="Mark solved", exact=True)).to_be_visible()
     assert a11y.problems(ann) == []
     screenshot(ann, "console-tickets")
     assert ann.evaluate(SLA_CLOCKS) == [
