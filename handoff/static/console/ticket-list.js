@@ -64,7 +64,7 @@ export class TicketList {
     open.addEventListener("click", () => this.onOpen(id));
     const facts = part("p", "ticket-facts");
     facts.append(
-      part("span", "status"), " · ", part("span", "priority"), " · ", part("span", "skill"), " ",
+      part("span", "status"), " · ", part("span", "priority"), " · ", part("span", "skill"), " · ",
       part("span", "sla"),
     );
     row.append(open, facts, part("p", "ticket-email"), part("p", "preview"));
