@@ -59,6 +59,9 @@ CHILD_SECRETS = {
     "SMTP_PORT": ("actions", "gateway"),
     "MAIL_FROM": ("actions", "gateway"),
     "METRICS_TOKEN": ("gateway",),
+    "INBOUND_MAIL_KEY": ("gateway",),
+    # Only `python -m bot mail fetch` reads the mailbox, in its own process: no service does.
+    "IMAP_PASSWORD": (),
 }
 
 

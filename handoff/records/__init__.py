@@ -1,4 +1,4 @@
 """SQL records of the gateway.
 
-Agent accounts, the archive of ended chats and tickets, and canned responses.
+Agent accounts, the archive of ended chats, tickets, canned responses, reviews and reports.
 """

@@ -13,7 +13,6 @@ the archive's (records/archive.py), so one schema has them all. docs/tickets.md.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -35,21 +34,23 @@ from handoff.records.archive import (
     ticket_messages,
     tickets,
 )
+from handoff.records.ticket_mail import (
+    answer_body,
+    answer_subject,
+    first_mail,
+    first_subject,
+    reference_in,
+    without_quote,
+)
 from handoff.stores.conversations import masked
 
 STATUSES = ("open", "pending", "solved")
 UNSOLVED = ("open", "pending")
-# A reference as mailed, found in a reply's subject or body (any case).
-REFERENCE = re.compile(r"\bTKT-([0-9A-F]{8})\b", re.IGNORECASE)
 MAX_TEXT_CHARS = 4000  # an agent's answer or note
 MAX_MAIL_CHARS = 20_000  # what is kept of a customer's mail; the rest is cut
 PREVIEW_CHARS = 140
 LIST_LIMIT = 200
 DEFAULT_SLA_HOURS = "urgent=1,high=4,normal=24"
-# Each answer mailed ends so; the reference in the subject is what threads the reply.
-FOOTER = "\n\n--\nTo add to your request, reply to this email and keep {ticket} in the subject.\n"
-# An "On <date>, <someone> wrote:" line that starts the quoted previous mail.
-_QUOTE_HEADER = re.compile(r"^\s*On\b.*\bwrote:\s*$")
 
 
 class TicketError(Exception):
@@ -58,6 +59,10 @@ class TicketError(Exception):
 
 class UnknownTicket(TicketError):
     """No such ticket, or not one the asker may see: the same answer."""
+
+
+class Forbidden(TicketError):
+    """A change of a ticket the asker sees but may not make (only supervisors make it)."""
 
 
 class InvalidChange(TicketError):
@@ -80,27 +85,6 @@ def parse_sla(text: str) -> dict[str, float]:
             f"{', '.join(PRIORITIES)}, each above 0, such as {DEFAULT_SLA_HOURS}"
         )
     return hours
-
-
-def reference_in(*texts: str) -> str | None:
-    """The first ticket reference in ``texts`` (subject first), upper-cased; None if none."""
-    for text in texts:
-        found = REFERENCE.search(text or "")
-        if found:
-            return f"TKT-{found.group(1).upper()}"
-    return None
-
-
-def without_quote(text: str) -> str:
-    """A mail reply without the previous mail it quotes: ``>`` lines and what follows an
-    "On … wrote:" line go; the simple cases only, the rest is kept as written."""
-    kept: list[str] = []
-    for line in text.splitlines():
-        if _QUOTE_HEADER.match(line):
-            break
-        if not line.lstrip().startswith(">"):
-            kept.append(line)
-    return "\n".join(kept).strip()
 
 
 def breached(row: Mapping[str, Any], now: float) -> bool:
@@ -156,7 +140,7 @@ class Tickets(SqlStore):
         address = checked_email(email)
         priority = priority if priority in PRIORITIES else "normal"
         ticket = f"TKT-{secrets.token_hex(4).upper()}"
-        subject = f"Your request {ticket}"
+        subject = first_subject(ticket)
         with self._engine.begin() as conn:
             conn.execute(
                 insert(tickets).values(
@@ -173,7 +157,7 @@ class Tickets(SqlStore):
                     updated_at=now,
                 )
             )
-        self._mail.send(address, subject, _ticket_mail(ticket, after_chat))
+        self._mail.send(address, subject, first_mail(ticket, after_chat))
         return ticket
 
     def get(self, ticket_id: str) -> dict[str, Any] | None:
@@ -288,8 +272,7 @@ class Tickets(SqlStore):
             if take and row["assignee"] is None:
                 values["assignee"] = author
             ticket = self._update(conn, row, now, status, **values)
-            subject = f"Re: Your request {row['id']} [{row['id']}]"
-            mail = Mail(row["email"], subject, text + FOOTER.format(ticket=row["id"]))
+            mail = Mail(row["email"], answer_subject(row["id"]), answer_body(row["id"], text))
             return Applied({"message": message, "ticket": ticket}, mail)
 
         return change
@@ -413,7 +396,7 @@ def _ticket_view(row: dict[str, Any], last: Row[Any] | None, now: float) -> dict
         "priority": row["priority"],
         "skill": row["skill"],
         "email": row["email"],
-        "subject": row["subject"] or f"Your request {row['id']}",
+        "subject": row["subject"] or first_subject(row["id"]),
         "assignee": row["assignee"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -459,16 +442,3 @@ def may_take(skills: Iterable[str], row: Mapping[str, Any]) -> bool:
 def unassigned_skills(skills: Iterable[str]) -> list[str]:
     """The skills whose unassigned tickets an agent with ``skills`` sees."""
     return list(dict.fromkeys(["general", *skills]))
-
-
-def _ticket_mail(ticket: str, after_chat: bool) -> str:
-    why = (
-        "As promised in our chat, we will follow up with you at this address."
-        if after_chat
-        else "No one from our team could join the chat, so we\nwill answer you at this address."
-    )
-    return (
-        "Hello,\n\n"
-        f"Thank you for contacting us. {why} Your reference is {ticket}.\n\n"
-        "If you did not ask us to write to you, you can ignore this message.\n"
-    )

@@ -7,6 +7,7 @@ to once a second (``Housekeeping``) because every move shifts everyone behind it
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -78,14 +79,11 @@ class Handoffs:
         self.stores.daily.handed_off(conversation_id, now)
         self._name_verified_customer(conversation_id, packet)
         if not self.is_open(now) or not could_take(self.stores.presence.all(), skill, now):
-            # Kept on the chat, so a ticket left now and the archive have the handoff's packet.
-            self.stores.conversations.set_fields(
-                conversation_id,
-                skill=skill,
-                priority=priority,
-                reason=packet.get("reason"),
-                packet=packet,
-            )
+            # A waiting chat (asking again while Rasa is down) keeps its own handoff's fields.
+            with contextlib.suppress(InvalidTransition):
+                self.stores.conversations.keep_untaken_handoff(
+                    conversation_id, skill, priority, packet.get("reason"), packet
+                )
             self.relay.system(conversation_id, "offline", OFFLINE_TEXT)
             self.stores.tickets.offer(conversation_id)
             return

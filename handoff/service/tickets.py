@@ -23,21 +23,17 @@ from handoff.records.tickets import (
     STATUSES,
     UNSOLVED,
     Check,
+    Forbidden,
     InvalidChange,
     Tickets,
     UnknownTicket,
     may_take,
     unassigned_skills,
 )
-from handoff.service.errors import GatewayError
 
 log = logging.getLogger(__name__)
 
 VIEWS = ("mine", "queue", "all")
-
-
-def _forbidden(message: str) -> GatewayError:
-    return GatewayError("forbidden", message)
 
 
 @dataclass
@@ -56,7 +52,7 @@ class TicketService:
         if status is not None and status not in (*STATUSES, "any"):
             raise InvalidChange(f"The status is one of {', '.join(STATUSES)} or any.")
         if view == "all" and not supervisor:
-            raise _forbidden("Only supervisors see every ticket.")
+            raise Forbidden("Only supervisors see every ticket.")
         statuses = UNSOLVED if status is None else STATUSES if status == "any" else (status,)
         now = time.time()
         if view == "mine":
@@ -133,9 +129,9 @@ class TicketService:
             if agent.role == "supervisor":
                 return
             if agent_id is None and row["assignee"] != agent.id:
-                raise _forbidden("You can release only tickets of yours.")
+                raise Forbidden("You can release only tickets of yours.")
             if agent_id is not None and agent_id != agent.id:
-                raise _forbidden("Only supervisors give tickets to others.")
+                raise Forbidden("Only supervisors give tickets to others.")
 
         change = self.tickets.assign_change(agent_id, time.time())
         return self.tickets.once(ticket_id, agent.id, message_id, check, change)

@@ -56,19 +56,7 @@ HANDOFF_FIELDS = (
 )
 _JSON_FIELDS = frozenset({"packet", "customer"})
 _TIME_FIELDS = frozenset({"queued_at", "assigned_at", "first_agent_reply_at", "closed_at"})
-# skill, priority and reason: a handoff nobody could take (offline) keeps them on the chat.
-_SETTABLE = frozenset(
-    {
-        "first_agent_reply_at",
-        "csat",
-        "customer",
-        "packet",
-        "resolution",
-        "skill",
-        "priority",
-        "reason",
-    }
-)
+_SETTABLE = frozenset({"first_agent_reply_at", "csat", "customer", "packet", "resolution"})
 
 # transition(...) returns nil, or an error reply text that starts with a code
 # (UNKNOWN, INVALID) for ``script_error``. It checks everything before writing,
@@ -149,10 +137,15 @@ keep(KEYS[1], KEYS[2], ARGV[3], redis.call('HGET', KEYS[1], 'mode'), ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: conversation. ARGV: id, then field name/value pairs ("" deletes).
+# KEYS: conversation. ARGV: id, the mode it must be in ("" for any), then field name/value
+# pairs ("" deletes).
 _SET_FIELDS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
-for i = 2, #ARGV, 2 do
+local mode = redis.call('HGET', KEYS[1], 'mode')
+if not mode then return redis.error_reply('UNKNOWN ' .. ARGV[1]) end
+if ARGV[2] ~= '' and mode ~= ARGV[2] then
+  return redis.error_reply('INVALID ' .. ARGV[1] .. ' is ' .. mode .. ', not ' .. ARGV[2])
+end
+for i = 3, #ARGV, 2 do
   if ARGV[i] == 'first_agent_reply_at' and ARGV[i + 1] ~= '' then
     redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
   elseif ARGV[i + 1] == '' then
@@ -414,12 +407,31 @@ class ConversationStore:
 
     def set_fields(self, conversation_id: str, **fields: Any) -> None:
         """Set fields that do not change the owner: first_agent_reply_at (kept if already
-        set), csat, customer, packet, resolution, and an untaken handoff's skill, priority
-        and reason."""
+        set), csat, customer, packet, resolution."""
         try:
             self._set_fields(
                 keys=[conversation_key(conversation_id)],
-                args=[conversation_id, *encode_fields(fields, _SETTABLE)],
+                args=[conversation_id, "", *encode_fields(fields, _SETTABLE)],
+            )
+        except redis.ResponseError as error:
+            raise script_error(error) from None
+
+    def keep_untaken_handoff(
+        self,
+        conversation_id: str,
+        skill: str,
+        priority: str,
+        reason: str | None,
+        packet: dict[str, Any],
+    ) -> None:
+        """Keep a handoff nobody could take (no agent, or closed hours) on the bot's chat, so a
+        ticket left now, and the archive, have its skill, priority, reason and packet. Raises
+        InvalidTransition unless the bot has the chat; a later handoff replaces them."""
+        fields = {"skill": skill, "priority": priority, "reason": reason, "packet": packet}
+        try:
+            self._set_fields(
+                keys=[conversation_key(conversation_id)],
+                args=[conversation_id, "bot", *encode_fields(fields, frozenset(fields))],
             )
         except redis.ResponseError as error:
             raise script_error(error) from None

@@ -67,7 +67,7 @@ CANNED_ERRORS: dict[type[CannedError], tuple[int, str]] = {
 
 
 # HTTP statuses of the service's refusals; any other is a 400.
-SERVICE_ERRORS = {"not_your_conversation": 403, "forbidden": 403}
+SERVICE_ERRORS = {"not_your_conversation": 403}
 
 
 class ApiError(Exception):

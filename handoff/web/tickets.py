@@ -15,7 +15,7 @@ from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from handoff.records.agents import Agent, AgentDirectory, UnknownAgent
-from handoff.records.tickets import InvalidChange
+from handoff.records.tickets import Forbidden, InvalidChange
 from handoff.service.commands import MESSAGE_ID
 from handoff.web import console
 from handoff.web.console import ApiError, api, gateway, json_body, text_field
@@ -26,6 +26,11 @@ bp = console.api_blueprint("tickets", __name__)
 @bp.errorhandler(InvalidChange)
 def invalid_change(error: InvalidChange) -> ResponseReturnValue:
     return console.api_error(ApiError(400, "bad_request", str(error)))
+
+
+@bp.errorhandler(Forbidden)
+def forbidden(error: Forbidden) -> ResponseReturnValue:
+    return console.api_error(ApiError(403, "forbidden", str(error)))
 
 
 def directory() -> AgentDirectory:

@@ -44,9 +44,9 @@ def empty_archive(stack: Stack) -> None:
     """Forget what other tests archived and counted (Redis is emptied for each test already)."""
     with engine_for(stack.settings.database_url).begin() as conn:
         for table in (
-            archived_messages,
             ticket_messages,
             ticket_commands,
+            archived_messages,
             tickets,
             archived_conversations,
             daily_counts,
@@ -133,7 +133,8 @@ def test_a_days_report_matches_the_conversations_and_its_csv_too(
         "2",
         ["50%", "4.0 of 5 (1)", "100%"],
     )
-    # An offline handoff keeps its skill and reason (docs/tickets.md): Pat's chat and ticket.
+    # An offline handoff keeps its skill and reason on the chat: Pat's chat and ticket count
+    # for "general" and "Asked for a person" too.
     general = row(boss, "report-skills", "general")
     assert (general[1], general[6:]) == ("3", ["50%", "4.0 of 5 (1)", "100%", "1"])
     expect(boss.get_by_role("img", name=re.compile("^Who handled them"))).to_have_attribute(

@@ -311,3 +311,21 @@ def test_stores_need_a_client_that_decodes(redis_client: redis.Redis) -> None:
     )
     with pytest.raises(ValueError, match="decode_responses"):
         ConversationStore(raw)
+
+
+def test_an_untaken_handoff_is_kept_only_while_the_bot_has_the_chat(
+    conversations: ConversationStore, queue: HandoffQueue
+) -> None:
+    conversation_id = new_id()
+    conversations.open(conversation_id)
+    packet = {"reason": "explicit_request", "note": "card 4111 1111 1111 1111"}
+    conversations.keep_untaken_handoff(conversation_id, "billing", "high", None, packet)
+    kept = conversations.get(conversation_id)
+    assert (kept.mode, kept.skill, kept.priority, kept.reason) == ("bot", "billing", "high", None)
+    assert kept.packet is not None and "4111 1111" not in kept.packet["note"]
+    queue.enqueue(conversation_id, "normal", "general", reason="failed_task", packet={})
+    with pytest.raises(InvalidTransition):
+        conversations.keep_untaken_handoff(conversation_id, "billing", "high", None, packet)
+    assert conversations.get(conversation_id).skill == "general"
+    with pytest.raises(UnknownConversation):
+        conversations.keep_untaken_handoff(new_id(), "billing", "high", None, packet)
