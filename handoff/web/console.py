@@ -290,6 +290,14 @@ def canned_previews(agent: Agent, conversation_id: str) -> ResponseReturnValue:
     return jsonify(canned=canned_store().previews(canned_variables(conversation, agent.name)))
 
 
+@bp.get("/agent/api/tickets/<ticket_id>/canned")
+@api()
+def ticket_canned_previews(agent: Agent, ticket_id: str) -> ResponseReturnValue:
+    """Every canned response as it would read in an answer to a ticket the agent may see."""
+    found = gateway().tickets.canned_variables(agent, ticket_id)
+    return jsonify(canned=canned_store().previews(found))
+
+
 # --- who is there, the queue, and today's figures ------------------------------
 
 

@@ -6,6 +6,7 @@ command that installs it: browser tests are never skipped silently.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import threading
@@ -37,6 +38,8 @@ CHROMIUM_FLAGS = [
 ]
 # `make screenshots` points this at docs/img; ordinary runs keep the committed ones untouched.
 SCREENSHOTS = Path(os.environ.get("TANDEM_SCREENSHOTS_DIR", ROOT / "results" / "screenshots"))
+# What the mail provider signs the webhook's posts with, in these tests.
+INBOUND_MAIL_KEY = "browser-tests-mail-signing-key"
 # A host site on an origin of its own (another port): its pages embed other chat widgets.
 HOST_SITE_DIR = Path(__file__).parent / "webchat"
 
@@ -58,8 +61,11 @@ def host_site() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def stack(new_stack: Callable[..., Stack], host_site: str) -> Iterator[Stack]:
-    """The session's stack, which also lets the host site's pages open customer sockets."""
-    with new_stack(more_origins=(host_site,)) as running:
+    """The session's stack, which also lets the host site's pages open customer sockets and
+    takes customers' emailed replies on its mail webhook (signed with INBOUND_MAIL_KEY)."""
+    session = new_stack(more_origins=(host_site,))
+    session.settings = dataclasses.replace(session.settings, inbound_mail_key=INBOUND_MAIL_KEY)
+    with session as running:
         yield running
 
 

@@ -128,6 +128,16 @@ def test_an_agent_answers_notes_and_solves_a_ticket_each_once(app: Flask) -> Non
     assert rendered.status_code == 200 and "Dana" in rendered.get_json()["text"]
 
 
+def test_the_canned_picker_previews_every_response_for_a_ticket_one_may_see(app: Flask) -> None:
+    ticket = billing_ticket(app)
+    previews = client_of(app, "ann").get(f"/agent/api/tickets/{ticket}/canned")
+    assert previews.status_code == 200
+    greeting = next(c for c in previews.get_json()["canned"] if c["title"] == "Greeting")
+    assert "Dana" in greeting["text"] and greeting["problem"] is None
+    refused = client_of(app, "bob").get(f"/agent/api/tickets/{ticket}/canned")
+    assert (refused.status_code, refused.get_json()["error"]) == (404, "unknown_ticket")
+
+
 def test_assignment_follows_who_may_give_tickets(app: Flask) -> None:
     ticket = billing_ticket(app)
     ann, sue = client_of(app, "ann"), client_of(app, "sue")

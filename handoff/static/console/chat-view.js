@@ -1,8 +1,7 @@
 // One chat panel: the transcript (role="log"), the customer profile, the reply box and the
 // chat's actions. It renders from a Chat and calls back; it never touches the socket.
 import { chatSummary, clockTime, customerName, pastConversation, profileRows, speaker } from "./format.js";
-
-let panelCount = 0;
+import { ReplyBox } from "./reply-box.js";
 
 export class ChatPanel {
   /**
@@ -15,8 +14,6 @@ export class ChatPanel {
     this.handlers = handlers;
     // The customer's lines that arrived while the agent was elsewhere.
     this.unread = 0;
-    panelCount += 1;
-    const id = `chat-${panelCount}`;
     const root = document.getElementById("chat-template").content.firstElementChild.cloneNode(true);
     this.element = root;
     this.parts = {
@@ -30,29 +27,14 @@ export class ChatPanel {
       problem: root.querySelector(".chat-problem"),
       form: root.querySelector(".reply-form"),
       reply: root.querySelector(".reply"),
-      hint: root.querySelector(".hint"),
-      noteHint: root.querySelector(".note-hint"),
-      label: root.querySelector(".reply-label"),
-      submit: root.querySelector(".send"),
-      modeReply: root.querySelector(".mode-reply"),
-      modeNote: root.querySelector(".mode-note"),
     };
+    // A note never tells the customer anyone is typing, so switching to it ends "typing" at once.
+    this.box = new ReplyBox(this.parts.form, { onModeChange: (note) => note && this._stopTyping() });
     const name = customerName(chat.conversation);
     root.setAttribute("aria-label", `Chat with ${name}`);
     root.dataset.conversation = chat.id;
     this.parts.title.textContent = name;
     this.parts.transcript.setAttribute("aria-label", `Transcript with ${name}`);
-    this.parts.label.htmlFor = `${id}-reply`;
-    this.parts.reply.id = `${id}-reply`;
-    this.parts.hint.id = `${id}-hint`;
-    this.parts.noteHint.id = `${id}-note-hint`;
-    for (const mode of ["reply", "note"]) {
-      const radio = this.parts[mode === "reply" ? "modeReply" : "modeNote"];
-      radio.name = `${id}-mode`;
-      radio.id = `${id}-mode-${mode}`;
-      root.querySelector(`.mode-${mode}-label`).htmlFor = radio.id;
-    }
-    this._showMode();
     this.renderConversation();
     this.appendLines(chat.lines);
     this._wire();
@@ -152,40 +134,18 @@ export class ChatPanel {
     return this.chat.lines.some((line) => line.kind === "agent" && line.sender === myName);
   }
 
-  /** Put text in the reply box at the cursor (replacing a leading "/" that opened the search). */
+  /** Put text in the reply box at the cursor (the canned responses' picker). */
   insert(text) {
-    const reply = this.parts.reply;
-    const before = reply.value.slice(0, reply.selectionStart);
-    const after = reply.value.slice(reply.selectionEnd);
-    reply.value = before + text + after;
-    const cursor = before.length + text.length;
-    reply.setSelectionRange(cursor, cursor);
-    reply.focus();
+    this.box.insert(text);
   }
 
   /** Writing a note (for agents only) rather than a reply to the customer. */
   get noteMode() {
-    return this.parts.modeNote.checked;
+    return this.box.noteMode;
   }
 
-  /** Switch between replying and writing a note; the text written so far stays. */
   setNoteMode(on) {
-    this.parts.modeNote.checked = on;
-    this.parts.modeReply.checked = !on;
-    this._showMode();
-  }
-
-  /** A note looks and reads differently everywhere: label, colour, hint, button. A note never
-   * tells the customer anyone is typing, so switching to it ends "typing" at once. */
-  _showMode() {
-    const note = this.noteMode;
-    const { form, label, submit, reply, hint, noteHint } = this.parts;
-    form.classList.toggle("note-mode", note);
-    label.textContent = note ? "Note" : "Reply";
-    submit.textContent = note ? "Add note" : "Send";
-    noteHint.hidden = !note;
-    reply.setAttribute("aria-describedby", note ? `${noteHint.id} ${hint.id}` : hint.id);
-    if (note) this._stopTyping();
+    this.box.setNoteMode(on);
   }
 
   /** What the reply box's text goes to: the customer, or the chat's notes. */
@@ -195,7 +155,7 @@ export class ChatPanel {
   }
 
   _wire() {
-    const { form, reply, modeReply, modeNote } = this.parts;
+    const { form, reply } = this.parts;
     const el = this.element;
     el.addEventListener("focusin", () => this.unflag());
     el.addEventListener("pointerdown", () => this.unflag());
@@ -213,7 +173,6 @@ export class ChatPanel {
     reply.addEventListener("input", () => {
       if (!this.noteMode) this._typing();
     });
-    for (const radio of [modeReply, modeNote]) radio.addEventListener("change", () => this._showMode());
     el.querySelector(".transfer").addEventListener("click", () => this.handlers.onTransfer(this));
     el.querySelector(".hand-back").addEventListener("click", () => this.handlers.onHandBack(this));
     el.querySelector(".close-chat").addEventListener("click", () => this.handlers.onClose(this));
@@ -222,7 +181,7 @@ export class ChatPanel {
   /** Hand the reply box's text to `callback`; a message to the customer ends "typing" there
    * by itself (one event fewer against the socket's rate limit), a note does not. */
   _deliver(callback, endsTyping) {
-    const text = this.parts.reply.value.trim();
+    const text = this.box.text;
     if (!text) {
       this.showProblem("Write something first.");
       this.parts.reply.focus();
@@ -259,21 +218,27 @@ export class ChatPanel {
   }
 }
 
-/** One transcript line as text: who, when, what. Never HTML. */
-export function lineElement(line, myName) {
+/** Something someone said, as text: who, when (`at`, shown as `shownAt`), what. Never HTML. */
+export function saidElement(className, who, at, shownAt, said) {
   const item = document.createElement("p");
-  item.className = `line line-${line.kind}`;
-  item.dataset.seq = String(line.seq);
-  const who = document.createElement("span");
-  who.className = "speaker";
-  who.textContent = speaker(line, myName);
+  item.className = className;
+  const speakerPart = document.createElement("span");
+  speakerPart.className = "speaker";
+  speakerPart.textContent = who;
   const when = document.createElement("time");
   when.className = "when";
-  when.dateTime = new Date(line.at * 1000).toISOString();
-  when.textContent = clockTime(line.at);
+  when.dateTime = new Date(at * 1000).toISOString();
+  when.textContent = shownAt;
   const text = document.createElement("span");
   text.className = "text";
-  text.textContent = line.text;
-  item.append(who, " ", when, " ", text);
+  text.textContent = said;
+  item.append(speakerPart, " ", when, " ", text);
+  return item;
+}
+
+/** One transcript line: who, at what time, what. */
+export function lineElement(line, myName) {
+  const item = saidElement(`line line-${line.kind}`, speaker(line, myName), line.at, clockTime(line.at), line.text);
+  item.dataset.seq = String(line.seq);
   return item;
 }

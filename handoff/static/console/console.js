@@ -11,6 +11,8 @@ import { confirmIn } from "./dialogs.js";
 import { SKILLS, taskName, titleWithCount } from "./format.js";
 import { QueueView } from "./queue-view.js";
 import { listenForShortcuts, listShortcuts } from "./shortcuts.js";
+import { TicketInbox } from "./ticket-inbox.js";
+import { ViewTabs } from "./view-tabs.js";
 
 const body = document.body;
 const me = { id: body.dataset.agent, name: body.dataset.agentName, capacity: Number(body.dataset.capacity) };
@@ -46,6 +48,18 @@ function announce(text) {
   setTimeout(() => { announcer.textContent = text; }, 50);
 }
 
+const views = new ViewTabs(document.getElementById("view-tabs"));
+const tickets = new TicketInbox({
+  me,
+  now,
+  announce,
+  onCount: (words) => views.setCount("tickets", words),
+  isShown: () => views.current === "tickets",
+});
+// The inbox on screen: as it is now, not as it was at the last poll.
+views.tablist.addEventListener("viewchange", ({ detail }) => {
+  if (detail === "tickets") tickets.refresh();
+});
 const alerts = new Alerts();
 const chatTabs = new ChatList({ onOpen: (panel) => panel.focusReply() });
 // The chat the agent was last in: the one shortcuts act on.
@@ -61,6 +75,7 @@ function updateCounts() {
   noChats.hidden = panels.size > 0;
   const flagged = [...panels.values()].filter((panel) => panel.flagged).length;
   document.title = titleWithCount(baseTitle, flagged);
+  views.setCount("chats", flagged ? `${flagged} new` : "");
   chatTabs.render([...panels.values()], current);
   // Read by the "Log out" button (logout.js), which warns while chats are open.
   body.dataset.openChats = String(panels.size);
@@ -311,6 +326,7 @@ socket.on("status", ({ status }) => {
 const ordered = () => [...panels.values()];
 
 function step(by) {
+  views.select("chats");
   const list = ordered();
   if (!list.length) return;
   const at = list.indexOf(current);
@@ -319,10 +335,14 @@ function step(by) {
 
 listShortcuts(document.getElementById("shortcut-list"));
 listenForShortcuts({
-  chat: (number) => ordered()[number - 1]?.focusReply(),
+  chat: (number) => {
+    views.select("chats");
+    ordered()[number - 1]?.focusReply();
+  },
   next: () => step(1),
   previous: () => step(-1),
   accept: () => {
+    views.select("chats");
     if (!queueView.acceptFirst()) announce("No one is waiting.");
   },
   note: () => {
@@ -338,5 +358,6 @@ listenForShortcuts({
 
 // Every (re)connection gets a full `state`: the agent's chats with every line, and the queue.
 startMyReviews();
+tickets.start();
 socket.connect();
 updateCounts();

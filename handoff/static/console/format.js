@@ -186,3 +186,40 @@ export function reviewByline(review) {
   const day = new Date(review.updated_at * 1000).toLocaleDateString([], { day: "numeric", month: "short" });
   return `${review.reviewer} · ${day} ${clockTime(review.updated_at)}`;
 }
+
+/** A ticket's status in words. */
+export const TICKET_STATUSES = { open: "Open", pending: "Pending customer", solved: "Solved" };
+
+/** A long span in words, to the minute: "under a minute", "25 min", "3 h 5 min", "2 d 4 h". */
+export function roughDuration(seconds) {
+  const minutes = Math.floor(Math.max(0, seconds) / 60);
+  if (minutes < 1) return "under a minute";
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  return hours % 24 ? `${Math.floor(hours / 24)} d ${hours % 24} h` : `${Math.floor(hours / 24)} d`;
+}
+
+/** A ticket's SLA clock at `now`: {text: "3 h 5 min left" or "Overdue by 25 min", overdue};
+ * null for a solved ticket or one without a deadline. */
+export function slaClock(ticket, now) {
+  if (ticket.status === "solved" || ticket.due_at === null || ticket.due_at === undefined) return null;
+  const left = ticket.due_at - now;
+  if (left > 0 && !ticket.breached) return { text: `${roughDuration(left)} left`, overdue: false };
+  return { text: left < 0 ? `Overdue by ${roughDuration(-left)}` : "Overdue", overdue: true };
+}
+
+/** A ticket's name in lists and headings: its reference, and its subject when that says more. */
+export function ticketTitle(ticket) {
+  const subject = ticket.subject || "";
+  return subject && !subject.includes(ticket.id) ? `${ticket.id} · ${subject}` : ticket.id;
+}
+
+/** Who wrote a message of a ticket's thread, and how: "dana@example.com, by email",
+ * "You, emailed", "Note by ann" (agents by login). */
+export function mailAuthor(message, myId) {
+  const who = message.author === myId ? "you" : message.author || "an agent";
+  if (message.direction === "in") return `${message.author || "Customer"}, by email`;
+  if (message.direction === "note") return `Note by ${who}`;
+  return `${who[0].toUpperCase()}${who.slice(1)}, emailed`;
+}

@@ -7,6 +7,7 @@ import { reviewElement } from "../console/review-card.js";
 import {
   chatSummary, customerName, profileRows, ENDINGS, REASONS, reviewByline, SKILLS,
 } from "../console/format.js";
+import { cell } from "./cells.js";
 
 const DEFAULT_DAYS = 30;
 const el = (id) => document.getElementById(id);
@@ -22,11 +23,6 @@ function option(value, label) {
   return item;
 }
 
-function cell(text) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  return td;
-}
 
 function closedAt(epochSeconds) {
   return new Date(epochSeconds * 1000).toLocaleString([], {

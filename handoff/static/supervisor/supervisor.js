@@ -8,10 +8,12 @@ import {
   ENDINGS,
 } from "../console/format.js";
 import { CannedEditor } from "./canned-editor.js";
+import { cell } from "./cells.js";
 import { barChart } from "./charts.js";
 import { showFigures } from "./figures.js";
 import { startReports } from "./reports.js";
 import { startReview } from "./review.js";
+import { startTickets } from "./tickets.js";
 
 const POLL_MS = 3000;
 const MODES = { bot: "Assistant", queued: "Queue", assigned: "Agent", closed: "Closed" };
@@ -27,12 +29,6 @@ let snapshot = null;
 
 const el = (id) => document.getElementById(id);
 
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
 
 /** Since when a conversation has been where it is: queued, with its agent, or with the bot. */
 function since(conversation) {
@@ -203,6 +199,7 @@ async function poll() {
 new CannedEditor().load();
 startReports();
 startReview();
+startTickets(now);
 poll();
 setInterval(poll, POLL_MS);
 setInterval(tick, 1000);
