@@ -125,6 +125,7 @@ def test_a_days_report_matches_the_conversations_and_its_csv_too(
     # Pat was never queued (nobody could come): the SLA counts Kim and Max, taken at once.
     assert figure(boss, "SLA met") == "100%"
     assert figure(boss, "Tickets opened") == "1"
+    assert figure(boss, "Tickets solved") == "0"  # nobody has answered Pat's yet
     for label in ("Average wait", "p90 wait", "First response", "Handle time"):
         assert SECONDS.match(figure(boss, label)), label
     ann_row = row(boss, "report-agents", "Ann Lee")
@@ -136,9 +137,12 @@ def test_a_days_report_matches_the_conversations_and_its_csv_too(
     # An offline handoff keeps its skill and reason on the chat: Pat's chat and ticket count
     # for "general" and "Asked for a person" too.
     general = row(boss, "report-skills", "general")
-    assert (general[1], general[6:]) == ("3", ["50%", "4.0 of 5 (1)", "100%", "1"])
+    assert (general[1], general[6:]) == ("3", ["50%", "4.0 of 5 (1)", "100%", "1", "0"])
     expect(boss.get_by_role("img", name=re.compile("^Who handled them"))).to_have_attribute(
         "aria-label", "Who handled them: Bot alone: 1, Handed off: 3"
+    )
+    expect(boss.get_by_role("img", name=re.compile("^Tickets"))).to_have_attribute(
+        "aria-label", "Tickets: Opened: 1, Solved: 0"
     )
     expect(boss.get_by_role("img", name=re.compile("^Why closed chats"))).to_have_attribute(
         "aria-label", "Why closed chats were handed off: Asked for a person: 3"

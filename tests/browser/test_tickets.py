@@ -21,7 +21,15 @@ from playwright.sync_api import Page, Route, expect
 from bot.stack import Stack
 from core.mail import Outbox
 from tests.browser import a11y
-from tests.browser.console import AgentAccount, NewPage, console
+from tests.browser.console import (
+    AgentAccount,
+    NewCustomer,
+    NewPage,
+    chat,
+    console,
+    send,
+    with_an_agent,
+)
 from tests.browser.widget import demo
 
 REFERENCE = re.compile(r"TKT-[0-9A-F]{8}")
@@ -203,3 +211,33 @@ def test_an_offline_customers_ticket_is_answered_by_email_and_their_reply_reopen
     expect(listed).to_contain_text("Ann Lee")
     expect(listed).to_contain_text("Open")
     assert a11y.problems(boss) == []
+
+
+def test_an_agent_closes_a_chat_for_a_follow_up_by_email_and_finds_its_ticket(
+    stack: Stack, new_page: NewPage, agent_account: AgentAccount, customers: NewCustomer
+) -> None:
+    address = f"omar-{uuid.uuid4().hex[:6]}@example.com"
+    ann = console(new_page, stack, agent_account(name="Ann Lee"))
+    omar = customers("Omar Haddad")
+    with_an_agent(omar)
+    send(ann, "Omar Haddad", "I'll check with billing and write to you.")
+    omar.bot_says("check with billing")
+
+    chat(ann, "Omar Haddad").get_by_role("button", name="Close chat").click()
+    dialog = ann.get_by_role("dialog")
+    dialog.get_by_label("Unresolved", exact=True).check()
+    dialog.get_by_label("Follow up by email (optional)").fill(address)
+    dialog.get_by_role("button", name="Confirm close").click()
+
+    closed = omar.status("closed")
+    expect(ann.locator("#announcer")).to_contain_text("is in your Tickets")
+    found = REFERENCE.search(ann.locator("#announcer").inner_text())
+    assert found, ann.locator("#announcer").inner_text()
+    reference = found.group()
+    assert "csat_request" in closed
+    [(subject, _)] = mail_to(stack, address)
+    assert reference in subject
+
+    ann.get_by_role("tab", name=re.compile("^Tickets")).click()
+    mine = ann.get_by_role("region", name=re.compile("^Mine"))
+    expect(mine.get_by_role("listitem").filter(has_text=reference)).to_contain_text(address)

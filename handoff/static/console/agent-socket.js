@@ -111,7 +111,10 @@ export class AgentSocket {
     this._act("hand_back", { conversation_id: conversationId, resume });
   }
 
-  close(conversationId, resolution) {
-    this._act("close", { conversation_id: conversationId, resolution });
+  /** End the chat; with ``followUpEmail``, a ticket is opened for a follow-up by mail. */
+  close(conversationId, resolution, followUpEmail = "") {
+    const data = { conversation_id: conversationId, resolution };
+    if (followUpEmail) data.follow_up_email = followUpEmail;
+    this._act("close", data);
   }
 }

@@ -197,6 +197,7 @@ async function closeChat(panel) {
     `Close the chat with ${panel.name}? They will be asked to rate it.`,
     () => {
       dialog.querySelector("input[name=resolution]").checked = true;
+      dialog.querySelector("#follow-up-email").value = "";
       const warning = dialog.querySelector(".unanswered");
       warning.hidden = panel.answeredBy(me.name);
       warning.textContent = `You have not written to ${panel.name} yet: they may still be waiting for an answer.`;
@@ -204,7 +205,7 @@ async function closeChat(panel) {
   );
   if (!confirmed) return;
   const resolution = dialog.querySelector("input[name=resolution]:checked").value;
-  socket.close(panel.chat.id, resolution);
+  socket.close(panel.chat.id, resolution, dialog.querySelector("#follow-up-email").value.trim());
 }
 
 // --- the socket ---
@@ -286,9 +287,11 @@ socket.on("typing", ({ conversation_id: id, typing }) => {
   if (panel) panel.setTyping(typing);
 });
 socket.on("queue", ({ entries, length }) => showQueue(entries, length));
-socket.on("released", ({ conversation_id: id, why, resolution }) => {
+socket.on("released", ({ conversation_id: id, why, resolution, ticket }) => {
   const words = {
-    closed: `was closed (${resolution})`,
+    closed: ticket
+      ? `was closed (${resolution}); ticket ${ticket} is in your Tickets`
+      : `was closed (${resolution})`,
     returned_to_bot: "went back to the assistant",
     transferred: "was transferred",
   };

@@ -33,6 +33,9 @@ export function overallFigures(overall, slaSeconds) {
     ["CSAT", csat(overall)],
     [`SLA met (answered within ${figureDuration(slaSeconds)})`, percent(overall.sla_met_rate)],
     ["Tickets opened", String(overall.tickets_opened)],
+    ["Tickets solved", String(overall.tickets_solved)],
+    ["Ticket first response", figureDuration(overall.avg_ticket_first_response_seconds)],
+    ["p90 ticket first response", figureDuration(overall.p90_ticket_first_response_seconds)],
   ];
 }
 
@@ -97,6 +100,12 @@ function render(found) {
       { label: "Handed off", value: overall.handed_off },
     ]),
   ];
+  if (overall.tickets_opened || overall.tickets_solved) {
+    charts.push(barChart("Tickets", [
+      { label: "Opened", value: overall.tickets_opened },
+      { label: "Solved", value: overall.tickets_solved },
+    ]));
+  }
   if (reasons.length) {
     charts.push(barChart("Why closed chats were handed off",
       reasons.map(([reason, count]) => ({ label: reasonLabel(reason), value: count }))));
@@ -109,7 +118,8 @@ function render(found) {
   el("report-charts").replaceChildren(...charts);
   fillTable("report-agents", found.agents.map((agent) => [agent.name, groupCells(agent)]));
   fillTable("report-skills", found.skills.map((skill) => [
-    skill.skill || "none", [...groupCells(skill), String(skill.tickets_opened)],
+    skill.skill || "none",
+    [...groupCells(skill), String(skill.tickets_opened), String(skill.tickets_solved)],
   ]));
   el("report").hidden = false;
 }
