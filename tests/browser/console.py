@@ -62,3 +62,13 @@ def send(page: Page, name: str, text: str) -> None:
     panel = chat(page, name)
     panel.get_by_label("Reply").fill(text)
     panel.get_by_role("button", name="Send").click()
+
+
+def close_chat(page: Page, name: str, resolution: str, follow_up_email: str = "") -> None:
+    """Close the chat by its dialog, with a follow-up ticket to ``follow_up_email`` if given."""
+    chat(page, name).get_by_role("button", name="Close chat").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label(resolution, exact=True).check()
+    if follow_up_email:
+        dialog.get_by_label("Follow up by email (optional)").fill(follow_up_email)
+    dialog.get_by_role("button", name="Confirm close").click()

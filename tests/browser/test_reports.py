@@ -31,7 +31,7 @@ from tests.browser.console import (
     NewCustomer,
     NewPage,
     ask_for_person,
-    chat,
+    close_chat,
     console,
     send,
     with_an_agent,
@@ -52,13 +52,6 @@ def empty_archive(stack: Stack) -> None:
             daily_counts,
         ):
             conn.execute(delete(table))
-
-
-def close_chat(page: Page, name: str, resolution: str) -> None:
-    chat(page, name).get_by_role("button", name="Close chat").click()
-    dialog = page.get_by_role("dialog")
-    dialog.get_by_label(resolution, exact=True).check()
-    dialog.get_by_role("button", name="Confirm close").click()
 
 
 def figure(page: Page, label: str) -> str:

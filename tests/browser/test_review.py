@@ -17,11 +17,11 @@ from tests.browser.console import (
     NewCustomer,
     NewPage,
     chat,
+    close_chat,
     console,
     send,
     with_an_agent,
 )
-from tests.browser.test_reports import close_chat
 
 # Words no other test's chat has, with the characters SQL's LIKE would take as wildcards.
 ODD_WORDS = "parcel 50%_off <b>now</b>"

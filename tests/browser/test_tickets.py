@@ -25,7 +25,7 @@ from tests.browser.console import (
     AgentAccount,
     NewCustomer,
     NewPage,
-    chat,
+    close_chat,
     console,
     send,
     with_an_agent,
@@ -223,11 +223,7 @@ def test_an_agent_closes_a_chat_for_a_follow_up_by_email_and_finds_its_ticket(
     send(ann, "Omar Haddad", "I'll check with billing and write to you.")
     omar.bot_says("check with billing")
 
-    chat(ann, "Omar Haddad").get_by_role("button", name="Close chat").click()
-    dialog = ann.get_by_role("dialog")
-    dialog.get_by_label("Unresolved", exact=True).check()
-    dialog.get_by_label("Follow up by email (optional)").fill(address)
-    dialog.get_by_role("button", name="Confirm close").click()
+    close_chat(ann, "Omar Haddad", "Unresolved", follow_up_email=address)
 
     closed = omar.status("closed")
     expect(ann.locator("#announcer")).to_contain_text("is in your Tickets")
